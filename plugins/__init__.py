@@ -1,0 +1,1 @@
+"""Built-in plugins: registered by name exactly like third-party plugins."""
