@@ -1,3 +1,61 @@
-"""chatmini: a small, fast, blocking client for OpenAI-compatible chat APIs."""
+"""chatmini: a small, fast, blocking client for ChatGPT and any OpenAI-compatible API."""
 
 __version__ = "0.1.0"
+
+from .client import Client, InsecureTransportWarning  # noqa: E402
+from .errors import (  # noqa: E402
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ChatminiError,
+    ConflictError,
+    IncompleteStreamError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from .hookspecs import hookimpl  # noqa: E402
+from .objects import APIObject, ChatCompletion, ChatCompletionChunk, ModelList  # noqa: E402
+from .request import Request  # noqa: E402
+from .retry import RetryPolicy  # noqa: E402
+from .shortcuts import ask, ask_stream  # noqa: E402
+from .streaming import Stream  # noqa: E402
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIObject",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatminiError",
+    "Client",
+    "ConflictError",
+    "IncompleteStreamError",
+    "InsecureTransportWarning",
+    "InternalServerError",
+    "InvalidRequestError",
+    "ModelList",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Request",
+    "RetryPolicy",
+    "Stream",
+    "UnprocessableEntityError",
+    "__version__",
+    "ask",
+    "ask_stream",
+    "hookimpl",
+]

@@ -1,0 +1,270 @@
+"""The Client: settings resolved once, a pooled Session, a plugin host, and openai-python's shape.
+
+One Client is safe to share between threads: its Session's connection pool is thread-safe,
+its settings are read-only after construction, and its plugins are required to be thread-safe.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import warnings
+from typing import Any, Iterable, Mapping, Optional, Union
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from . import __version__
+from .errors import APIResponseValidationError, InvalidRequestError, excerpt, stream_error
+from .objects import APIResponseObject
+from .pipeline import execute
+from .pluginhost import PluginHost
+from .redaction import describe_secret
+from .request import Request, Timeout
+from .resources import Chat, Models
+from .retry import RetryPolicy
+from .streaming import Stream
+from .transport import HTTPTransport, build_session
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT = (5.0, 600.0)
+DEFAULT_POOL_MAXSIZE = 32
+
+
+class InsecureTransportWarning(UserWarning):
+    """An API key is about to travel in clear text to a host that is not this machine."""
+
+
+class Client:
+    """A blocking client for OpenAI-compatible APIs: ``client.chat.completions.create(...)``.
+
+    ``api_key`` defaults to OPENAI_API_KEY, ``base_url`` to OPENAI_BASE_URL then OpenAI's;
+    ``timeout`` is seconds or a (connect, read) pair; ``stream_idle_timeout`` replaces the read
+    timeout for streams (the longest silence allowed between two events). ``plugins`` are
+    registered after the built-ins; ``disabled_plugins`` blocks plugins by name.
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        organization: Optional[str] = None,
+        project: Optional[str] = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        retry: Optional[RetryPolicy] = None,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        default_headers: Optional[Mapping[str, str]] = None,
+        default_query: Optional[Mapping[str, str]] = None,
+        stream_idle_timeout: Optional[float] = None,
+        api_key_header: str = "Authorization",
+        plugins: Iterable[Any] = (),
+        disabled_plugins: Iterable[str] = (),
+        load_entry_points: Optional[bool] = None,
+        session: Optional[requests.Session] = None,
+    ) -> None:
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        self.base_url = check_base_url(url)
+        self.organization = organization or os.environ.get("OPENAI_ORG_ID")
+        self.project = project or os.environ.get("OPENAI_PROJECT_ID")
+        self.timeout = check_timeout(timeout)
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise InvalidRequestError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+        self.max_retries = max_retries if retry is None else int(retry.total or 0)
+        self.retry = retry if retry is not None else RetryPolicy(max_retries)
+        self.stream_idle_timeout = stream_idle_timeout
+        self.api_key_header = api_key_header
+        self.default_headers = self._base_headers(default_headers)
+        self._query_suffix = "?" + urlencode(dict(default_query)) if default_query else ""
+        self.session = session if session is not None else build_session(pool_maxsize)
+        self.pool_maxsize = pool_maxsize
+        if self.api_key and not key_stays_private(self.base_url):
+            warnings.warn(
+                f"API key will be sent unencrypted to {urlsplit(self.base_url).netloc}; "
+                "use https for hosts other than this machine.",
+                InsecureTransportWarning,
+                stacklevel=2,
+            )
+        self.plugin_host = PluginHost(
+            self._builtin_plugins(), plugins, disabled_plugins, load_entry_points
+        )
+        self.chat = Chat(self)
+        self.models = Models(self)
+        self.plugin_host.client_init(self)
+
+    def _base_headers(self, extra: Optional[Mapping[str, str]]) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": f"chatmini/{__version__}",
+        }
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        headers.update(extra or {})
+        return headers
+
+    def _builtin_plugins(self) -> list[tuple[str, Any]]:
+        from .plugins.api_key import ApiKeyAuth  # built-ins live in plugins/, like any plugin
+
+        return [
+            ("transport", HTTPTransport(self.session, self.base_url)),
+            ("api_key", ApiKeyAuth(self.api_key, header=self.api_key_header)),
+        ]
+
+    @property
+    def plugin_manager(self) -> Any:
+        """This Client's pluggy PluginManager (register, unregister, list plugins)."""
+        return self.plugin_host.pm
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        stream: bool = False,
+        timeout: Timeout = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> Request:
+        """The Request for one call, before any plugin has seen it (no credential yet)."""
+        if not path.startswith("/"):
+            path = "/" + path
+        headers = dict(self.default_headers)
+        if extra_headers:
+            headers.update(extra_headers)
+        body = None
+        if params is not None:
+            try:
+                body = json.dumps(params, separators=(",", ":"), ensure_ascii=False).encode()
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
+        if stream:
+            headers["Accept"] = "text/event-stream"
+        timeout = self.timeout if timeout is None else check_timeout(timeout)
+        if stream and self.stream_idle_timeout is not None:
+            timeout = (_connect_part(timeout), self.stream_idle_timeout)
+        return Request(
+            method, self.base_url + path + self._query_suffix, headers, body,
+            params=dict(params) if params is not None else None, endpoint=path,
+            stream=stream, timeout=timeout,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        stream: bool = False,
+        timeout: Timeout = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        cast: type[APIResponseObject] = APIResponseObject,
+    ) -> Any:
+        """Send any call through the whole pipeline (plugins, retries, errors) and decode it."""
+        call = self.build_request(
+            method, path, params, stream=stream, timeout=timeout, extra_headers=extra_headers
+        )
+        response, attempt = execute(self, call)
+        if stream:
+            return Stream(self, attempt, response)
+        return decode_body(response, attempt, cast)
+
+    def post(self, path: str, json: Optional[Mapping[str, Any]] = None, **options: Any) -> Any:
+        """POST any JSON to any path of the API (``/embeddings``, ``/responses``, ...)."""
+        return self.request("POST", path, json if json is not None else {}, **options)
+
+    def get(self, path: str, **options: Any) -> Any:
+        """GET any path of the API through the same pipeline."""
+        return self.request("GET", path, None, **options)
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close pooled connections. The Client must not be used afterwards."""
+        self.session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<chatmini.Client base_url={self.base_url!r} "
+            f"api_key={describe_secret(self.api_key)} max_retries={self.max_retries}>"
+        )
+
+
+def decode_body(
+    response: requests.Response, request: Request, cast: type[APIResponseObject]
+) -> Any:
+    """Parse a 2xx JSON body into ``cast``; anything else is an APIResponseValidationError."""
+    content = response.content
+    try:
+        data = json.loads(content) if content else None
+    except ValueError:
+        data = _INVALID
+    if data is _INVALID or (cast is not APIResponseObject and type(data) is not dict):
+        kind = response.headers.get("content-type", "no content type")
+        text = excerpt(content.decode("utf-8", "replace")) if content else "(empty body)"
+        raise APIResponseValidationError(
+            f"Expected a JSON object from {request.endpoint} but got HTTP "
+            f"{response.status_code} {kind}: {text}",
+            response=response, body=content, request=request,
+        )
+    if type(data) is not dict:
+        return data
+    if data.get("error") and "choices" not in data and "data" not in data:
+        raise stream_error(data, request)  # a gateway's 200 carrying an error object
+    meta = {"request_id": response.headers.get("x-request-id"), "context": request.context}
+    return cast(data, meta)
+
+
+_INVALID = object()
+
+
+def check_base_url(url: str) -> str:
+    """The base URL without a trailing slash; a clear error when it is not http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidRequestError(f"base_url must be an http:// or https:// URL, not {url!r}")
+    return url.rstrip("/")
+
+
+def check_timeout(timeout: Timeout) -> Union[float, tuple[Optional[float], Optional[float]]]:
+    """Seconds, or a (connect, read) pair; anything else is a clear error."""
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return float(timeout)
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(
+        t is None or (isinstance(t, (int, float)) and t > 0) for t in timeout
+    ):
+        return timeout
+    raise InvalidRequestError(
+        f"timeout must be seconds > 0 or a (connect, read) pair, not {timeout!r}"
+    )
+
+
+def _connect_part(timeout: Any) -> Optional[float]:
+    return timeout[0] if isinstance(timeout, tuple) else timeout
+
+
+def key_stays_private(url: str) -> bool:
+    """True for https, and for plain http to loopback (where a key never leaves the machine)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

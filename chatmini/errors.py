@@ -1,0 +1,246 @@
+"""The exception hierarchy: openai-python's class names, so ``except`` clauses port unchanged."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    import requests
+
+    from .request import Request
+
+EXCERPT_LENGTH = 200
+
+
+class ChatminiError(Exception):
+    """Base class of every exception a public chatmini call raises."""
+
+
+class InvalidRequestError(ChatminiError, ValueError):
+    """A call or setting rejected before anything was sent (bad argument, unserialisable body)."""
+
+
+class APIError(ChatminiError):
+    """A failure talking to the API; ``request`` is the chatmini Request when one was made."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Optional[Request] = None,
+        body: Any = None,
+        code: Optional[str] = None,
+        param: Optional[str] = None,
+        type: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+        self.code = code
+        self.param = param
+        self.type = type
+
+
+class APIStatusError(APIError):
+    """The server answered with a non-success HTTP status."""
+
+    status_code: int = 0
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: Optional[requests.Response],
+        body: Any = None,
+        request: Optional[Request] = None,
+        status_code: Optional[int] = None,
+    ) -> None:
+        error = body.get("error") if isinstance(body, dict) else None
+        fields = error if isinstance(error, dict) else {}
+        super().__init__(
+            message,
+            request=request,
+            body=body,
+            code=_text_or_none(fields.get("code")),
+            param=_text_or_none(fields.get("param")),
+            type=_text_or_none(fields.get("type")),
+        )
+        self.response = response
+        self.status_code = status_code or (response.status_code if response is not None else 0)
+        self.request_id: Optional[str] = (
+            response.headers.get("x-request-id") if response is not None else None
+        )
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the credential was missing, wrong or expired."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: unknown path or model."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: a rate limit or quota was hit."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx."""
+
+
+class APIConnectionError(APIError):
+    """The request never got a complete answer: refused, reset, DNS, TLS, or a broken stream."""
+
+    def __init__(self, message: str = "Connection error.", *, request: Optional[Request] = None):
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect or read timeout expired."""
+
+    def __init__(self, message: str = "Request timed out.", *, request: Optional[Request] = None):
+        super().__init__(message, request=request)
+
+
+class IncompleteStreamError(APIConnectionError):
+    """A streamed reply ended before ``[DONE]``; carries what had arrived."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Optional[Request] = None,
+        partial_text: str = "",
+        chunk_count: int = 0,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.partial_text = partial_text
+        self.chunk_count = chunk_count
+
+
+class APIResponseValidationError(APIError):
+    """A success status whose body is not the JSON expected (e.g. a proxy's HTML page)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: requests.Response,
+        body: Any = None,
+        request: Optional[Request] = None,
+    ) -> None:
+        super().__init__(message, request=request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The APIStatusError subclass for an HTTP status."""
+    if status >= 500:
+        return InternalServerError
+    return STATUS_ERRORS.get(status, APIStatusError)
+
+
+def decode_error_body(content: bytes) -> Any:
+    """Parse an error body as JSON when it is JSON, else return the text (never raises)."""
+    text = content.decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def error_message(body: Any, status: int) -> str:
+    """A readable message from an error body: ``error.message``, FastAPI's ``detail``, or text."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if isinstance(error, str) and error:
+            return error
+        if body.get("detail"):
+            return _detail_text(body["detail"])
+        if body.get("message"):
+            return str(body["message"])
+    if isinstance(body, str) and body.strip():
+        return excerpt(body)
+    return f"HTTP {status} with no error message"
+
+
+def status_error(response: requests.Response, request: Optional[Request] = None) -> APIStatusError:
+    """Build the right APIStatusError subclass from a non-success response (body read here)."""
+    try:
+        content = response.content
+    except Exception:  # a body cut mid-read still deserves its status error
+        content = b""
+    body = decode_error_body(content or b"")
+    status = response.status_code
+    message = f"Error code: {status} - {error_message(body, status)}"
+    return status_error_class(status)(message, response=response, body=body, request=request)
+
+
+def stream_error(payload: Any, request: Optional[Request] = None) -> APIError:
+    """The chatmini error for an error event inside a stream (no HTTP status is left to use)."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    fields = error if isinstance(error, dict) else {}
+    message = error_message(payload, 200)
+    code = _text_or_none(fields.get("code")) or ""
+    kind = _text_or_none(fields.get("type")) or ""
+    status = None
+    if "rate_limit" in code or "rate_limit" in kind or code == "429":
+        status = 429
+    elif "server" in kind or "server_error" in code or code.startswith("5"):
+        status = 500
+    if status is None:
+        return APIError(
+            message, request=request, body=payload, code=code or None, type=kind or None
+        )
+    return status_error_class(status)(
+        message, response=None, body=payload, request=request, status_code=status
+    )
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """A single-line, bounded excerpt of a body, for messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _detail_text(detail: Any) -> str:
+    if isinstance(detail, list):  # FastAPI validation errors: [{"loc", "msg", "type"}]
+        parts = [str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail]
+        return excerpt("; ".join(parts))
+    return excerpt(str(detail))
+
+
+def _text_or_none(value: Any) -> Optional[str]:
+    return None if value is None else str(value)

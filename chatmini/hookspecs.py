@@ -1,0 +1,141 @@
+"""Every hook a chatmini plugin can implement, in the order a call meets them.
+
+Implement a hook by decorating a function or method with ``chatmini.hookimpl`` and naming it
+after the hook; pluggy passes only the arguments an implementation names. Hooks may be called
+from many threads at once (one Client is shared by threads), so implementations must be
+thread-safe. See docs/plugins.md for one example per hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import pluggy
+
+if TYPE_CHECKING:
+    import requests
+
+    from .client import Client
+    from .errors import ChatminiError
+    from .request import Request
+    from .sse import ServerSentEvent
+    from .streaming import Stream
+
+PROJECT = "chatmini"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+RETRY_DECISIONS = ("retry", "replay", "raise")
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+@hookspec
+def chatmini_client_init(client: Client) -> None:
+    """Called once when a Client is built, after every plugin is registered.
+
+    Use it to read the client's settings or attach state (e.g. a stats object). Raising here
+    makes the Client constructor fail with that exception.
+    """
+
+
+# --- each attempt -----------------------------------------------------------------------------
+
+
+@hookspec
+def chatmini_prepare_request(request: Request, client: Client) -> None:
+    """Called before every attempt (first try, retries and replays) with a fresh copy.
+
+    Change ``request.headers``, ``request.body`` or ``request.url`` in place: this is where
+    authentication puts a (possibly refreshed) credential on each attempt. Return nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def chatmini_send(request: Request, client: Client) -> Optional[requests.Response]:
+    """Send one attempt and return the ``requests.Response`` (status and headers read).
+
+    The built-in ``transport`` plugin provides the real send (registered ``trylast``, so any
+    plugin may answer instead, e.g. a cache). Implement it with ``wrapper=True`` to wrap every
+    attempt like middleware: code before ``yield`` runs before the send, ``yield`` returns the
+    response or raises the attempt's chatmini error (APIConnectionError, APITimeoutError), and
+    ``return (yield)`` passes the result on. A non-2xx response is returned, not raised.
+    """
+
+
+@hookspec
+def chatmini_after_attempt(
+    request: Request,
+    response: Optional[requests.Response],
+    error: Optional[ChatminiError],
+    client: Client,
+) -> None:
+    """Called after every attempt with its outcome, before any retry is decided.
+
+    ``response`` is set whenever the server answered (any status); ``error`` is set when the
+    attempt failed: the APIStatusError built from a non-2xx answer, or the connection error.
+    """
+
+
+@hookspec(firstresult=True)
+def chatmini_retry_decision(
+    request: Request,
+    response: Optional[requests.Response],
+    error: ChatminiError,
+    client: Client,
+) -> Optional[str]:
+    """Called when an attempt failed, to overrule the retry policy.
+
+    Return ``"replay"`` to resend at once without spending a retry (e.g. after refreshing an
+    expired credential on a 401; the loop allows at most ``MAX_REPLAYS`` per call), ``"retry"``
+    to retry with backoff (spending one of ``max_retries``), ``"raise"`` to fail now, or None
+    to let the Retry policy decide.
+    """
+
+
+@hookspec
+def chatmini_call_end(
+    request: Request,
+    response: Optional[requests.Response],
+    error: Optional[ChatminiError],
+    client: Client,
+) -> None:
+    """Called once per call after its last attempt, with the final response or error.
+
+    For streams this is when the response headers arrived; the events follow through
+    ``chatmini_stream_event`` and the end through ``chatmini_stream_end``.
+    """
+
+
+# --- streams ----------------------------------------------------------------------------------
+
+
+@hookspec
+def chatmini_stream_event(request: Request, event: ServerSentEvent, client: Client) -> None:
+    """Called for every event of a streamed reply as soon as it is parsed, ``[DONE]`` included.
+
+    This is on the streaming hot path: keep it cheap. When no plugin implements it, chatmini
+    skips the call entirely.
+    """
+
+
+@hookspec
+def chatmini_stream_end(
+    request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
+) -> None:
+    """Called once when a stream ends: ``[DONE]``, an error, or closed early by the caller.
+
+    ``stream.completed`` tells whether ``[DONE]`` arrived; ``stream.chunk_count`` how many chunks.
+    """
+
+
+HOOK_NAMES: tuple[str, ...] = tuple(
+    name for name in dict(globals()) if name.startswith("chatmini_")
+)
+
+
+def hook_names() -> tuple[str, ...]:
+    """Names of all hooks, in declaration order (for docs and tests)."""
+    return HOOK_NAMES
+

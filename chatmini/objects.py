@@ -1,0 +1,116 @@
+"""Light response objects: attribute access over the parsed JSON, built lazily, no validation.
+
+Wrapping is done on access rather than up front, so building a response costs one object;
+unknown fields are kept and absent ones read as None, which is what tolerant clients need.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator, Optional
+
+
+def wrap(value: Any) -> Any:
+    """Wrap dicts (and dicts inside lists) as APIObjects; leave everything else as it is."""
+    if isinstance(value, dict):
+        return APIObject(value)
+    if isinstance(value, list):
+        return [wrap(item) for item in value]
+    return value
+
+
+class APIObject:
+    """A JSON object read by attribute: ``obj.choices[0].message.content``."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        object.__setattr__(self, "_data", data)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return wrap(self._data.get(name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._data[name] = value.to_dict() if isinstance(value, APIObject) else value
+
+    def __getitem__(self, key: str) -> Any:
+        return wrap(self._data[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, APIObject):
+            return self._data == other._data
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._data))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dict-style read with a default, wrapped like attribute access."""
+        return wrap(self._data.get(key, default))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parsed JSON this object reads from (the same dict, not a copy)."""
+        return self._data
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        """The object as JSON text."""
+        return json.dumps(self._data, indent=indent, ensure_ascii=False)
+
+
+class APIResponseObject(APIObject):
+    """A top-level API result; also carries what the HTTP exchange told us (``_meta``)."""
+
+    __slots__ = ("_meta",)
+
+    def __init__(self, data: dict[str, Any], meta: Optional[dict[str, Any]] = None) -> None:
+        super().__init__(data)
+        object.__setattr__(self, "_meta", meta if meta is not None else {})
+
+    @property
+    def _request_id(self) -> Optional[str]:
+        """The server's ``x-request-id``, as openai-python exposes it."""
+        return self._meta.get("request_id")
+
+
+class ChatCompletion(APIResponseObject):
+    """A ``chat.completion`` object."""
+
+    __slots__ = ()
+
+
+class ChatCompletionChunk(APIObject):
+    """One streamed ``chat.completion.chunk``."""
+
+    __slots__ = ()
+
+
+class Model(APIObject):
+    """One entry of ``/models``."""
+
+    __slots__ = ()
+
+
+class ModelList(APIResponseObject):
+    """The ``/models`` list; iterating yields its Model entries."""
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> list[Model]:
+        return [Model(item) for item in self._data.get("data") or () if isinstance(item, dict)]
+
+    def __iter__(self) -> Iterator[Model]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)

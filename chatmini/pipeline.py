@@ -1,0 +1,85 @@
+"""The send loop: every attempt of one call, through the hooks, driven by the retry policy.
+
+urllib3 would retry statuses invisibly inside ``urlopen``; here each attempt is a fresh copy
+of the request that passes ``chatmini_prepare_request`` and ``chatmini_send``, so auth can put
+a new credential on it and timing can count it. The immutable RetryPolicy is incremented per
+retry; a plugin may ask for a "replay" (at most MAX_REPLAYS a call) that spends no retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Optional
+
+from urllib3.exceptions import MaxRetryError, ProtocolError
+
+from .errors import APIStatusError, ChatminiError, status_error
+
+if TYPE_CHECKING:
+    import requests
+
+    from .client import Client
+    from .request import Request
+
+MAX_REPLAYS = 2
+logger = logging.getLogger("chatmini")
+
+
+def execute(client: Client, call: Request) -> tuple[requests.Response, Request]:
+    """Run one call to completion: the 2xx response and the attempt that got it, or raise."""
+    host = client.plugin_host
+    policy = client.retry
+    attempt = 0
+    replays = 0
+    while True:
+        attempt += 1
+        request = call.for_attempt(attempt, len(policy.history))
+        response: Optional[requests.Response] = None
+        error: Optional[ChatminiError] = None
+        try:
+            host.prepare_request(request, client)
+            response = host.send(request, client)
+            if response is None:
+                raise ChatminiError("No plugin sent the request: is 'transport' blocked?")
+            if response.status_code >= 300:
+                error = status_error(response, request)
+        except ChatminiError as exc:
+            error = exc
+        host.after_attempt(request, response, error, client)
+        if error is None:
+            host.call_end(request, response, None, client)
+            return response, request  # type: ignore[return-value]
+
+        decision = host.retry_decision(request, response, error, client)
+        if decision == "replay" and replays < MAX_REPLAYS:
+            replays += 1
+            logger.debug("replaying %s (attempt %d)", request.endpoint, attempt + 1)
+            continue
+        raw = response.raw if response is not None else None
+        code = error.code if isinstance(error, APIStatusError) else None
+        wanted = decision == "retry" or (
+            decision is None and policy.should_retry(request.method, raw, code)
+        )
+        if wanted and not policy.wait_too_long(raw):
+            try:
+                policy = policy.increment(
+                    request.method, request.url, response=raw,
+                    error=None if raw is not None else ProtocolError(str(error)),
+                )
+            except MaxRetryError:
+                wanted = False
+        if not wanted:
+            host.call_end(request, response, error, client)
+            raise error
+        if response is not None:
+            response.close()
+        logger.info(
+            "retrying %s %s after %s (retry %d)",
+            request.method, request.endpoint, _describe(error), len(policy.history),
+        )
+        policy.sleep(raw)
+
+
+def _describe(error: ChatminiError) -> str:
+    status = getattr(error, "status_code", None)
+    return f"HTTP {status}" if status else type(error).__name__

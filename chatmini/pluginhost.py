@@ -1,0 +1,157 @@
+"""The plugin host: each Client's PluginManager, and a typed facade with one method per hook.
+
+Built-in plugins are registered by name exactly like third-party ones; third-party plugins come
+from the ``chatmini`` entry-point group (loaded once per process); any of them can be blocked
+by name. Core code calls the facade, never ``pm.hook.x(**kw)`` blindly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+import pluggy
+
+from . import hookspecs
+from .hookspecs import PROJECT
+
+if TYPE_CHECKING:
+    import requests
+
+    from .client import Client
+    from .errors import ChatminiError
+    from .request import Request
+    from .sse import ServerSentEvent
+    from .streaming import Stream
+
+ENTRY_POINT_GROUP = "chatmini"
+AUTOLOAD_ENV = "CHATMINI_DISABLE_PLUGIN_AUTOLOAD"
+BLOCK_ENV = "CHATMINI_DISABLE_PLUGINS"
+TRACE_ENV = "CHATMINI_TRACE_PLUGINS"
+
+
+@lru_cache(maxsize=None)
+def entry_point_plugins() -> tuple[tuple[str, Any], ...]:
+    """(name, object) for every installed ``chatmini`` entry point, imported once per process."""
+    return tuple((ep.name, ep.load()) for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def env_blocked() -> set[str]:
+    """Plugin names listed in CHATMINI_DISABLE_PLUGINS (comma-separated)."""
+    return {name.strip() for name in os.environ.get(BLOCK_ENV, "").split(",") if name.strip()}
+
+
+def autoload_enabled() -> bool:
+    """False when CHATMINI_DISABLE_PLUGIN_AUTOLOAD is set to anything but empty or 0."""
+    return os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+
+
+def instantiate(plugin: Any) -> Any:
+    """Entry points may name a module, an object, or a class (made once per Client)."""
+    return plugin() if isinstance(plugin, type) else plugin
+
+
+class PluginHost:
+    """One Client's plugins: registration order, blocking, and typed hook calls."""
+
+    def __init__(
+        self,
+        builtins: Iterable[tuple[str, Any]],
+        extra: Iterable[Any] = (),
+        blocked: Iterable[str] = (),
+        autoload: Optional[bool] = None,
+    ) -> None:
+        pm = pluggy.PluginManager(PROJECT)
+        pm.add_hookspecs(hookspecs)
+        for name in {*blocked, *env_blocked()}:
+            pm.set_blocked(name)
+        for name, plugin in builtins:
+            if not pm.is_blocked(name):
+                pm.register(plugin, name=name)
+        if autoload_enabled() if autoload is None else autoload:
+            for name, plugin in entry_point_plugins():
+                if not pm.is_blocked(name) and pm.get_plugin(name) is None:
+                    pm.register(instantiate(plugin), name=name)
+        for plugin in extra:
+            name = getattr(plugin, "chatmini_plugin_name", None)
+            if name is None or not pm.is_blocked(name):
+                pm.register(plugin, name=name)
+        pm.check_pending()
+        if os.environ.get(TRACE_ENV):
+            pm.trace.root.setwriter(sys.stderr.write)
+            pm.enable_tracing()
+        self.pm = pm
+        hook = pm.hook
+        self._client_init = hook.chatmini_client_init
+        self._prepare_request = hook.chatmini_prepare_request
+        self._send = hook.chatmini_send
+        self._after_attempt = hook.chatmini_after_attempt
+        self._retry_decision = hook.chatmini_retry_decision
+        self._call_end = hook.chatmini_call_end
+        self._stream_event = hook.chatmini_stream_event
+        self._stream_end = hook.chatmini_stream_end
+
+    def names(self) -> list[str]:
+        """Names of the registered plugins, in registration order."""
+        return [name for name, _ in self.pm.list_name_plugin()]
+
+    def get(self, name: str) -> Any:
+        """The plugin registered under ``name``, or None."""
+        return self.pm.get_plugin(name)
+
+    def register(self, plugin: Any, name: Optional[str] = None) -> Optional[str]:
+        """Register one more plugin on this Client (checked against the hook specs)."""
+        registered = self.pm.register(plugin, name=name)
+        self.pm.check_pending()
+        return registered
+
+    def client_init(self, client: Client) -> None:
+        self._client_init(client=client)
+
+    def prepare_request(self, request: Request, client: Client) -> None:
+        self._prepare_request(request=request, client=client)
+
+    def send(self, request: Request, client: Client) -> Optional[requests.Response]:
+        return self._send(request=request, client=client)
+
+    def after_attempt(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: Optional[ChatminiError],
+        client: Client,
+    ) -> None:
+        self._after_attempt(request=request, response=response, error=error, client=client)
+
+    def retry_decision(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: ChatminiError,
+        client: Client,
+    ) -> Optional[str]:
+        return self._retry_decision(request=request, response=response, error=error, client=client)
+
+    def call_end(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: Optional[ChatminiError],
+        client: Client,
+    ) -> None:
+        self._call_end(request=request, response=response, error=error, client=client)
+
+    def wants_stream_events(self) -> bool:
+        """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""
+        return bool(self._stream_event.get_hookimpls())
+
+    def stream_event(self, request: Request, event: ServerSentEvent, client: Client) -> None:
+        self._stream_event(request=request, event=event, client=client)
+
+    def stream_end(
+        self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
+    ) -> None:
+        self._stream_end(request=request, stream=stream, error=error, client=client)

@@ -1,0 +1,196 @@
+"""Streamed replies: read bytes as they arrive, parse events, hand out chunks, never truncate silently.
+
+Bytes are read with ``read1`` (whatever the socket has, up to 64 KiB), so an event reaches the
+caller as soon as it arrives for chunked, close-delimited and gzip-compressed bodies alike;
+``iter_content(n)`` would wait for n bytes on a close-delimited body. The Stream is a plain
+iterator object (no generator holding a reference back to it), so dropping it closes the
+connection at once through ``__del__``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional
+
+from .accumulate import ChunkAccumulator
+from .errors import (
+    APIResponseValidationError,
+    ChatminiError,
+    IncompleteStreamError,
+    excerpt,
+    stream_error,
+)
+from .objects import ChatCompletion, ChatCompletionChunk
+from .sse import EventStreamParser
+
+if TYPE_CHECKING:
+    import requests
+
+    from .client import Client
+    from .request import Request
+    from .sse import ServerSentEvent
+
+READ_SIZE = 65536
+DONE = "[DONE]"
+
+
+class Stream:
+    """An iterator of ChatCompletionChunk objects over one streamed reply; a context manager.
+
+    ``completed`` is True once ``[DONE]`` arrived; ``chunk_count`` and ``text`` (choice 0's
+    content so far) tell what has been received. ``get_final_completion()`` drains the rest
+    and assembles one ChatCompletion from every chunk.
+    """
+
+    def __init__(self, client: Client, request: Request, response: requests.Response) -> None:
+        self.response = response
+        self.request = request
+        self.completed = False
+        self._client = client
+        self._host = client.plugin_host
+        self._notify = self._host.wants_stream_events()
+        self._read = response.raw.read1
+        self._parser = EventStreamParser()
+        self._accumulator = ChunkAccumulator()
+        self._events: Iterator[ServerSentEvent] = iter(())
+        self._finished = False
+
+    # -- what has arrived --------------------------------------------------------------------
+
+    @property
+    def chunk_count(self) -> int:
+        return self._accumulator.chunk_count
+
+    @property
+    def text(self) -> str:
+        """Choice 0's content received so far."""
+        return self._accumulator.text
+
+    @property
+    def request_id(self) -> Optional[str]:
+        return self.response.headers.get("x-request-id")
+
+    # -- iteration ---------------------------------------------------------------------------
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> ChatCompletionChunk:
+        while True:
+            for event in self._events:
+                chunk = self._handle(event)
+                if chunk is not None:
+                    return ChatCompletionChunk(chunk)
+                if self._finished:
+                    raise StopIteration
+            if self._finished:
+                raise StopIteration
+            self._events = iter(self._read_events())
+
+    def _read_events(self) -> list[ServerSentEvent]:
+        """The events completed by the next read; at end of body, decide clean end or truncation."""
+        try:
+            data = self._read(READ_SIZE, decode_content=True)
+        except Exception as exc:  # urllib3/http.client/socket errors all mean a broken stream
+            self._fail(self._incomplete(_read_failure(exc)), cause=exc)
+        if data:
+            return self._parser.feed(data)
+        events = self._parser.close()
+        if events:
+            return events
+        if self._accumulator.finished:  # every choice reported finish_reason: nothing was lost
+            self._end(None)
+            return []
+        self._fail(self._incomplete("the server closed the stream before [DONE]"))
+
+    def _handle(self, event: ServerSentEvent) -> Optional[dict[str, Any]]:
+        """One event: a chunk dict to hand out, or None for [DONE] (stream then finished)."""
+        if self._notify:
+            self._host.stream_event(self.request, event, self._client)
+        data = event.data
+        if data == DONE:
+            self.completed = True
+            self._end(None)
+            return None
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None if event.event != "error" else data
+        if event.event == "error" or (type(chunk) is dict and chunk.get("error")):
+            self._fail(stream_error(chunk, self.request))
+        if type(chunk) is not dict:
+            self._fail(APIResponseValidationError(
+                f"Stream event is not a JSON object: {excerpt(data)!r}",
+                response=self.response, body=data, request=self.request,
+            ))
+        self._accumulator.add(chunk)
+        return chunk
+
+    def _incomplete(self, why: str) -> IncompleteStreamError:
+        count = self._accumulator.chunk_count
+        return IncompleteStreamError(
+            f"Stream incomplete: {why} (after {count} chunk{'s' if count != 1 else ''}).",
+            request=self.request, partial_text=self._accumulator.text, chunk_count=count,
+        )
+
+    # -- ending ------------------------------------------------------------------------------
+
+    def _fail(self, error: ChatminiError, cause: Optional[BaseException] = None) -> NoReturn:
+        self._end(error, release=False)
+        raise error from cause
+
+    def _end(self, error: Optional[ChatminiError], release: bool = True) -> None:
+        """Finish once: return the connection to the pool (or close it), then tell plugins."""
+        if self._finished:
+            return
+        self._finished = True
+        self._events = iter(())
+        raw = self.response.raw
+        if release:
+            raw.drain_conn()  # the chunked terminator follows [DONE]: the connection is reusable
+        self.response.close()
+        self._host.stream_end(self.request, self, error, self._client)
+
+    def close(self) -> None:
+        """Stop reading and close the connection; the rest of the reply is discarded."""
+        self._end(None, release=False)
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_finished", True):
+            self._finished = True
+            self.response.close()
+
+    # -- conveniences ------------------------------------------------------------------------
+
+    def text_deltas(self) -> Iterator[str]:
+        """Choice 0's content pieces as they arrive (what a terminal prints)."""
+        for chunk in self:
+            for choice in chunk._data.get("choices") or ():
+                if choice.get("index", 0) == 0:
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+
+    def get_final_completion(self) -> ChatCompletion:
+        """Drain the rest of the stream and return the ChatCompletion assembled from all chunks."""
+        for _ in self:
+            pass
+        meta = {"request_id": self.request_id, "context": self.request.context}
+        return ChatCompletion(self._accumulator.result(), meta)
+
+    def __repr__(self) -> str:
+        state = "completed" if self.completed else ("closed" if self._finished else "open")
+        return f"<Stream {state} chunks={self.chunk_count}>"
+
+
+def _read_failure(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "timed out" in text or "timeout" in type(exc).__name__.lower():
+        return "no data within the read (idle) timeout"
+    return f"the connection broke ({type(exc).__name__}: {excerpt(str(exc), 120)})"

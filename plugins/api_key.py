@@ -1,0 +1,36 @@
+"""API-key authentication, the first built-in plugin: ``Authorization: Bearer <key>`` or a raw key
+header such as Azure's ``api-key``. It puts the key on every attempt and never shows it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from chatmini.hookspecs import hookimpl
+from chatmini.redaction import describe_secret
+
+if TYPE_CHECKING:
+    from chatmini.client import Client
+    from chatmini.request import Request
+
+
+class ApiKeyAuth:
+    """Adds the key to each attempt; ``header="api-key"`` sends the bare key in that header."""
+
+    def __init__(self, api_key: Optional[str], header: str = "Authorization") -> None:
+        self._api_key = api_key
+        self.header = header
+        self._value = None
+        if api_key:
+            bearer = header.lower() == "authorization"
+            self._value = f"Bearer {api_key}" if bearer else api_key
+
+    @hookimpl
+    def chatmini_prepare_request(self, request: Request, client: Client) -> None:
+        if self._value is None:
+            return
+        wanted = self.header.lower()
+        if not any(name.lower() == wanted for name in request.headers):  # caller's header wins
+            request.headers[self.header] = self._value
+
+    def __repr__(self) -> str:
+        return f"<ApiKeyAuth header={self.header!r} key={describe_secret(self._api_key)}>"
