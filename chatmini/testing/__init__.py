@@ -1,0 +1,10 @@
+"""A real local OpenAI-compatible HTTP server for testing code that talks to chat APIs.
+
+Start one with ``with Server() as server:``, point a client at ``server.base_url``, script
+answers with ``server.enqueue(Reply(...))`` and inspect ``server.requests`` afterwards.
+"""
+
+from .replies import Reply
+from .server import RecordedRequest, Server
+
+__all__ = ["RecordedRequest", "Reply", "Server"]

@@ -1,0 +1,194 @@
+"""Request handler of the chatmini test server: records requests and writes the replies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.message import Message
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+
+from . import replies
+from .replies import Reply, StreamEncoder
+
+if TYPE_CHECKING:
+    from .server import _HTTPServer
+
+__all__ = ["RecordedRequest"]
+
+_DEFAULT_REPLY = Reply()
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it, kept so tests can assert on what was sent."""
+
+    method: str
+    path: str
+    headers: Message
+    body: bytes
+    json: Any = None
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    """Answers each request from the reply queue or with the default OpenAI behaviour."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "chatmini-testing"
+    server: _HTTPServer
+    _seq: int = 0
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Silence the default per-request logging to stderr."""
+
+    def version_string(self) -> str:
+        """Identify the server without Python's version suffix."""
+        return self.server_version
+
+    def handle(self) -> None:
+        """Serve requests until the client or the server closes, ignoring disconnects."""
+        try:
+            super().handle()
+        except OSError:
+            self.close_connection = True
+
+    def do_GET(self) -> None:  # noqa: N802
+        """Dispatch a GET request."""
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        """Dispatch a POST request."""
+        self._dispatch()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        """Dispatch a PUT request."""
+        self._dispatch()
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        """Dispatch a PATCH request."""
+        self._dispatch()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        """Dispatch a DELETE request."""
+        self._dispatch()
+
+    def _read_body(self) -> bytes:
+        """Read the whole request body (Content-Length or chunked) so keep-alive stays usable."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        """Record the request, take the scripted reply (if any) and answer it."""
+        body = self._read_body()
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        owner = self.server.owner
+        record = RecordedRequest(self.command, self.path, self.headers, body, parsed)
+        self._seq, reply = owner._take(record)
+        reply = reply or _DEFAULT_REPLY
+        if reply.delay > 0 and owner._stopping.wait(reply.delay):
+            self.close_connection = True
+            return
+        if reply.drop:
+            self.close_connection = True
+            return
+        if reply.body is not None:
+            data, content_type = reply.encoded_body()
+            self._send(reply.status, data, content_type, reply)
+        elif reply.status >= 400:
+            self._send_json(reply.status, replies.error_payload(reply.status), reply)
+        else:
+            self._route(reply, parsed)
+
+    def _route(self, reply: Reply, request: Any) -> None:
+        """Produce the default answer for the request's method and path."""
+        path = self.path.split("?", 1)[0]
+        if reply.raw_stream is not None:
+            self._stream(reply, [reply.raw_stream])
+        elif self.command == "POST" and path == "/v1/chat/completions":
+            if not isinstance(request, dict):
+                message = "We could not parse the JSON body of your request."
+                self._send_json(400, replies.error_payload(400, message), reply)
+                return
+            text = reply.content if reply.content is not None else replies.default_text(request)
+            if request.get("stream") is True:
+                events = replies.stream_events(
+                    request, self._seq, text, chunks=reply.chunks, error_event=reply.error_event,
+                    done=not reply.no_done, line_ending=reply.line_ending)
+                self._stream(reply, events)
+            else:
+                self._send_json(reply.status, replies.completion(request, self._seq, text), reply)
+        elif self.command == "GET" and path == "/v1/models":
+            self._send_json(reply.status, replies.models(), reply)
+        elif self.command == "GET" and path.startswith("/v1/models/"):
+            self._send_json(reply.status, replies.model(path[len("/v1/models/"):]), reply)
+        elif self.command == "POST" and path.startswith("/v1/"):
+            self._send_json(reply.status, {"object": "echo", "path": self.path, "json": request},
+                            reply)
+        else:
+            message = f"Invalid URL ({self.command} {path})"
+            self._send_json(404, replies.error_payload(404, message), reply)
+
+    def _send_headers(self, status: int, defaults: dict[str, str], reply: Reply) -> None:
+        """Send the status line, default headers overridden by the reply's, and x-request-id."""
+        headers = {"x-request-id": f"req_{self._seq}", **defaults}
+        for name, value in reply.headers.items():
+            for existing in [k for k in headers if k.lower() == name.lower()]:
+                del headers[existing]
+            headers[name] = value
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _send(self, status: int, data: bytes, content_type: str, reply: Reply) -> None:
+        """Send a complete, Content-Length-delimited response."""
+        defaults = {"Content-Type": content_type, "Content-Length": str(len(data))}
+        self._send_headers(status, defaults, reply)
+        self.wfile.write(data)
+
+    def _send_json(self, status: int, payload: Any, reply: Reply) -> None:
+        """Send a JSON response."""
+        self._send(status, json.dumps(payload).encode(), "application/json", reply)
+
+    def _stream(self, reply: Reply, events: list[bytes]) -> None:
+        """Write an event stream with the reply's gzip, framing, pause and cut behaviour."""
+        defaults = {"Content-Type": "text/event-stream",
+                    "Cache-Control": "no-cache"}
+        if reply.close_delimited:
+            defaults["Connection"] = "close"
+        else:
+            defaults["Transfer-Encoding"] = "chunked"
+        if reply.gzip:
+            defaults["Content-Encoding"] = "gzip"
+        self._send_headers(reply.status, defaults, reply)
+        if reply.close_delimited:
+            self.close_connection = True
+        encoder = StreamEncoder(gzip=reply.gzip, chunked=not reply.close_delimited)
+        total = len(events)
+        if reply.cut_after is not None:
+            events = events[:reply.cut_after]
+        pause_at = reply.pause_after
+        if pause_at is not None and pause_at < len(events):
+            self.wfile.write(encoder.encode(events[:pause_at]))
+            if self.server.owner._stopping.wait(reply.pause):
+                self.close_connection = True
+                return
+            events = events[pause_at:]
+        self.wfile.write(encoder.encode(events))
+        if reply.cut_after is not None and reply.cut_after < total:
+            self.close_connection = True
+            return
+        self.wfile.write(encoder.finish())
