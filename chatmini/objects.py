@@ -44,6 +44,8 @@ class APIObject:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, APIObject):
             return self._data == other._data
+        if isinstance(other, dict):
+            return self._data == other
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

@@ -60,7 +60,9 @@ def execute(client: Client, call: Request) -> tuple[requests.Response, Request]:
         wanted = decision == "retry" or (
             decision is None and policy.should_retry(request.method, raw, code)
         )
-        if wanted and not policy.wait_too_long(raw):
+        if wanted and policy.wait_too_long(raw):
+            wanted = False  # the caller decides about long waits, not a hidden sleep
+        if wanted:
             try:
                 policy = policy.increment(
                     request.method, request.url, response=raw,
