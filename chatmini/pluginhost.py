@@ -96,7 +96,7 @@ class PluginHost:
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
-        return [name for name, _ in self.pm.list_name_plugin()]
+        return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]
 
     def get(self, name: str) -> Any:
         """The plugin registered under ``name``, or None."""

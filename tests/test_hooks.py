@@ -1,0 +1,237 @@
+"""One test per hook (test_hook_<name>), each over real sockets; a meta-test keeps it so."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+import chatmini
+from chatmini.hookspecs import hook_names
+from chatmini.testing import Reply
+
+from .conftest import HI
+
+
+def create(client, **kw):
+    return client.chat.completions.create(model="m", messages=HI, **kw)
+
+
+def test_every_hook_has_a_test():
+    missing = [n for n in hook_names() if f"test_hook_{n}" not in globals()]
+    assert missing == []
+
+
+def test_hook_chatmini_client_init(make_client):
+    class Init:
+        @chatmini.hookimpl
+        def chatmini_client_init(self, client):
+            client.init_seen = client.base_url
+
+    client = make_client(plugins=[Init()])
+    assert client.init_seen == client.base_url
+
+
+def test_hook_chatmini_prepare_request(make_client, server):
+    class Rewrite:
+        @chatmini.hookimpl
+        def chatmini_prepare_request(self, request):
+            request.headers["X-Attempt"] = str(request.attempt)
+            request.url = request.url.replace("/chat/completions", "/chat/completions?x=1")
+
+    client = make_client(plugins=[Rewrite()])
+    server.enqueue(Reply(status=500))
+    create(client)
+    assert [r.headers.get("x-attempt") for r in server.requests] == ["1", "2"]
+    assert server.requests[-1].path.endswith("?x=1")
+
+
+def test_prepare_request_sees_a_fresh_copy_each_attempt(make_client, server):
+    class Append:
+        @chatmini.hookimpl
+        def chatmini_prepare_request(self, request):
+            request.headers["X-Count"] = request.headers.get("X-Count", "") + "x"
+
+    client = make_client(plugins=[Append()])
+    server.enqueue(Reply(status=503))
+    create(client)
+    assert [r.headers.get("x-count") for r in server.requests] == ["x", "x"]
+
+
+def test_hook_chatmini_send(make_client, server):
+    events = []
+
+    class Around:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_send(self, request):
+            events.append(("before", request.attempt))
+            try:
+                response = yield
+            except chatmini.APIConnectionError as exc:
+                events.append(("error", type(exc).__name__))
+                raise
+            events.append(("after", response.status_code))
+            return response
+
+    client = make_client(plugins=[Around()])
+    server.enqueue(Reply(drop=True), Reply(status=500))
+    create(client)
+    assert events == [("before", 1), ("error", "APIConnectionError"), ("before", 2),
+                      ("after", 500), ("before", 3), ("after", 200)]
+
+
+def test_send_can_be_answered_by_a_plugin_without_network(make_client, server):
+    class Canned:
+        @chatmini.hookimpl
+        def chatmini_send(self, request):
+            response = requests.Response()
+            response.status_code = 200
+            response._content = b'{"choices": [{"message": {"content": "cached"}}]}'
+            return response
+
+    client = make_client(plugins=[Canned()])
+    assert create(client).choices[0].message.content == "cached"
+    assert server.requests == []
+
+
+def test_hook_chatmini_after_attempt(make_client, server):
+    seen = []
+
+    class After:
+        @chatmini.hookimpl
+        def chatmini_after_attempt(self, request, response, error):
+            seen.append((request.attempt, response.status_code if response is not None else None,
+                         type(error).__name__ if error else None))
+
+    client = make_client(plugins=[After()])
+    server.enqueue(Reply(drop=True), Reply(status=429))
+    create(client)
+    assert seen == [(1, None, "APIConnectionError"), (2, 429, "RateLimitError"), (3, 200, None)]
+
+
+def test_hook_chatmini_retry_decision(make_client, server):
+    class Refresh:
+        """Like an OAuth plugin: on a 401, switch to a fresh token and replay once."""
+
+        def __init__(self):
+            self.token = "old"
+
+        @chatmini.hookimpl
+        def chatmini_prepare_request(self, request):
+            request.headers["Authorization"] = f"Bearer {self.token}"
+
+        @chatmini.hookimpl
+        def chatmini_retry_decision(self, request, error):
+            if isinstance(error, chatmini.AuthenticationError) and self.token == "old":
+                self.token = "new"
+                return "replay"
+            return None
+
+    client = make_client(plugins=[Refresh()], max_retries=0)
+    server.enqueue(Reply(status=401))
+    assert create(client).choices
+    assert [r.headers.get("authorization") for r in server.requests] == ["Bearer old", "Bearer new"]
+
+
+def test_retry_decision_can_veto_and_force(make_client, server):
+    class Decide:
+        @chatmini.hookimpl
+        def chatmini_retry_decision(self, response):
+            if response is not None and response.status_code == 500:
+                return "raise"
+            if response is not None and response.status_code == 418:
+                return "retry"
+            return None
+
+    client = make_client(plugins=[Decide()])
+    server.enqueue(Reply(status=500))
+    with pytest.raises(chatmini.InternalServerError):
+        create(client)
+    assert len(server.requests) == 1
+    server.enqueue(Reply(status=418))
+    assert create(client).choices
+    assert len(server.requests) == 3
+
+
+def test_replays_are_capped(make_client, server):
+    class AlwaysReplay:
+        @chatmini.hookimpl
+        def chatmini_retry_decision(self):
+            return "replay"
+
+    client = make_client(plugins=[AlwaysReplay()], max_retries=0)
+    server.enqueue(*[Reply(status=401)] * 5)
+    with pytest.raises(chatmini.AuthenticationError):
+        create(client)
+    assert len(server.requests) == 1 + chatmini.pipeline.MAX_REPLAYS
+
+
+def test_hook_chatmini_call_end(make_client, server):
+    ends = []
+
+    class End:
+        @chatmini.hookimpl
+        def chatmini_call_end(self, request, response, error):
+            ends.append((request.attempt, getattr(response, "status_code", None),
+                         type(error).__name__ if error else None))
+
+    client = make_client(plugins=[End()], max_retries=1)
+    server.enqueue(Reply(status=500))
+    create(client)
+    server.enqueue(Reply(status=500), Reply(status=500))
+    with pytest.raises(chatmini.InternalServerError):
+        create(client)
+    assert ends == [(2, 200, None), (2, 500, "InternalServerError")]
+
+
+def test_hook_chatmini_stream_event(make_client, server):
+    events = []
+
+    class Events:
+        @chatmini.hookimpl
+        def chatmini_stream_event(self, event):
+            events.append(event.data)
+
+    client = make_client(plugins=[Events()])
+    chunks = list(create(client, stream=True))
+    assert events[-1] == "[DONE]"
+    assert len(events) == len(chunks) + 1
+
+
+def test_hook_chatmini_stream_end(make_client, server):
+    ends = []
+
+    class End:
+        @chatmini.hookimpl
+        def chatmini_stream_end(self, stream, error):
+            ends.append((stream.completed, stream.chunk_count, type(error).__name__ if error else None))
+
+    client = make_client(plugins=[End()])
+    stream = create(client, stream=True)
+    n = len(list(stream))
+    server.enqueue(Reply(cut_after=2))
+    with pytest.raises(chatmini.IncompleteStreamError):
+        list(create(client, stream=True))
+    with create(client, stream=True) as early:
+        next(early)
+    assert ends == [(True, n, None), (False, 2, "IncompleteStreamError"), (False, 1, None)]
+
+
+def test_hooks_run_concurrently_from_threads(make_client, server):
+    lock = threading.Lock()
+    count = {"n": 0}
+
+    class Count:
+        @chatmini.hookimpl
+        def chatmini_call_end(self):
+            with lock:
+                count["n"] += 1
+
+    client = make_client(plugins=[Count()])
+    threads = [threading.Thread(target=create, args=(client,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert count["n"] == 8

@@ -1,0 +1,140 @@
+"""The plugin host: built-ins by name, entry points, blocking, autoload switch, checks, tracing."""
+
+from __future__ import annotations
+
+import sys
+import types
+from importlib.metadata import EntryPoint
+
+import pluggy
+import pytest
+
+import chatmini
+from chatmini import pluginhost
+
+from .conftest import HI
+
+
+class Marker:
+    """A plugin that stamps a header, to see whether it was loaded."""
+
+    chatmini_plugin_name = "marker"
+
+    @chatmini.hookimpl
+    def chatmini_prepare_request(self, request):
+        request.headers["X-Marker"] = "1"
+
+
+def test_builtins_are_registered_by_name(client):
+    names = client.plugin_host.names()
+    assert names[:2] == ["transport", "api_key"]
+    assert repr(client.plugin_host.get("api_key")).startswith("<ApiKeyAuth")
+
+
+def test_blocking_a_builtin_by_name(make_client, server):
+    client = make_client(disabled_plugins=["api_key"])
+    assert "api_key" not in client.plugin_host.names()
+    client.chat.completions.create(model="m", messages=HI)
+    assert server.requests[-1].headers.get("authorization") is None
+
+
+def test_blocking_by_environment(monkeypatch, make_client, server):
+    monkeypatch.setenv("CHATMINI_DISABLE_PLUGINS", "marker, api_key")
+    client = make_client(plugins=[Marker()])
+    assert {"marker", "api_key"}.isdisjoint(client.plugin_host.names())
+
+
+def test_blocking_transport_gives_clear_error(make_client):
+    client = make_client(disabled_plugins=["transport"])
+    with pytest.raises(chatmini.ChatminiError, match="transport"):
+        client.chat.completions.create(model="m", messages=HI)
+
+
+def test_plugins_argument_registers_after_builtins(make_client, server):
+    client = make_client(plugins=[Marker()])
+    assert client.plugin_host.names()[-1] == "marker"
+    client.chat.completions.create(model="m", messages=HI)
+    assert server.requests[-1].headers.get("x-marker") == "1"
+
+
+def test_unknown_hook_implementation_is_rejected(make_client):
+    class Typo:
+        @chatmini.hookimpl
+        def chatmini_prepare_requets(self, request):
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="unknown hook"):
+        make_client(plugins=[Typo()])
+
+
+def test_wrong_argument_name_is_rejected(make_client):
+    class Wrong:
+        @chatmini.hookimpl
+        def chatmini_prepare_request(self, req):
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError):
+        make_client(plugins=[Wrong()])
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    """An installed distribution exposing two plugins in the `chatmini` group."""
+    module = types.ModuleType("chatmini_fake_plugin")
+    module.Marker = Marker
+
+    @chatmini.hookimpl
+    def chatmini_client_init(client):
+        client.fake_plugin_was_here = True
+
+    module.chatmini_client_init = chatmini_client_init
+    monkeypatch.setitem(sys.modules, "chatmini_fake_plugin", module)
+    eps = [
+        EntryPoint("fake_module", "chatmini_fake_plugin", "chatmini"),
+        EntryPoint("fake_class", "chatmini_fake_plugin:Marker", "chatmini"),
+    ]
+    monkeypatch.setattr(pluginhost, "entry_points", lambda group: [e for e in eps if e.group == group])
+    pluginhost.entry_point_plugins.cache_clear()
+    yield
+    pluginhost.entry_point_plugins.cache_clear()
+
+
+def test_entry_point_plugins_are_loaded(fake_entry_points, monkeypatch, make_client, server):
+    monkeypatch.delenv("CHATMINI_DISABLE_PLUGIN_AUTOLOAD")
+    client = make_client()
+    assert {"fake_module", "fake_class"} <= set(client.plugin_host.names())
+    assert client.fake_plugin_was_here is True
+    client.chat.completions.create(model="m", messages=HI)
+    assert server.requests[-1].headers.get("x-marker") == "1"
+    other = make_client()  # a class entry point is instantiated per Client
+    assert other.plugin_host.get("fake_class") is not client.plugin_host.get("fake_class")
+
+
+def test_autoload_switch_turns_entry_points_off(fake_entry_points, make_client):
+    assert "fake_module" not in make_client().plugin_host.names()  # env var set by conftest
+    assert "fake_module" in make_client(load_entry_points=True).plugin_host.names()
+
+
+def test_entry_point_plugin_can_be_blocked(fake_entry_points, make_client):
+    client = make_client(load_entry_points=True, disabled_plugins=["fake_class"])
+    names = client.plugin_host.names()
+    assert "fake_module" in names and "fake_class" not in names
+
+
+def test_register_later_is_checked(client):
+    class Bad:
+        @chatmini.hookimpl
+        def chatmini_nonsense(self):
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError):
+        client.plugin_host.register(Bad())
+
+
+def test_trace_switch_prints_hook_calls(monkeypatch, make_client, capsys):
+    monkeypatch.setenv("CHATMINI_TRACE_PLUGINS", "1")
+    client = make_client()
+    client.chat.completions.create(model="m", messages=HI)
+    err = capsys.readouterr().err
+    assert "chatmini_prepare_request" in err and "chatmini_send" in err
+    assert "sk-test" not in err
