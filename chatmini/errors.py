@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 
     from .request import Request
 
+from .redaction import scrub
+
 EXCERPT_LENGTH = 200
 
 
@@ -205,6 +207,8 @@ def status_error(response: requests.Response, request: Optional[Request] = None)
     body = decode_error_body(content or b"")
     status = response.status_code
     message = f"Error code: {status} - {error_message(body, status)}"
+    if request is not None:
+        message = scrub(message, request.headers)
     return status_error_class(status)(message, response=response, body=body, request=request)
 
 

@@ -38,6 +38,8 @@ def execute(client: Client, call: Request) -> tuple[requests.Response, Request]:
         error: Optional[ChatminiError] = None
         try:
             host.prepare_request(request, client)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("sending %r", request)  # the Request repr redacts credentials
             response = host.send(request, client)
             if response is None:
                 raise ChatminiError("No plugin sent the request: is 'transport' blocked?")

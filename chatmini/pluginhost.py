@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
@@ -33,7 +33,7 @@ BLOCK_ENV = "CHATMINI_DISABLE_PLUGINS"
 TRACE_ENV = "CHATMINI_TRACE_PLUGINS"
 
 
-@lru_cache(maxsize=None)
+@cache
 def entry_point_plugins() -> tuple[tuple[str, Any], ...]:
     """(name, object) for every installed ``chatmini`` entry point, imported once per process."""
     return tuple((ep.name, ep.load()) for ep in entry_points(group=ENTRY_POINT_GROUP))

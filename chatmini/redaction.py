@@ -18,3 +18,13 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def describe_secret(secret: object) -> str:
     """How a secret shows in a repr: whether it is set, never any of its characters."""
     return "set" if secret else "unset"
+
+
+def scrub(text: str, headers: Mapping[str, str]) -> str:
+    """``text`` with any credential carried in ``headers`` replaced (servers echo keys back)."""
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS and value:
+            secret = value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
+            if len(secret) >= 8 and secret in text:
+                text = text.replace(secret, REDACTED)
+    return text

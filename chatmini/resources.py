@@ -47,7 +47,7 @@ class Completions:
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, not {model!r}")
         if isinstance(messages, (str, bytes, Mapping)):
-            raise InvalidRequestError("messages must be a list of message dicts, not a single value")
+            raise InvalidRequestError("messages must be a list of message dicts, not one value")
         messages = list(messages)
         if not messages:
             raise InvalidRequestError("messages must contain at least one message")

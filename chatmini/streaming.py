@@ -1,4 +1,4 @@
-"""Streamed replies: read bytes as they arrive, parse events, hand out chunks, never truncate silently.
+"""Streamed replies: bytes read as they arrive, events parsed, chunks handed out, no silent cuts.
 
 Bytes are read with ``read1`` (whatever the socket has, up to 64 KiB), so an event reaches the
 caller as soon as it arrives for chunked, close-delimited and gzip-compressed bodies alike;

@@ -64,7 +64,7 @@ class HTTPTransport:
         return self.send(request)
 
     def send(self, request: Request) -> requests.Response:
-        """Send one attempt; a non-stream body is read here so its failures count as the attempt's."""
+        """Send one attempt; a non-stream body is read here, so its failures are the attempt's."""
         prepared = requests.PreparedRequest()
         prepared.method = request.method
         prepared.url = request.url
@@ -106,12 +106,14 @@ def translate_exception(exc: BaseException, request: Optional[Request]) -> APICo
     if isinstance(exc, requests.exceptions.ProxyError):
         return APIConnectionError(f"Proxy error on {target}: {_reason(exc)}", request=request)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return APIConnectionError(f"Response body cut off on {target}: {_reason(exc)}", request=request)
-    if isinstance(exc, requests.exceptions.ContentDecodingError):
-        return APIConnectionError(f"Response body could not be decoded on {target}.", request=request)
-    if isinstance(exc, requests.exceptions.InvalidURL):
-        return APIConnectionError(f"Invalid URL {request.url if request else ''!s}.", request=request)
-    return APIConnectionError(f"Connection error on {target}: {_reason(exc)}", request=request)
+        message = f"Response body cut off on {target}: {_reason(exc)}"
+    elif isinstance(exc, requests.exceptions.ContentDecodingError):
+        message = f"Response body could not be decoded on {target}."
+    elif isinstance(exc, requests.exceptions.InvalidURL):
+        message = f"Invalid URL in {target}."
+    else:
+        message = f"Connection error on {target}: {_reason(exc)}"
+    return APIConnectionError(message, request=request)
 
 
 def _is_timeout(exc: BaseException) -> bool:
