@@ -28,12 +28,15 @@ class APIObject:
         object.__setattr__(self, "_data", data)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # private and dunder names are never JSON fields here
             raise AttributeError(name)
         return wrap(self._data.get(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._data[name] = value.to_dict() if isinstance(value, APIObject) else value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._data,))
 
     def __getitem__(self, key: str) -> Any:
         return wrap(self._data[key])
@@ -77,6 +80,9 @@ class APIResponseObject(APIObject):
     def __init__(self, data: dict[str, Any], meta: Optional[dict[str, Any]] = None) -> None:
         super().__init__(data)
         object.__setattr__(self, "_meta", meta if meta is not None else {})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._data, self._meta))
 
     @property
     def _request_id(self) -> Optional[str]:
