@@ -162,17 +162,16 @@ class Client:
         path: str,
         params: Optional[Mapping[str, Any]] = None,
         *,
-        stream: bool = False,
-        timeout: Timeout = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
         cast: type[APIResponseObject] = APIResponseObject,
+        **options: Any,
     ) -> Any:
-        """Send any call through the whole pipeline (plugins, retries, errors) and decode it."""
-        call = self.build_request(
-            method, path, params, stream=stream, timeout=timeout, extra_headers=extra_headers
-        )
+        """Send any call through the whole pipeline (plugins, retries, errors) and decode it.
+
+        ``options`` are those of ``build_request``: ``stream``, ``timeout``, ``extra_headers``.
+        """
+        call = self.build_request(method, path, params, **options)
         response, attempt = execute(self, call)
-        if stream:
+        if call.stream:
             return Stream(self, attempt, response)
         return decode_body(response, attempt, cast)
 
