@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import warnings
+from functools import partial
 from typing import Any, Iterable, Mapping, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
@@ -170,10 +171,12 @@ class Client:
         ``options`` are those of ``build_request``: ``stream``, ``timeout``, ``extra_headers``.
         """
         call = self.build_request(method, path, params, **options)
-        response, attempt = execute(self, call)
         if call.stream:
-            return Stream(self, attempt, response)
-        return decode_body(response, attempt, cast)
+            return execute(self, call, self._open_stream)
+        return execute(self, call, partial(decode_body, cast=cast))
+
+    def _open_stream(self, response: requests.Response, request: Request) -> Stream:
+        return Stream(self, request, response)
 
     def post(self, path: str, json: Optional[Mapping[str, Any]] = None, **options: Any) -> Any:
         """POST any JSON to any path of the API (``/embeddings``, ``/responses``, ...)."""
@@ -203,7 +206,7 @@ class Client:
 
 
 def decode_body(
-    response: requests.Response, request: Request, cast: type[APIResponseObject]
+    response: requests.Response, request: Request, *, cast: type[APIResponseObject]
 ) -> Any:
     """Parse a 2xx JSON body into ``cast``; anything else is an APIResponseValidationError."""
     content = response.content

@@ -25,7 +25,7 @@ PROJECT = "chatmini"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-RETRY_DECISIONS = ("retry", "replay", "raise")
+RETRY_DECISIONS = ("retry", "replay", "raise", None)
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -90,7 +90,8 @@ def chatmini_retry_decision(
     Return ``"replay"`` to resend at once without spending a retry (e.g. after refreshing an
     expired credential on a 401; the loop allows at most ``MAX_REPLAYS`` per call), ``"retry"``
     to retry with backoff (spending one of ``max_retries``), ``"raise"`` to fail now, or None
-    to let the Retry policy decide.
+    to let the Retry policy decide. A replay asked for once the replays are used up falls back
+    to the policy; any other value is a plugin bug and fails the call with ChatminiError.
     """
 
 
@@ -103,7 +104,8 @@ def chatmini_call_end(
 ) -> None:
     """Called once per call after its last attempt, with the final response or error.
 
-    For streams this is when the response headers arrived; the events follow through
+    A 2xx whose body is not the JSON expected arrives here with that validation error. For
+    streams this is when the response headers arrived; the events follow through
     ``chatmini_stream_event`` and the end through ``chatmini_stream_end``.
     """
 
@@ -124,7 +126,9 @@ def chatmini_stream_event(request: Request, event: ServerSentEvent, client: Clie
 def chatmini_stream_end(
     request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
 ) -> None:
-    """Called once when a stream ends: ``[DONE]``, an error, or closed early by the caller.
+    """Called once when a stream ends: ``[DONE]``, an error, closed early, or dropped unread.
+
+    A stream the caller drops without closing is ended from its finaliser (``error`` None).
 
     ``stream.completed`` tells whether ``[DONE]`` arrived; ``stream.chunk_count`` how many chunks.
     """

@@ -9,11 +9,12 @@ retry; a plugin may ask for a "replay" (at most MAX_REPLAYS a call) that spends 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from urllib3.exceptions import MaxRetryError, ProtocolError
 
 from .errors import APIStatusError, ChatminiError, status_error
+from .hookspecs import RETRY_DECISIONS
 
 if TYPE_CHECKING:
     import requests
@@ -22,11 +23,17 @@ if TYPE_CHECKING:
     from .request import Request
 
 MAX_REPLAYS = 2
+T = TypeVar("T")
+Decode = Callable[["requests.Response", "Request"], T]
 logger = logging.getLogger("chatmini")
 
 
-def execute(client: Client, call: Request) -> tuple[requests.Response, Request]:
-    """Run one call to completion: the 2xx response and the attempt that got it, or raise."""
+def execute(client: Client, call: Request, decode: Decode[T]) -> T:
+    """Run one call to completion and return ``decode(response, attempt)`` for its 2xx answer.
+
+    Decoding happens before ``chatmini_call_end``, so a 2xx body that is not what was expected
+    reaches plugins as the call's error.
+    """
     host = client.plugin_host
     policy = client.retry
     attempt = 0
@@ -49,14 +56,26 @@ def execute(client: Client, call: Request) -> tuple[requests.Response, Request]:
             error = exc
         host.after_attempt(request, response, error, client)
         if error is None:
+            try:
+                result = decode(response, request)  # type: ignore[arg-type]
+            except ChatminiError as exc:
+                host.call_end(request, response, exc, client)
+                raise
             host.call_end(request, response, None, client)
-            return response, request  # type: ignore[return-value]
+            return result
 
         decision = host.retry_decision(request, response, error, client)
-        if decision == "replay" and replays < MAX_REPLAYS:
-            replays += 1
-            logger.debug("replaying %s (attempt %d)", request.endpoint, attempt + 1)
-            continue
+        if decision not in RETRY_DECISIONS:
+            raise ChatminiError(
+                f"chatmini_retry_decision returned {decision!r}; expected one of "
+                f"{', '.join(map(repr, RETRY_DECISIONS))} or None"
+            )
+        if decision == "replay":
+            if replays < MAX_REPLAYS:
+                replays += 1
+                logger.debug("replaying %s (attempt %d)", request.endpoint, attempt + 1)
+                continue
+            decision = None  # replays used up: the retry policy decides
         raw = response.raw if response is not None else None
         code = error.code if isinstance(error, APIStatusError) else None
         wanted = decision == "retry" or (

@@ -44,9 +44,14 @@ def env_blocked() -> set[str]:
     return {name.strip() for name in os.environ.get(BLOCK_ENV, "").split(",") if name.strip()}
 
 
+def env_flag(name: str) -> bool:
+    """Whether a switch variable is on: set to anything but empty or 0."""
+    return os.environ.get(name, "") not in ("", "0")
+
+
 def autoload_enabled() -> bool:
-    """False when CHATMINI_DISABLE_PLUGIN_AUTOLOAD is set to anything but empty or 0."""
-    return os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+    """False when CHATMINI_DISABLE_PLUGIN_AUTOLOAD is on."""
+    return not env_flag(AUTOLOAD_ENV)
 
 
 def instantiate(plugin: Any) -> Any:
@@ -80,7 +85,7 @@ class PluginHost:
             if name is None or not pm.is_blocked(name):
                 pm.register(plugin, name=name)
         pm.check_pending()
-        if os.environ.get(TRACE_ENV):
+        if env_flag(TRACE_ENV):
             pm.trace.root.setwriter(sys.stderr.write)
             pm.enable_tracing()
         self.pm = pm

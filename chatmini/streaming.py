@@ -163,8 +163,10 @@ class Stream:
 
     def __del__(self) -> None:
         if not getattr(self, "_finished", True):
-            self._finished = True
-            self.response.close()
+            try:  # a dropped stream still closes its connection and tells plugins it ended
+                self._end(None, release=False)
+            except Exception:  # noqa: S110 - nothing may escape a finaliser
+                pass
 
     # -- conveniences ------------------------------------------------------------------------
 

@@ -235,3 +235,60 @@ def test_hooks_run_concurrently_from_threads(make_client, server):
     for t in threads:
         t.join()
     assert count["n"] == 8
+
+
+def test_replay_past_the_cap_falls_back_to_the_retry_policy(make_client, server):
+    class AlwaysReplay:
+        @chatmini.hookimpl
+        def chatmini_retry_decision(self):
+            return "replay"
+
+    client = make_client(plugins=[AlwaysReplay()], max_retries=1)
+    server.enqueue(*[Reply(status=503)] * (chatmini.pipeline.MAX_REPLAYS + 1))
+    assert create(client).choices  # two replays, then one retry spent on the third 503
+    assert len(server.requests) == chatmini.pipeline.MAX_REPLAYS + 2
+
+
+def test_unknown_retry_decision_is_a_clear_error(make_client, server):
+    class Typo:
+        @chatmini.hookimpl
+        def chatmini_retry_decision(self):
+            return "retyr"
+
+    client = make_client(plugins=[Typo()])
+    server.enqueue(Reply(status=500))
+    with pytest.raises(chatmini.ChatminiError, match="retyr"):
+        create(client)
+
+
+def test_call_end_sees_a_body_validation_error(make_client, server):
+    ends = []
+
+    class End:
+        @chatmini.hookimpl
+        def chatmini_call_end(self, error):
+            ends.append(type(error).__name__ if error else None)
+
+    client = make_client(plugins=[End()])
+    server.enqueue(Reply(body="<html>proxy</html>", content_type="text/html"))
+    with pytest.raises(chatmini.APIResponseValidationError):
+        create(client)
+    assert ends == ["APIResponseValidationError"]
+
+
+def test_dropped_stream_still_ends_through_the_hook(make_client, server):
+    import gc
+
+    ends = []
+
+    class End:
+        @chatmini.hookimpl
+        def chatmini_stream_end(self, stream, error):
+            ends.append((stream.completed, error))
+
+    client = make_client(plugins=[End()])
+    s = create(client, stream=True)
+    next(s)
+    del s
+    gc.collect()
+    assert ends == [(False, None)]

@@ -138,3 +138,9 @@ def test_trace_switch_prints_hook_calls(monkeypatch, make_client, capsys):
     err = capsys.readouterr().err
     assert "chatmini_prepare_request" in err and "chatmini_send" in err
     assert "sk-test" not in err
+
+
+def test_trace_switch_zero_means_off(monkeypatch, make_client, capsys):
+    monkeypatch.setenv("CHATMINI_TRACE_PLUGINS", "0")
+    make_client().models.list()
+    assert "chatmini_send" not in capsys.readouterr().err

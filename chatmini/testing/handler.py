@@ -35,6 +35,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "chatmini-testing"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server: _HTTPServer
     _seq: int = 0
 
