@@ -183,6 +183,11 @@ class ChunkAccumulator:
         return parts[0]
 
     @property
+    def usage(self) -> Any:
+        """The last ``usage`` a chunk carried (the final chunk, with ``include_usage``), or None."""
+        return self._usage
+
+    @property
     def finished(self) -> bool:
         """Whether at least one choice was seen and every seen choice has a finish_reason."""
         choices = self._choices

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from . import __version__
+from .alerts import SlowCallRule
 from .errors import APIResponseValidationError, InvalidRequestError, excerpt, stream_error
 from .objects import APIResponseObject
 from .pipeline import execute
@@ -25,6 +26,7 @@ from .redaction import describe_secret
 from .request import Request, Timeout
 from .resources import Chat, Models
 from .retry import RetryPolicy
+from .stats import StatsReport, report_of
 from .streaming import Stream
 from .transport import HTTPTransport, build_session
 
@@ -42,7 +44,8 @@ class Client:
 
     ``api_key`` defaults to OPENAI_API_KEY, ``base_url`` to OPENAI_BASE_URL then OpenAI's;
     ``timeout`` is seconds or a (connect, read) pair; ``stream_idle_timeout`` replaces the read
-    timeout for streams (the longest silence allowed between two events). ``plugins`` are
+    timeout for streams (the longest silence allowed between two events); ``slow_call_rules``
+    alert when calls get slow (see ``client.stats()``). ``plugins`` are
     registered after the built-ins; ``disabled_plugins`` blocks plugins by name.
     """
 
@@ -65,6 +68,7 @@ class Client:
         disabled_plugins: Iterable[str] = (),
         load_entry_points: Optional[bool] = None,
         session: Optional[requests.Session] = None,
+        slow_call_rules: Iterable[SlowCallRule] = (),
     ) -> None:
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
@@ -82,6 +86,7 @@ class Client:
         self._query_suffix = "?" + urlencode(dict(default_query)) if default_query else ""
         self.session = session if session is not None else build_session(pool_maxsize)
         self.pool_maxsize = pool_maxsize
+        self._slow_call_rules = tuple(slow_call_rules)
         if self.api_key and not key_stays_private(self.base_url):
             warnings.warn(
                 f"API key will be sent unencrypted to {urlsplit(self.base_url).netloc}; "
@@ -111,10 +116,14 @@ class Client:
 
     def _builtin_plugins(self) -> list[tuple[str, Any]]:
         from .plugins.api_key import ApiKeyAuth  # built-ins live in plugins/, like any plugin
+        from .plugins.call_log import CallLog
+        from .plugins.timing import TimingPlugin
 
         return [
             ("transport", HTTPTransport(self.session, self.base_url)),
             ("api_key", ApiKeyAuth(self.api_key, header=self.api_key_header)),
+            ("timing", TimingPlugin(self._slow_call_rules)),
+            ("logging", CallLog()),
         ]
 
     @property
@@ -185,6 +194,10 @@ class Client:
     def get(self, path: str, **options: Any) -> Any:
         """GET any path of the API through the same pipeline."""
         return self.request("GET", path, None, **options)
+
+    def stats(self) -> StatsReport:
+        """Latency per model and endpoint so far (calls, errors, p50/p90/p99, TTFT); print it."""
+        return report_of(self)
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .request import Request
     from .sse import ServerSentEvent
     from .streaming import Stream
+    from .timing import Timing
 
 PROJECT = "chatmini"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -131,6 +132,19 @@ def chatmini_stream_end(
     A stream the caller drops without closing is ended from its finaliser (``error`` None).
 
     ``stream.completed`` tells whether ``[DONE]`` arrived; ``stream.chunk_count`` how many chunks.
+    """
+
+
+# --- measurements ----------------------------------------------------------------------------
+
+
+@hookspec
+def chatmini_timing(request: Request, timing: Timing, client: Client) -> None:
+    """Called once per finished call with its ``Timing``, after the built-in ``timing`` plugin
+    recorded it: when a call returns or raises, or for a stream when it ends.
+
+    Exporters (Prometheus, StatsD, the call log) implement it; it is not called while the
+    ``timing`` plugin is blocked. For a dropped stream it runs from the finaliser. Return nothing.
     """
 
 

@@ -7,7 +7,10 @@ unknown fields are kept and absent ones read as None, which is what tolerant cli
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
+
+if TYPE_CHECKING:
+    from .timing import Timing
 
 
 def wrap(value: Any) -> Any:
@@ -88,6 +91,12 @@ class APIResponseObject(APIObject):
     def _request_id(self) -> Optional[str]:
         """The server's ``x-request-id``, as openai-python exposes it."""
         return self._meta.get("request_id")
+
+    @property
+    def timing(self) -> Optional[Timing]:
+        """Where this call's time went (``chatmini.timing.Timing``), from the ``timing`` plugin."""
+        context = self._meta.get("context")
+        return context.get("timing") if context else None
 
 
 class ChatCompletion(APIResponseObject):

@@ -96,7 +96,7 @@ def execute(client: Client, call: Request, decode: Decode[T]) -> T:
             raise error
         if response is not None:
             response.close()
-        logger.info(
+        logger.debug(  # the call's one INFO record (plugin "logging") counts the retries
             "retrying %s %s after %s (retry %d)",
             request.method, request.endpoint, _describe(error), len(policy.history),
         )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .request import Request
     from .sse import ServerSentEvent
     from .streaming import Stream
+    from .timing import Timing
 
 ENTRY_POINT_GROUP = "chatmini"
 AUTOLOAD_ENV = "CHATMINI_DISABLE_PLUGIN_AUTOLOAD"
@@ -98,6 +99,7 @@ class PluginHost:
         self._call_end = hook.chatmini_call_end
         self._stream_event = hook.chatmini_stream_event
         self._stream_end = hook.chatmini_stream_end
+        self._timing = hook.chatmini_timing
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -160,3 +162,6 @@ class PluginHost:
         self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
     ) -> None:
         self._stream_end(request=request, stream=stream, error=error, client=client)
+
+    def timing(self, request: Request, timing: Timing, client: Client) -> None:
+        self._timing(request=request, timing=timing, client=client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 SECRET_HEADERS = frozenset(
@@ -28,3 +29,34 @@ def scrub(text: str, headers: Mapping[str, str]) -> str:
             if len(secret) >= 8 and secret in text:
                 text = text.replace(secret, REDACTED)
     return text
+
+
+SECRET_PARAMS = frozenset({
+    "api-key", "api_key", "apikey", "key", "token", "access_token", "refresh_token", "id_token",
+    "client_secret", "secret", "password", "sig", "signature", "code",
+})
+_QUERY_PARAM = re.compile(r"([?&;])([^=&#;?]+)=([^&#;]*)")
+_JSON_SECRET = re.compile(
+    r'("[\w.-]*(?:api[_-]?key|secret|password|token|authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"',
+    re.IGNORECASE,
+)
+_TOKEN_LIKE = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}|\bsk-[\w-]{8,}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the values of credential-like query parameters (``api-key=``, ``token=``,
+    ``sig=``, ...) replaced, for logs and reprs."""
+    if "=" not in url:
+        return url
+    return _QUERY_PARAM.sub(
+        lambda m: f"{m[1]}{m[2]}={REDACTED}" if m[2].lower() in SECRET_PARAMS else m[0], url
+    )
+
+
+def scrub_text(text: str, headers: Mapping[str, str]) -> str:
+    """A body or message fit for logs: credentials from ``headers``, secret-named JSON fields,
+    bearer tokens, ``sk-`` keys and credential query parameters replaced."""
+    text = scrub(text, headers)
+    text = _JSON_SECRET.sub(lambda m: f'{m[1]}"{REDACTED}"', text)
+    text = _TOKEN_LIKE.sub(lambda m: f"{m[1]} {REDACTED}" if m[1] else REDACTED, text)
+    return redact_url(text)

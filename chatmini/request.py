@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from .redaction import redact_headers
+from .redaction import redact_headers, redact_url
 
 Timeout = Union[float, "tuple[Optional[float], Optional[float]]", None]
 
@@ -67,6 +67,6 @@ class Request:
 
     def __repr__(self) -> str:
         return (
-            f"<Request {self.method} {self.url} attempt={self.attempt} "
+            f"<Request {self.method} {redact_url(self.url)} attempt={self.attempt} "
             f"headers={redact_headers(self.headers)!r}>"
         )

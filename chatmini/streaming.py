@@ -22,6 +22,7 @@ from .errors import (
 )
 from .objects import ChatCompletion, ChatCompletionChunk
 from .sse import EventStreamParser
+from .timing import CONTEXT_KEY
 
 if TYPE_CHECKING:
     import requests
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .client import Client
     from .request import Request
     from .sse import ServerSentEvent
+    from .timing import Timing
 
 READ_SIZE = 65536
 DONE = "[DONE]"
@@ -65,6 +67,16 @@ class Stream:
     def text(self) -> str:
         """Choice 0's content received so far."""
         return self._accumulator.text
+
+    @property
+    def usage(self) -> Any:
+        """The ``usage`` dict of the final chunk (``stream_options={"include_usage": True}``)."""
+        return self._accumulator.usage
+
+    @property
+    def timing(self) -> Optional[Timing]:
+        """This call's Timing (complete once the stream ended), from the ``timing`` plugin."""
+        return self.request.context.get(CONTEXT_KEY)
 
     @property
     def request_id(self) -> Optional[str]:

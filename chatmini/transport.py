@@ -9,6 +9,8 @@ redirects a POST elsewhere is answered with the 3xx as an error, and the key nev
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 import requests
@@ -77,6 +79,7 @@ class HTTPTransport:
         prepared.hooks = {"response": []}
         try:
             adapter = self.session.get_adapter(request.url)
+            start = perf_counter()
             response = adapter.send(
                 prepared,
                 stream=request.stream,
@@ -85,6 +88,7 @@ class HTTPTransport:
                 cert=self.cert,
                 proxies=self.proxies,
             )
+            response.elapsed = timedelta(seconds=perf_counter() - start)  # as Session.send does
             if not request.stream:
                 response.content  # noqa: B018 - read the body inside the error translation
         except requests.exceptions.RequestException as exc:

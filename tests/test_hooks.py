@@ -292,3 +292,26 @@ def test_dropped_stream_still_ends_through_the_hook(make_client, server):
     del s
     gc.collect()
     assert ends == [(False, None)]
+
+
+def test_hook_chatmini_timing(make_client, server):
+    seen = []
+
+    class Timings:
+        @chatmini.hookimpl
+        def chatmini_timing(self, request, timing):
+            seen.append((request.endpoint, timing.status, timing.error, len(timing.attempts),
+                         timing.stream, timing.duration is not None))
+
+    client = make_client(plugins=[Timings()], max_retries=1)
+    server.enqueue(Reply(status=500))
+    create(client)
+    stream = create(client, stream=True)
+    assert seen[-1][0] == "/chat/completions" and len(seen) == 1  # a stream reports at its end
+    list(stream)
+    server.enqueue(Reply(status=400))
+    with pytest.raises(chatmini.BadRequestError):
+        create(client)
+    assert seen == [("/chat/completions", 200, None, 2, False, True),
+                    ("/chat/completions", 200, None, 1, True, True),
+                    ("/chat/completions", 400, "BadRequestError", 1, False, True)]

@@ -1,0 +1,159 @@
+"""The built-in ``timing`` plugin: a Timing for every call, fed to Stats and ``chatmini_timing``.
+
+Per attempt a ``chatmini_send`` wrapper times the send (response headers from
+``response.elapsed``, the rest is the body); per call the clock starts at the first attempt's
+preparation and stops at ``chatmini_call_end``, or for streams at ``chatmini_stream_end``,
+with the first event and the gaps between events taken on the way. Per event the work is one
+``perf_counter()`` and a few additions: streaming is the hot path.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Generator, Iterable, Optional
+
+from chatmini.hookspecs import hookimpl
+from chatmini.stats import DEFAULT_WINDOW, Stats
+from chatmini.timing import CONTEXT_KEY, AttemptTiming, Timing, usage_from_body
+
+if TYPE_CHECKING:
+    import requests
+
+    from chatmini.alerts import SlowCallRule
+    from chatmini.client import Client
+    from chatmini.errors import ChatminiError
+    from chatmini.request import Request
+    from chatmini.sse import ServerSentEvent
+    from chatmini.streaming import Stream
+
+DONE = "[DONE]"
+
+
+class TimingPlugin:
+    """Times every call of one Client; ``stats`` is its rolling summary (``client.stats()``)."""
+
+    def __init__(self, rules: Iterable[SlowCallRule] = (), window: int = DEFAULT_WINDOW) -> None:
+        self.stats = Stats(window, rules)
+
+    @hookimpl(tryfirst=True)
+    def chatmini_prepare_request(self, request: Request) -> None:
+        context = request.context
+        if CONTEXT_KEY not in context:
+            context[CONTEXT_KEY] = Timing(
+                request.method, request.endpoint, request.model, request.stream, perf_counter()
+            )
+
+    @hookimpl(wrapper=True)
+    def chatmini_send(self, request: Request) -> Generator[None, Any, Any]:
+        timing = request.context.get(CONTEXT_KEY)
+        start = perf_counter()
+        try:
+            response = yield
+        except BaseException as exc:
+            if timing is not None:
+                timing._headers_at = None
+                timing.attempts.append(AttemptTiming(
+                    request.attempt, start - timing.start, None, perf_counter() - start, None,
+                    type(exc).__name__,
+                ))
+            raise
+        if timing is not None and response is not None:
+            total = perf_counter() - start
+            headers = response.elapsed.total_seconds() or total  # 0 for a plugin-made response
+            timing.attempts.append(AttemptTiming(
+                request.attempt, start - timing.start, headers, total, response.status_code, None
+            ))
+            timing._headers_at = start + headers
+        return response
+
+    @hookimpl
+    def chatmini_call_end(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: Optional[ChatminiError],
+        client: Client,
+    ) -> None:
+        timing = request.context.get(CONTEXT_KEY)
+        if timing is None:
+            return
+        now = perf_counter()
+        timing.retries = request.retries
+        if timing._headers_at is not None:
+            timing.time_to_headers = timing._headers_at - timing.start
+        if response is not None:
+            timing.status = response.status_code
+            timing.request_id = response.headers.get("x-request-id")
+        if error is not None:
+            timing.error = type(error).__name__
+        elif request.stream:
+            return  # the stream's end finishes this Timing
+        elif response is not None:
+            _take_body_usage(timing, response)
+        timing.duration = now - timing.start
+        self._finish(request, timing, client)
+
+    @hookimpl
+    def chatmini_stream_event(self, request: Request, event: ServerSentEvent) -> None:
+        now = perf_counter()
+        timing = request.context.get(CONTEXT_KEY)
+        if timing is None or event.data == DONE:
+            return
+        last = timing._last_event
+        if last is None:
+            timing._first_event = now
+            timing.ttft = now - timing.start
+        else:
+            gap = now - last
+            timing._gap_total += gap
+            if gap > timing._max_gap:
+                timing._max_gap = gap
+        timing._last_event = now
+        timing.events += 1
+
+    @hookimpl
+    def chatmini_stream_end(
+        self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
+    ) -> None:
+        timing = request.context.get(CONTEXT_KEY)
+        if timing is None or timing.finished:
+            return
+        now = perf_counter()
+        timing.duration = now - timing.start
+        if timing._headers_at is not None:
+            timing.stream_time = now - timing._headers_at
+        timing.completed = stream.completed
+        if error is not None:
+            timing.error = type(error).__name__
+        usage = stream.usage
+        if isinstance(usage, dict):
+            timing.prompt_tokens = _int_or_none(usage.get("prompt_tokens"))
+            timing.completion_tokens = _int_or_none(usage.get("completion_tokens"))
+        tokens = timing.completion_tokens
+        timing.tokens = tokens if tokens is not None else stream.chunk_count
+        first = timing._first_event
+        if first is not None and now > first:
+            timing.tokens_per_second = timing.tokens / (now - first)
+        self._finish(request, timing, client)
+
+    def _finish(self, request: Request, timing: Timing, client: Client) -> None:
+        timing.finished = True
+        self.stats.record(timing)
+        client.plugin_host.timing(request, timing, client)
+
+    def __repr__(self) -> str:
+        return f"<TimingPlugin rules={len(self.stats.rules)} window={self.stats.window}>"
+
+
+def _take_body_usage(timing: Timing, response: requests.Response) -> None:
+    try:
+        body = response.content
+    except Exception:  # a plugin-made response may have nothing to read: no usage then
+        return
+    if body:
+        timing.prompt_tokens, timing.completion_tokens = usage_from_body(body)
+        timing.tokens = timing.completion_tokens
+
+
+def _int_or_none(value: object) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
