@@ -6,5 +6,6 @@ answers with ``server.enqueue(Reply(...))`` and inspect ``server.requests`` afte
 
 from .replies import Reply
 from .server import RecordedRequest, Server
+from .tokens import TokenIssuer, TokenRequest
 
-__all__ = ["RecordedRequest", "Reply", "Server"]
+__all__ = ["RecordedRequest", "Reply", "Server", "TokenIssuer", "TokenRequest"]

@@ -30,6 +30,15 @@ class RecordedRequest:
     json: Any = None
 
 
+def api_path(path: str) -> str:
+    """The path without its query, Azure's deployment and v1 prefixes mapped to ``/v1``."""
+    path = path.split("?", 1)[0]
+    if path.startswith("/openai/deployments/"):
+        rest = path[len("/openai/deployments/"):]
+        return "/v1" + (rest[rest.index("/"):] if "/" in rest else "")
+    return path[len("/openai"):] if path.startswith("/openai/v1") else path
+
+
 class RequestHandler(BaseHTTPRequestHandler):
     """Answers each request from the reply queue or with the default OpenAI behaviour."""
 
@@ -96,8 +105,15 @@ class RequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             parsed = None
         owner = self.server.owner
-        record = RecordedRequest(self.command, self.path, self.headers, body, parsed)
-        self._seq, reply = owner._take(record)
+        tokens = owner.tokens
+        token_request = None
+        if self.command == "POST" and self.path.split("?", 1)[0] == tokens.path:
+            token_request, reply = tokens.take(body, self.headers)
+        else:
+            record = RecordedRequest(self.command, self.path, self.headers, body, parsed)
+            refused = tokens.refuses(self.headers.get("Authorization"))
+            self._seq, reply = owner._take(record, scripted=not refused)
+            reply = tokens.unauthorized() if refused else reply
         reply = reply or _DEFAULT_REPLY
         if reply.delay > 0 and owner._stopping.wait(reply.delay):
             self.close_connection = True
@@ -110,12 +126,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(reply.status, data, content_type, reply)
         elif reply.status >= 400:
             self._send_json(reply.status, replies.error_payload(reply.status), reply)
+        elif token_request is not None:
+            status, payload = tokens.answer(token_request)
+            self._send_json(status, payload, reply)
         else:
             self._route(reply, parsed)
 
     def _route(self, reply: Reply, request: Any) -> None:
         """Produce the default answer for the request's method and path."""
-        path = self.path.split("?", 1)[0]
+        path = api_path(self.path)
         if reply.raw_stream is not None:
             self._stream(reply, [reply.raw_stream])
         elif self.command == "POST" and path == "/v1/chat/completions":

@@ -11,8 +11,9 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from .handler import RecordedRequest, RequestHandler
+from .handler import RecordedRequest, RequestHandler, api_path
 from .replies import Reply
+from .tokens import TokenIssuer
 
 __all__ = ["RecordedRequest", "Server"]
 
@@ -71,6 +72,7 @@ class Server:
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.tokens = TokenIssuer()  # POST /oauth/token; tokens.configure(require=True) etc.
 
     @property
     def port(self) -> int:
@@ -84,6 +86,11 @@ class Server:
             raise RuntimeError("server is not running; call start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self._port}"
+
+    @property
+    def token_url(self) -> str:
+        """URL of the OAuth2 token endpoint, e.g. ``http://127.0.0.1:PORT/oauth/token``."""
+        return self.url + self.tokens.path
 
     @property
     def base_url(self) -> str:
@@ -163,14 +170,16 @@ class Server:
             self._requests.clear()
             self._connections = 0
             self._seq = 0
+        self.tokens.reset()
 
-    def _take(self, record: RecordedRequest) -> tuple[int, Reply | None]:
-        """Record a request and pop the head reply if it matches; returns (sequence, reply)."""
-        path = record.path.split("?", 1)[0]
+    def _take(self, record: RecordedRequest,
+              scripted: bool = True) -> tuple[int, Reply | None]:
+        """Record a request and pop the head reply if it matches (and ``scripted``)."""
+        path = api_path(record.path)
         with self._lock:
             self._requests.append(record)
             self._seq += 1
-            head = self._queue[0] if self._queue else None
+            head = self._queue[0] if self._queue and scripted else None
             if head is not None and (path.endswith(head.path) if head.path is not None
                                      else path == "/v1" or path.startswith("/v1/")):
                 return self._seq, self._queue.popleft()
