@@ -33,6 +33,7 @@ from .transport import HTTPTransport, build_session
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = (5.0, 600.0)
 DEFAULT_POOL_MAXSIZE = 32
+OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
 
 
 class InsecureTransportWarning(UserWarning):
@@ -46,7 +47,10 @@ class Client:
     ``timeout`` is seconds or a (connect, read) pair; ``stream_idle_timeout`` replaces the read
     timeout for streams (the longest silence allowed between two events); ``slow_call_rules``
     alert when calls get slow (see ``client.stats()``). ``plugins`` are
-    registered after the built-ins; ``disabled_plugins`` blocks plugins by name.
+    registered after the built-ins; ``disabled_plugins`` blocks plugins by name. ``auth``
+    replaces the API key with an expiring credential (an OAuth2ClientCredentials or any callable
+    returning a token; OAuth2 from CHATMINI_OAUTH_* when set). ``api_version`` is sent in the
+    ``api_version_header`` header.
     """
 
     def __init__(
@@ -64,13 +68,26 @@ class Client:
         default_query: Optional[Mapping[str, str]] = None,
         stream_idle_timeout: Optional[float] = None,
         api_key_header: str = "Authorization",
+        auth: Any = None,
+        api_version: Optional[str] = None,
+        api_version_header: Optional[str] = "OpenAI-Version",
         plugins: Iterable[Any] = (),
         disabled_plugins: Iterable[str] = (),
         load_entry_points: Optional[bool] = None,
         session: Optional[requests.Session] = None,
         slow_call_rules: Iterable[SlowCallRule] = (),
     ) -> None:
-        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        if auth is not None and api_key is not None:
+            raise InvalidRequestError("Pass either api_key= or auth=, not both")
+        self.auth: Any = None
+        if auth is not None or (api_key is None and os.environ.get(OAUTH_ENV)):
+            from .plugins.auth import auth_plugin  # only loaded when a credential is used
+
+            self.auth = auth_plugin(auth)
+            plugins, disabled_plugins = [*plugins, self.auth], [*disabled_plugins, "api_key"]
+        if api_key is None and self.auth is None:
+            api_key = os.environ.get("OPENAI_API_KEY")
+        self.api_key = api_key
         url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = check_base_url(url)
         self.organization = organization or os.environ.get("OPENAI_ORG_ID")
@@ -82,6 +99,9 @@ class Client:
         self.retry = retry if retry is not None else RetryPolicy(max_retries)
         self.stream_idle_timeout = stream_idle_timeout
         self.api_key_header = api_key_header
+        self.api_version = api_version
+        if api_version and api_version_header:
+            default_headers = {api_version_header: api_version, **(default_headers or {})}
         self.default_headers = self._base_headers(default_headers)
         self._query_suffix = "?" + urlencode(dict(default_query)) if default_query else ""
         self.session = session if session is not None else build_session(pool_maxsize)
@@ -214,7 +234,8 @@ class Client:
     def __repr__(self) -> str:
         return (
             f"<chatmini.Client base_url={self.base_url!r} "
-            f"api_key={describe_secret(self.api_key)} max_retries={self.max_retries}>"
+            f"api_key={describe_secret(self.api_key)} max_retries={self.max_retries}"
+            + (f" auth={type(self.auth).__name__}>" if self.auth is not None else ">")
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Iterable, Mapping, Optional
 
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie", "set-cookie"}
@@ -23,11 +23,20 @@ def describe_secret(secret: object) -> str:
 
 def scrub(text: str, headers: Mapping[str, str]) -> str:
     """``text`` with any credential carried in ``headers`` replaced (servers echo keys back)."""
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS and value:
-            secret = value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
-            if len(secret) >= 8 and secret in text:
-                text = text.replace(secret, REDACTED)
+    secrets = [
+        value.split(" ", 1)[1] if value.lower().startswith("bearer ") else value
+        for name, value in headers.items()
+        if name.lower() in SECRET_HEADERS and value
+    ]
+    return scrub_values(text, secrets)
+
+
+def scrub_values(text: str, secrets: Iterable[Optional[str]]) -> str:
+    """``text`` with each secret of 8 or more characters replaced (shorter ones are not hidden
+    reliably anyway, and would mangle ordinary words)."""
+    for secret in secrets:
+        if secret and len(secret) >= 8 and secret in text:
+            text = text.replace(secret, REDACTED)
     return text
 
 

@@ -17,7 +17,10 @@ HI = [{"role": "user", "content": "hi"}]
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's real key, base URL or plugins."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
-                 "CHATMINI_DISABLE_PLUGINS", "CHATMINI_TRACE_PLUGINS", "CHATMINI_MODEL"):
+                 "CHATMINI_DISABLE_PLUGINS", "CHATMINI_TRACE_PLUGINS", "CHATMINI_MODEL",
+                 "CHATMINI_OAUTH_TOKEN_URL", "CHATMINI_OAUTH_CLIENT_ID",
+                 "CHATMINI_OAUTH_CLIENT_SECRET", "CHATMINI_OAUTH_SCOPE", "AZURE_OPENAI_ENDPOINT",
+                 "AZURE_OPENAI_API_KEY", "OPENAI_API_VERSION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CHATMINI_DISABLE_PLUGIN_AUTOLOAD", "1")
 
