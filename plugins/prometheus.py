@@ -1,0 +1,115 @@
+"""Prometheus metrics from every call's Timing (``pip install 'chatmini[prometheus]'``).
+
+``Client(plugins=[PrometheusMetrics()])`` records into prometheus-client's default registry,
+``PrometheusMetrics(registry=r)`` into another; expose them as usual (``start_http_server``,
+``make_wsgi_app``, ...). prometheus-client is imported when the plugin is built, never by
+``import chatmini``. Buckets reach minutes: LLM calls are slow, and a long tail is the point.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+from chatmini.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from chatmini.timing import Timing
+
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+TTFT_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+UNKNOWN = "none"  # label value when a call has no model, or got no HTTP status
+
+_lock = threading.Lock()
+_by_registry: dict[int, tuple[Any, Metrics]] = {}
+
+
+class Metrics:
+    """The collectors, registered once per registry (a second plugin on it shares them)."""
+
+    def __init__(
+        self, registry: Any, duration_buckets: Sequence[float], ttft_buckets: Sequence[float]
+    ) -> None:
+        from prometheus_client import Counter, Histogram
+
+        self.duration = Histogram(
+            "chatmini_request_duration_seconds",
+            "Wall time of a call, retries and the whole stream included.",
+            ("model", "endpoint", "status"), buckets=duration_buckets, registry=registry,
+        )
+        self.ttft = Histogram(
+            "chatmini_time_to_first_token_seconds",
+            "Time from the start of a streamed call to its first event.",
+            ("model",), buckets=ttft_buckets, registry=registry,
+        )
+        self.retries = Counter(
+            "chatmini_retries", "Retries spent (replays not included).",
+            ("model", "endpoint"), registry=registry,
+        )
+        self.tokens = Counter(
+            "chatmini_tokens", "Tokens reported in usage, by kind (prompt or completion).",
+            ("model", "kind"), registry=registry,
+        )
+        self.errors = Counter(
+            "chatmini_errors", "Calls that failed, by chatmini exception class.",
+            ("model", "type"), registry=registry,
+        )
+
+
+def metrics_for(
+    registry: Any = None,
+    duration_buckets: Sequence[float] = DURATION_BUCKETS,
+    ttft_buckets: Sequence[float] = TTFT_BUCKETS,
+) -> Metrics:
+    """The chatmini collectors of ``registry`` (default: prometheus-client's), made once."""
+    try:
+        import prometheus_client
+    except ImportError:
+        raise ImportError(
+            "PrometheusMetrics needs prometheus-client: pip install 'chatmini[prometheus]'"
+        ) from None
+    registry = prometheus_client.REGISTRY if registry is None else registry
+    with _lock:
+        entry = _by_registry.get(id(registry))
+        if entry is None or entry[0] is not registry:
+            entry = _by_registry[id(registry)] = (
+                registry, Metrics(registry, duration_buckets, ttft_buckets)
+            )
+        return entry[1]
+
+
+class PrometheusMetrics:
+    """A plugin observing every finished call into the chatmini Prometheus metrics."""
+
+    chatmini_plugin_name = "prometheus"
+
+    def __init__(
+        self,
+        registry: Optional[Any] = None,
+        *,
+        duration_buckets: Sequence[float] = DURATION_BUCKETS,
+        ttft_buckets: Sequence[float] = TTFT_BUCKETS,
+    ) -> None:
+        self.metrics = metrics_for(registry, duration_buckets, ttft_buckets)
+
+    @hookimpl
+    def chatmini_timing(self, timing: Timing) -> None:
+        m = self.metrics
+        model = timing.model or UNKNOWN
+        endpoint = timing.route
+        status = str(timing.status) if timing.status is not None else UNKNOWN
+        if timing.duration is not None:
+            m.duration.labels(model, endpoint, status).observe(timing.duration)
+        if timing.ttft is not None:
+            m.ttft.labels(model).observe(timing.ttft)
+        if timing.retries:
+            m.retries.labels(model, endpoint).inc(timing.retries)
+        if timing.prompt_tokens:
+            m.tokens.labels(model, "prompt").inc(timing.prompt_tokens)
+        if timing.completion_tokens:
+            m.tokens.labels(model, "completion").inc(timing.completion_tokens)
+        if timing.error is not None:
+            m.errors.labels(model, timing.error).inc()
+
+    def __repr__(self) -> str:
+        return "<PrometheusMetrics>"
