@@ -3,7 +3,6 @@
 __version__ = "0.1.0"
 
 from .alerts import SlowCallAlert, SlowCallRule  # noqa: E402
-from .azure import AzureClient  # noqa: E402
 from .client import Client, InsecureTransportWarning  # noqa: E402
 from .errors import (  # noqa: E402
     APIConnectionError,
@@ -38,7 +37,6 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
-    "AzureClient",
     "BadRequestError",
     "ChatCompletion",
     "ChatCompletionChunk",
