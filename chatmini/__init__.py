@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from .alerts import SlowCallAlert, SlowCallRule  # noqa: E402
+from .azure import AzureClient  # noqa: E402
 from .client import Client, InsecureTransportWarning  # noqa: E402
 from .errors import (  # noqa: E402
     APIConnectionError,
@@ -37,6 +38,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "AzureClient",
     "BadRequestError",
     "ChatCompletion",
     "ChatCompletionChunk",
