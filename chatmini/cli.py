@@ -12,6 +12,7 @@ from . import __version__
 from .client import DEFAULT_TIMEOUT, Client, InsecureTransportWarning
 from .errors import ChatminiError
 from .shortcuts import default_model
+from .stats import print_stats
 
 PROG = "chatmini"
 EXIT_ERROR = 1
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL or OpenAI's)")
     chat.add_argument("--system", help="a system message to send before the prompt")
     chat.add_argument("--no-stream", action="store_true", help="print the reply only at the end")
+    chat.add_argument("--stats", action="store_true",
+                      help="print the latency table (p50/p90/p99, TTFT) to stderr at the end")
     chat.add_argument("--timeout", type=float, help="seconds to wait for the server")
     commands.add_parser("demo", help="a short tour against an embedded server (no key needed)")
     return parser
@@ -106,6 +109,8 @@ def chat(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     finally:
         if client is not None:
+            if args.stats:
+                print_stats(client)  # stderr: stdout stays the reply
             client.close()
 
 
