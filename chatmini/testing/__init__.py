@@ -2,6 +2,7 @@
 
 Start one with ``with Server() as server:``, point a client at ``server.base_url``, script
 answers with ``server.enqueue(Reply(...))`` and inspect ``server.requests`` afterwards.
+``server.tokens`` is an OAuth2 token endpoint at ``server.token_url`` (see docs/auth.md).
 """
 
 from .replies import Reply
