@@ -167,10 +167,9 @@ class TokenEndpoint:
             )
         now = time.time()
         lifetime = _seconds(payload.get("expires_in"))
-        if lifetime is not None:
-            expires_at: Optional[float] = now + lifetime
-        else:
-            expires_at = jwt_expiry(value) or now + self.default_lifetime
+        expires_at = now + lifetime if lifetime is not None else jwt_expiry(value)
+        if expires_at is None:
+            expires_at = now + self.default_lifetime
         refresh = payload.get("refresh_token")
         refresh = refresh if isinstance(refresh, str) and refresh else None
         logger.debug(

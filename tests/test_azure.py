@@ -19,19 +19,16 @@ VERSION = "2024-10-21"
 
 
 @pytest.fixture
-def make_azure(server):
-    made = []
-
+def make_azure(server, request):
+    """Build AzureClients for the server's root URL; each is closed after the test."""
     def make(**options):
         options.setdefault("azure_endpoint", server.url)
         options.setdefault("max_retries", 0)
         client = chatmini.AzureClient(**options)
-        made.append(client)
+        request.addfinalizer(client.close)
         return client
 
-    yield make
-    for client in made:
-        client.close()
+    return make
 
 
 def test_deployment_url_with_api_version_and_api_key(make_azure, server):
