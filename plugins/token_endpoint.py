@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Optional
 from urllib.parse import urlencode
 
 from urllib3.exceptions import MaxRetryError, ProtocolError
@@ -66,7 +66,7 @@ class TokenEndpoint:
         hidden = [s for s in secrets if s]
         response = self._post(form, headers, hidden)
         payload = self._payload(response, hidden)
-        token = self._token(payload, response, hidden)
+        token = self._token(payload, response)
         if token.refresh_token is None and keep_refresh_token:
             token.refresh_token = keep_refresh_token
         return token
@@ -148,23 +148,15 @@ class TokenEndpoint:
             raise AuthenticationError(scrub_values(message, hidden), response=response, body=None)
         return body
 
-    def _token(
-        self, payload: dict[str, Any], response: requests.Response, hidden: list[str]
-    ) -> Token:
+    def _token(self, payload: dict[str, Any], response: requests.Response) -> Token:
         """A Token from a successful answer (§5.1): expiry from expires_in, JWT exp, or default."""
         value = payload.get("access_token")
         kind = payload.get("token_type")
-        problem = None
         if not isinstance(value, str) or not value:
-            problem = "no access_token"
-        elif kind is not None and str(kind).lower() != "bearer":
-            problem = f"token_type {str(kind)[:40]!r} (only Bearer is supported)"
-        if problem is not None:
-            raise AuthenticationError(
-                f"OAuth2 token endpoint {self.url} answered with {problem}; fields: "
-                f"{', '.join(sorted(map(str, payload))) or 'none'}",
-                response=response, body=None,  # never keep a body that may hold a token
-            )
+            self._unusable("no access_token", payload, response)
+        if kind is not None and str(kind).lower() != "bearer":
+            self._unusable(f"token_type {str(kind)[:40]!r} (only Bearer is supported)",
+                           payload, response)
         now = time.time()
         lifetime = _seconds(payload.get("expires_in"))
         expires_at = now + lifetime if lifetime is not None else jwt_expiry(value)
@@ -177,6 +169,15 @@ class TokenEndpoint:
             ", with a refresh token" if refresh else "",
         )
         return Token(value, expires_at, refresh, obtained_at=now)
+
+    def _unusable(
+        self, problem: str, payload: dict[str, Any], response: requests.Response
+    ) -> NoReturn:
+        raise AuthenticationError(
+            f"OAuth2 token endpoint {self.url} answered with {problem}; fields: "
+            f"{', '.join(sorted(map(str, payload))) or 'none'}",
+            response=response, body=None,  # never keep a body that may hold a token
+        )
 
     def __repr__(self) -> str:
         return f"<TokenEndpoint {self.url}>"
