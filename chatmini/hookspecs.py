@@ -115,6 +115,16 @@ def chatmini_call_end(
 
 
 @hookspec
+def chatmini_stream_read(request: Request, events: list[ServerSentEvent], client: Client) -> None:
+    """Called once per network read of a streamed reply that completed events, with those
+    events (``[DONE]`` included), before they are handed out one by one.
+
+    Events of one read arrived together: this is where to note arrival times (time to first
+    token, gaps) at one call per read instead of one per event. Skipped when not implemented.
+    """
+
+
+@hookspec
 def chatmini_stream_event(request: Request, event: ServerSentEvent, client: Client) -> None:
     """Called for every event of a streamed reply as soon as it is parsed, ``[DONE]`` included.
 

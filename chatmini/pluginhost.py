@@ -98,6 +98,7 @@ class PluginHost:
         self._retry_decision = hook.chatmini_retry_decision
         self._call_end = hook.chatmini_call_end
         self._stream_event = hook.chatmini_stream_event
+        self._stream_read = hook.chatmini_stream_read
         self._stream_end = hook.chatmini_stream_end
         self._timing = hook.chatmini_timing
 
@@ -155,6 +156,15 @@ class PluginHost:
         """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""
         return bool(self._stream_event.get_hookimpls())
 
+    def wants_stream_reads(self) -> bool:
+        """Whether any plugin implements chatmini_stream_read (else the call is skipped)."""
+        return bool(self._stream_read.get_hookimpls())
+
+    def stream_read(
+        self, request: Request, events: list[ServerSentEvent], client: Client
+    ) -> None:
+        self._stream_read(request=request, events=events, client=client)
+
     def stream_event(self, request: Request, event: ServerSentEvent, client: Client) -> None:
         self._stream_event(request=request, event=event, client=client)
 
@@ -162,6 +172,10 @@ class PluginHost:
         self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
     ) -> None:
         self._stream_end(request=request, stream=stream, error=error, client=client)
+
+    def wants_timing(self) -> bool:
+        """Whether any plugin implements chatmini_timing (else the call can be skipped)."""
+        return bool(self._timing.get_hookimpls())
 
     def timing(self, request: Request, timing: Timing, client: Client) -> None:
         self._timing(request=request, timing=timing, client=client)

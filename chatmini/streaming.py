@@ -51,6 +51,7 @@ class Stream:
         self._client = client
         self._host = client.plugin_host
         self._notify = self._host.wants_stream_events()
+        self._notify_reads = self._host.wants_stream_reads()
         self._read = response.raw.read1
         self._parser = EventStreamParser()
         self._accumulator = ChunkAccumulator()
@@ -105,11 +106,13 @@ class Stream:
             data = self._read(READ_SIZE, decode_content=True)
         except Exception as exc:  # urllib3/http.client/socket errors all mean a broken stream
             self._fail(self._incomplete(_read_failure(exc)), cause=exc)
-        if data:
-            return self._parser.feed(data)
-        events = self._parser.close()
+        events = self._parser.feed(data) if data else self._parser.close()
         if events:
+            if self._notify_reads:
+                self._host.stream_read(self.request, events, self._client)
             return events
+        if data:
+            return events  # no event complete yet: read on
         if self._accumulator.finished:  # every choice reported finish_reason: nothing was lost
             self._end(None)
             return []

@@ -315,3 +315,20 @@ def test_hook_chatmini_timing(make_client, server):
     assert seen == [("/chat/completions", 200, None, 2, False, True),
                     ("/chat/completions", 200, None, 1, True, True),
                     ("/chat/completions", 400, "BadRequestError", 1, False, True)]
+
+
+def test_hook_chatmini_stream_read(make_client, server):
+    reads = []
+
+    class Reads:
+        @chatmini.hookimpl
+        def chatmini_stream_read(self, events):
+            reads.append([event.data for event in events])
+
+    client = make_client(plugins=[Reads()])
+    server.enqueue(Reply(content="one two three", pause_after=2, pause=0.2))
+    chunks = list(create(client, stream=True))
+    assert len(reads) >= 2  # the pause splits the reply into at least two reads
+    received = [data for read in reads for data in read]
+    assert received[-1] == "[DONE]" and len(received) == len(chunks) + 1
+    assert all(read for read in reads)  # a read that completed no event is not reported
