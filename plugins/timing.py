@@ -1,16 +1,17 @@
 """The built-in ``timing`` plugin: a Timing for every call, fed to Stats and ``chatmini_timing``.
 
-Per attempt a ``chatmini_send`` wrapper times the send (response headers from
-``response.elapsed``, the rest is the body); per call the clock starts at the first attempt's
-preparation and stops at ``chatmini_call_end``, or for streams at ``chatmini_stream_end``,
-with the first event and the gaps between events taken on the way. Per event the work is one
-``perf_counter()`` and a few additions: streaming is the hot path.
+Each attempt is timed from its preparation to ``chatmini_after_attempt`` (the time to response
+headers is ``response.elapsed``, taken by the transport around the network send); the call's
+clock starts at the first attempt's preparation and stops at ``chatmini_call_end``, or for
+streams at ``chatmini_stream_end``,
+with the first event and the gaps between events taken once per network read (events that
+arrived in one read arrived together): one ``perf_counter()`` a read, nothing per event.
 """
 
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Generator, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from chatmini.hookspecs import hookimpl
 from chatmini.stats import DEFAULT_WINDOW, Stats
@@ -37,34 +38,39 @@ class TimingPlugin:
 
     @hookimpl(tryfirst=True)
     def chatmini_prepare_request(self, request: Request) -> None:
+        now = perf_counter()
         context = request.context
-        if CONTEXT_KEY not in context:
-            context[CONTEXT_KEY] = Timing(
-                request.method, request.endpoint, request.model, request.stream, perf_counter()
+        timing = context.get(CONTEXT_KEY)
+        if timing is None:
+            timing = context[CONTEXT_KEY] = Timing(
+                request.method, request.endpoint, request.model, request.stream, now
             )
+        timing._attempt_start = now
 
-    @hookimpl(wrapper=True)
-    def chatmini_send(self, request: Request) -> Generator[None, Any, Any]:
+    @hookimpl
+    def chatmini_after_attempt(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: Optional[ChatminiError],
+    ) -> None:
         timing = request.context.get(CONTEXT_KEY)
-        start = perf_counter()
-        try:
-            response = yield
-        except BaseException as exc:
-            if timing is not None:
-                timing._headers_at = None
-                timing.attempts.append(AttemptTiming(
-                    request.attempt, start - timing.start, None, perf_counter() - start, None,
-                    type(exc).__name__,
-                ))
-            raise
-        if timing is not None and response is not None:
-            total = perf_counter() - start
-            headers = response.elapsed.total_seconds() or total  # 0 for a plugin-made response
+        if timing is None:
+            return
+        start = timing._attempt_start
+        total = perf_counter() - start
+        failure = None if error is None else type(error).__name__
+        if response is None:
+            timing._headers_at = None
             timing.attempts.append(AttemptTiming(
-                request.attempt, start - timing.start, headers, total, response.status_code, None
+                request.attempt, start - timing.start, None, total, None, failure
             ))
-            timing._headers_at = start + headers
-        return response
+            return
+        headers = response.elapsed.total_seconds() or total  # 0 for a plugin-made response
+        timing.attempts.append(AttemptTiming(
+            request.attempt, start - timing.start, headers, total, response.status_code, failure
+        ))
+        timing._headers_at = start + headers
 
     @hookimpl
     def chatmini_call_end(
@@ -94,10 +100,13 @@ class TimingPlugin:
         self._finish(request, timing, client)
 
     @hookimpl
-    def chatmini_stream_event(self, request: Request, event: ServerSentEvent) -> None:
+    def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
         now = perf_counter()
         timing = request.context.get(CONTEXT_KEY)
-        if timing is None or event.data == DONE:
+        if timing is None:
+            return
+        count = len(events) - (events[-1].data == DONE)
+        if count <= 0:
             return
         last = timing._last_event
         if last is None:
@@ -109,7 +118,7 @@ class TimingPlugin:
             if gap > timing._max_gap:
                 timing._max_gap = gap
         timing._last_event = now
-        timing.events += 1
+        timing.events += count
 
     @hookimpl
     def chatmini_stream_end(
@@ -139,7 +148,9 @@ class TimingPlugin:
     def _finish(self, request: Request, timing: Timing, client: Client) -> None:
         timing.finished = True
         self.stats.record(timing)
-        client.plugin_host.timing(request, timing, client)
+        host = client.plugin_host
+        if host.wants_timing():
+            host.timing(request, timing, client)
 
     def __repr__(self) -> str:
         return f"<TimingPlugin rules={len(self.stats.rules)} window={self.stats.window}>"

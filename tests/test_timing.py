@@ -53,7 +53,7 @@ def test_retries_are_counted_per_attempt(make_client, server):
     assert timing.retries == 2 and timing.status == 200
     first, second, third = timing.attempts
     assert [a.number for a in timing.attempts] == [1, 2, 3]
-    assert (first.status, first.error) == (503, None)
+    assert (first.status, first.error) == (503, "InternalServerError")
     assert (second.status, second.error, second.headers) == (None, "APIConnectionError", None)
     assert (third.status, third.error) == (200, None)
     assert first.offset < second.offset < third.offset  # measured from the call's start
@@ -109,7 +109,8 @@ def test_cut_and_early_closed_streams(client, server):
     assert (stream.timing.error, stream.timing.completed) == ("IncompleteStreamError", False)
     with create(client, stream=True) as early:
         next(early)
-    assert (early.timing.error, early.timing.completed, early.timing.events) == (None, False, 1)
+    assert (early.timing.error, early.timing.completed) == (None, False)
+    assert early.timing.events >= 1  # every event of the reads made so far
     row = client.stats().get(MODEL, "/chat/completions")
     assert (row.count, row.errors) == (2, 1)
 
