@@ -115,7 +115,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._seq, reply = owner._take(record, scripted=not refused)
             reply = tokens.unauthorized() if refused else reply
         reply = reply or _DEFAULT_REPLY
-        if reply.delay > 0 and owner._stopping.wait(reply.delay):
+        delay = reply.delay + owner.latency
+        if delay > 0 and owner._stopping.wait(delay):
             self.close_connection = True
             return
         if reply.drop:

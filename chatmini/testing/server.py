@@ -11,6 +11,7 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from .faults import FaultInjector
 from .handler import RecordedRequest, RequestHandler, api_path
 from .replies import Reply
 from .tokens import TokenIssuer
@@ -23,6 +24,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # the default 5 drops bursts of connects (retried only after 1 s)
 
     def __init__(self, owner: Server, address: tuple[str, int]) -> None:
         """Bind to address (IPv4 or IPv6) on behalf of owner."""
@@ -59,9 +61,21 @@ class Server:
     Use it as a context manager, or call ``start()`` and ``stop()`` yourself.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Configure the address to bind; port 0 picks a free ephemeral port on start()."""
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0,
+        fault_rate: float = 0.0, seed: int | None = None,
+    ) -> None:
+        """Configure the address to bind; port 0 picks a free ephemeral port on start().
+
+        ``latency`` seconds are added to every answer (waited per connection thread, so
+        concurrent requests overlap); ``fault_rate`` of unscripted API requests get a random
+        429 (Retry-After), 503 or dropped connection, repeatable with ``seed`` (see ``faults``).
+        """
+        if latency < 0:
+            raise ValueError(f"latency must be >= 0, not {latency!r}")
         self.host = host
+        self.latency = latency
+        self.faults = FaultInjector(fault_rate, seed)
         self._port = port
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
@@ -170,6 +184,7 @@ class Server:
             self._requests.clear()
             self._connections = 0
             self._seq = 0
+            self.faults.reset()
         self.tokens.reset()
 
     def _take(self, record: RecordedRequest,
@@ -183,7 +198,7 @@ class Server:
             if head is not None and (path.endswith(head.path) if head.path is not None
                                      else path == "/v1" or path.startswith("/v1/")):
                 return self._seq, self._queue.popleft()
-            return self._seq, None
+            return self._seq, self.faults.pick() if scripted else None
 
     def _track(self, sock: socket.socket) -> None:
         """Count a newly accepted connection and remember it so stop() can close it."""
