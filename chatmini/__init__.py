@@ -2,6 +2,8 @@
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
 from .alerts import SlowCallAlert, SlowCallRule  # noqa: E402
 from .azure import AzureClient  # noqa: E402
 from .client import Client, InsecureTransportWarning  # noqa: E402
@@ -30,6 +32,29 @@ from .retry import RetryPolicy  # noqa: E402
 from .shortcuts import ask, ask_stream  # noqa: E402
 from .streaming import Stream  # noqa: E402
 
+if TYPE_CHECKING:
+    from .batching import BatchInterrupted, batch, batch_iter
+    from .plugins.ratelimit import RateLimiter
+
+_LAZY = {
+    "BatchInterrupted": ".batching",
+    "batch": ".batching",
+    "batch_iter": ".batching",
+    "RateLimiter": ".plugins.ratelimit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the batch helpers and the rate limiter on first use: ``import chatmini`` stays lean."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chatmini' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -40,6 +65,7 @@ __all__ = [
     "AuthenticationError",
     "AzureClient",
     "BadRequestError",
+    "BatchInterrupted",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatminiError",
@@ -53,6 +79,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimiter",
     "Request",
     "RetryPolicy",
     "SlowCallAlert",
@@ -62,5 +89,7 @@ __all__ = [
     "__version__",
     "ask",
     "ask_stream",
+    "batch",
+    "batch_iter",
     "hookimpl",
 ]
