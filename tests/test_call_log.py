@@ -19,6 +19,13 @@ BODY_SECRET = "body-UNIQUE-2b8f4e6a0c"
 PROMPT = "tell me about rivers"
 
 
+@pytest.fixture(autouse=True)
+def _no_log_env(monkeypatch):
+    """A developer's CHATMINI_LOG or CHATMINI_LOG_BODY must not change these tests."""
+    monkeypatch.delenv(call_log.LOG_ENV, raising=False)
+    monkeypatch.delenv(call_log.BODY_ENV, raising=False)
+
+
 def chatmini_records(caplog, level=None):
     return [r for r in caplog.records
             if r.name == "chatmini" and (level is None or r.levelno == level)]
