@@ -1,0 +1,184 @@
+"""Client-side rate limits, a built-in plugin that is off until configured:
+``Client(plugins=[RateLimiter(rpm=500, tpm=200_000, max_concurrent=16)])``.
+
+Every attempt (retries too) waits in ``chatmini_send`` for its share of requests per minute,
+tokens per minute and a concurrency slot; the slot is given back when the answer is read (for
+streams, when the stream ends) and the token estimate is corrected with the real ``usage``.
+The server's ``x-ratelimit-*`` headers and 429s pause every thread sharing the limiter.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any, Generator, Mapping, Optional
+
+from chatmini.errors import InvalidRequestError
+from chatmini.hookspecs import hookimpl
+from chatmini.plugins.budget import Budget, Clock
+from chatmini.plugins.ratelimit_headers import pause_from_headers
+from chatmini.timing import usage_from_body
+
+if TYPE_CHECKING:
+    import requests
+
+    from chatmini.client import Client
+    from chatmini.errors import ChatminiError
+    from chatmini.request import Request
+    from chatmini.streaming import Stream
+
+DEFAULT_COMPLETION_TOKENS = 256  # assumed completion size when a request sets no max_tokens
+DEFAULT_COOLDOWN = 1.0  # pause after a 429 that says nothing about how long to wait
+MAX_COOLDOWN = 60.0
+CHARS_PER_TOKEN = 4
+_STREAM_KEY = "chatmini.ratelimit.stream"
+
+
+class RateLimiter:
+    """Requests per minute, tokens per minute and concurrent requests, across threads.
+
+    Share one instance between Clients to share the budget. Requests are spaced evenly from
+    the first one (no burst beyond the budget); waiting threads are served in arrival order and
+    sleep (no polling). ``default_max_tokens`` is the completion size assumed for a request
+    without ``max_tokens``/``max_completion_tokens``; ``max_cooldown`` caps any pause a server
+    asks for. ``clock`` is injectable for tests.
+    """
+
+    chatmini_plugin_name = "ratelimit"
+
+    def __init__(
+        self,
+        rpm: Optional[float] = None,
+        tpm: Optional[float] = None,
+        max_concurrent: Optional[int] = None,
+        *,
+        default_max_tokens: int = DEFAULT_COMPLETION_TOKENS,
+        max_cooldown: float = MAX_COOLDOWN,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if rpm is None and tpm is None and max_concurrent is None:
+            raise InvalidRequestError("RateLimiter needs rpm=, tpm= or max_concurrent=")
+        for name, value in (("rpm", rpm), ("tpm", tpm), ("max_concurrent", max_concurrent)):
+            if value is not None and not value > 0:
+                raise InvalidRequestError(f"{name} must be > 0, not {value!r}")
+        self.budget = Budget(rpm, tpm, max_concurrent, clock)
+        self.default_max_tokens = default_max_tokens
+        self.max_cooldown = max_cooldown
+        self._count_tokens = tpm is not None
+
+    @hookimpl(wrapper=True, tryfirst=True)
+    def chatmini_send(
+        self, request: Request, client: Client
+    ) -> Generator[None, Any, Optional[requests.Response]]:
+        cost = estimate_tokens(request.params, self.default_max_tokens)
+        self.budget.acquire(cost if self._count_tokens else 0.0)
+        try:
+            response = yield
+        except BaseException:
+            self.budget.release(-cost if self._count_tokens else 0.0)
+            raise
+        if response is None:
+            self.budget.release(-cost if self._count_tokens else 0.0)
+            return response
+        if request.stream and response.status_code < 300:
+            request.context[_STREAM_KEY] = cost  # the slot is held until the stream ends
+        else:
+            self.budget.release(self._token_delta(response, cost))
+        self._learn(response, cost, client)
+        return response
+
+    @hookimpl
+    def chatmini_stream_end(
+        self, request: Request, stream: Stream, error: Optional[ChatminiError]
+    ) -> None:
+        cost = request.context.pop(_STREAM_KEY, None)
+        if cost is None:
+            return
+        delta = 0.0
+        if self._count_tokens:
+            used = _total(stream.usage)
+            if used is None:  # no include_usage: the prompt estimate plus one token per chunk
+                used = cost - completion_allowance(request.params, self.default_max_tokens)
+                used += stream.chunk_count
+            delta = used - cost
+        self.budget.release(delta)
+
+    def _token_delta(self, response: requests.Response, cost: int) -> float:
+        """Real minus estimated tokens: a failed attempt is refunded, a 2xx read from ``usage``."""
+        if not self._count_tokens:
+            return 0.0
+        if response.status_code >= 300:
+            return -float(cost)
+        prompt, completion = usage_from_body(response.content or b"")
+        if prompt is None and completion is None:
+            return 0.0
+        return float((prompt or 0) + (completion or 0) - cost)
+
+    def _learn(self, response: requests.Response, cost: int, client: Client) -> None:
+        """Pause every thread when the server says a budget is used up, or answers 429."""
+        pause = pause_from_headers(response.headers, cost)
+        if response.status_code == 429:
+            retry_after = client.retry.get_retry_after(response)  # type: ignore[arg-type]
+            pause = retry_after if retry_after is not None else (pause or DEFAULT_COOLDOWN)
+        if pause > 0:
+            self.budget.cool_down(min(pause, self.max_cooldown))
+
+    def __repr__(self) -> str:
+        b = self.budget
+        rpm = b.requests.per_second * 60 if b.requests else None
+        tpm = b.tokens.per_second * 60 if b.tokens else None
+        return f"<RateLimiter rpm={rpm} tpm={tpm} max_concurrent={b.max_concurrent}>"
+
+
+def _total(usage: Any) -> Optional[float]:
+    if not isinstance(usage, Mapping):
+        return None
+    total = usage.get("total_tokens")
+    if isinstance(total, (int, float)):
+        return float(total)
+    parts = [usage.get("prompt_tokens"), usage.get("completion_tokens")]
+    numbers = [p for p in parts if isinstance(p, (int, float))]
+    return float(sum(numbers)) if numbers else None
+
+
+def prompt_chars(params: Mapping[str, Any]) -> int:
+    """Characters of text a request sends: message contents (text parts too), or ``input``."""
+    chars = 0
+    messages = params.get("messages")
+    if isinstance(messages, list):
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str):
+                chars += len(content)
+            elif isinstance(content, list):
+                chars += sum(
+                    len(part.get("text") or "") for part in content if isinstance(part, dict)
+                )
+        return chars
+    for key in ("input", "prompt"):
+        value = params.get(key)
+        if isinstance(value, str):
+            chars += len(value)
+        elif isinstance(value, list):
+            chars += sum(len(v) for v in value if isinstance(v, str))
+    return chars
+
+
+def completion_allowance(params: Optional[Mapping[str, Any]], default: int) -> int:
+    """Tokens a reply may use: ``max_completion_tokens`` or ``max_tokens`` (else ``default``)
+    times ``n``; 0 for requests that produce no completion (embeddings)."""
+    if not params or ("messages" not in params and "prompt" not in params):
+        return 0
+    limit = params.get("max_completion_tokens") or params.get("max_tokens") or default
+    n = params.get("n") or 1
+    if not isinstance(limit, int) or not isinstance(n, int):
+        return default
+    return limit * n
+
+
+def estimate_tokens(params: Optional[Mapping[str, Any]], default_completion: int) -> int:
+    """Tokens a request will cost before it is sent: prompt characters / 4 plus the allowance."""
+    if not params:
+        return 0
+    prompt = math.ceil(prompt_chars(params) / CHARS_PER_TOKEN)
+    return prompt + completion_allowance(params, default_completion)
