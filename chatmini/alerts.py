@@ -14,6 +14,8 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
+from .errors import InvalidRequestError
+
 if TYPE_CHECKING:
     from .timing import Timing
 
@@ -41,13 +43,13 @@ class SlowCallRule:
         callback: Optional[Callable[[SlowCallAlert], object]] = None,
     ) -> None:
         if not above > 0:
-            raise ValueError(f"above must be seconds > 0, not {above!r}")
+            raise InvalidRequestError(f"above must be seconds > 0, not {above!r}")
         if not isinstance(over_last, int) or over_last < 1:
-            raise ValueError(f"over_last must be an integer >= 1, not {over_last!r}")
+            raise InvalidRequestError(f"over_last must be an integer >= 1, not {over_last!r}")
         if not 0 < quantile <= 1:
-            raise ValueError(f"quantile must be in (0, 1], not {quantile!r}")
+            raise InvalidRequestError(f"quantile must be in (0, 1], not {quantile!r}")
         if metric not in METRICS:
-            raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+            raise InvalidRequestError(f"metric must be one of {METRICS}, not {metric!r}")
         self.above = float(above)
         self.over_last = over_last
         self.quantile = quantile

@@ -13,6 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Optional, TextIO
 
 from .alerts import RuleWatch, SlowCallAlert, SlowCallRule, fire, nearest_rank
+from .errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -93,7 +94,7 @@ class Stats:
 
     def __init__(self, window: int = DEFAULT_WINDOW, rules: Iterable[SlowCallRule] = ()) -> None:
         if window < 1:
-            raise ValueError(f"window must be >= 1, not {window!r}")
+            raise InvalidRequestError(f"window must be >= 1, not {window!r}")
         self.window = window
         self._lock = threading.RLock()  # a dropped Stream may record from a finaliser (GC)
         self._series: dict[tuple[str, str], _Series] = {}

@@ -109,7 +109,7 @@ def test_rules_can_be_added_later():
     {"above": 1, "metric": "latency"},
 ])
 def test_rule_arguments_are_checked(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(chatmini.InvalidRequestError):
         SlowCallRule(**kwargs)
 
 

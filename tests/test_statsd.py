@@ -109,6 +109,7 @@ def test_a_missing_daemon_never_reaches_the_call(make_client):
     port = probe.getsockname()[1]
     probe.close()  # nothing listens there now
     plugin = StatsdMetrics(port=port)
+    assert plugin._sock.getblocking() is False  # a full buffer drops, never waits
     client = make_client(plugins=[plugin])
     for _ in range(4):
         assert client.chat.completions.create(model=MODEL, messages=HI).choices

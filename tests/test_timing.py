@@ -171,7 +171,7 @@ def test_stats_window_is_bounded():
     assert (row.count, row.p50, row.p99) == (4, 2.0, 3.0)  # 9.0 fell out of the window
     stats.reset()
     assert len(stats.report()) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(chatmini.InvalidRequestError):
         Stats(window=0)
 
 
