@@ -15,10 +15,13 @@ if TYPE_CHECKING:
 
 def wrap(value: Any) -> Any:
     """Wrap dicts (and dicts inside lists) as APIObjects; leave everything else as it is."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         return APIObject(value)
-    if isinstance(value, list):
-        return [wrap(item) for item in value]
+    if kind is list:
+        return [APIObject(item) if type(item) is dict else wrap(item) for item in value]
+    if isinstance(value, dict):  # dict subclasses, rare: the exact checks above are the fast path
+        return APIObject(value)
     return value
 
 
@@ -31,9 +34,18 @@ class APIObject:
         object.__setattr__(self, "_data", data)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # private and dunder names are never JSON fields here
-            raise AttributeError(name)
-        return wrap(self._data.get(name))
+        try:
+            value = self._data[name]
+        except KeyError:
+            if name[:1] == "_":  # private and dunder names are never JSON fields here
+                raise AttributeError(name) from None
+            return None
+        kind = type(value)
+        if kind is dict:  # inlined wrap(): this runs several times per streamed chunk
+            return APIObject(value)
+        if kind is list:
+            return [APIObject(item) if type(item) is dict else wrap(item) for item in value]
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._data[name] = value.to_dict() if isinstance(value, APIObject) else value
