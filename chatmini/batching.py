@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import warnings
+from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from .client import Client
@@ -60,6 +60,32 @@ def complete(client: Client, item: Any, model: Optional[str] = None) -> ChatComp
     return client.chat.completions.create(**kwargs)
 
 
+class _Mailbox:
+    """Results from the workers. The consumer reads the head before removing it, so a Ctrl-C
+    arriving between the two cannot lose a result (``SimpleQueue.get`` can: the signal is
+    raised just after the call returned its item)."""
+
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
+        self._ready = threading.Condition(threading.Lock())
+
+    def put(self, item: Any) -> None:
+        with self._ready:
+            self._items.append(item)
+            self._ready.notify()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until a result is there (True) or ``timeout`` seconds passed (False)."""
+        with self._ready:
+            return self._ready.wait_for(lambda: self._items, timeout)
+
+    def head(self) -> Any:
+        return self._items[0]
+
+    def drop_head(self) -> None:
+        self._items.popleft()
+
+
 class _Run:
     """Workers pull inputs lazily (under a lock) and queue results; a semaphore caps the inputs
     taken but not yet handed to the consumer, so a lazy iterable is never materialised."""
@@ -80,19 +106,26 @@ class _Run:
         self._source = iter(inputs)
         self._source_lock = threading.Lock()
         self._slots = threading.Semaphore(2 * workers)
-        self._results: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._results = _Mailbox()
         self._stop = threading.Event()
         self._call = call
         self._workers = workers
-        self._live = workers
+        self._exited: set[int] = set()  # workers that said goodbye
         self._fail_fast = fail_fast
         self._progress = progress
         self._interrupt_timeout = interrupt_timeout
-        self._unyielded: Optional[tuple[int, Result]] = None
-        for n in range(workers):
-            threading.Thread(target=self._work, name=f"chatmini-batch-{n}", daemon=True).start()
+        self._unyielded: Optional[tuple[Any, Any]] = None
+        self._started = 0
 
-    def _work(self) -> None:
+    def _start_workers(self) -> None:
+        while self._started < self._workers:
+            n = self._started
+            threading.Thread(
+                target=self._work, args=(n,), name=f"chatmini-batch-{n}", daemon=True
+            ).start()
+            self._started += 1
+
+    def _work(self, number: int) -> None:
         try:
             while True:
                 self._slots.acquire()
@@ -114,7 +147,7 @@ class _Run:
                     outcome = exc
                 self._results.put((index, outcome))
         finally:
-            self._results.put(_EXIT)
+            self._results.put((_EXIT, number))
 
     def stop(self) -> None:
         """Take no more inputs; wake workers waiting for a slot so they can exit."""
@@ -127,16 +160,20 @@ class _Run:
         """(index, result) as calls finish; Ctrl-C while waiting raises BatchInterrupted."""
         done = errors = 0
         try:
-            while self._live:
-                message = self._results.get()
-                if message is _EXIT:
-                    self._live -= 1
+            self._start_workers()  # here, so a Ctrl-C while starting still stops them
+            while len(self._exited) < self._workers:
+                self._results.wait()
+                self._unyielded = self._results.head()
+                self._results.drop_head()
+                index, outcome = self._unyielded
+                if index is _EXIT:
+                    self._exited.add(outcome)
+                    self._unyielded = None
                     continue
-                index, outcome = message
                 if index is None:
+                    self._unyielded = None
                     raise outcome
                 self._slots.release()
-                self._unyielded = message
                 done += 1
                 if isinstance(outcome, Exception):
                     errors += 1
@@ -144,8 +181,12 @@ class _Run:
                         raise outcome
                 if self._progress is not None:
                     self._progress(done, self.total, errors)
+                try:
+                    yield index, outcome
+                except BaseException:  # thrown in by the caller, who holds this result
+                    self._unyielded = None
+                    raise
                 self._unyielded = None
-                yield index, outcome
         except KeyboardInterrupt:
             raise self.interrupted() from None
         finally:
@@ -155,23 +196,27 @@ class _Run:
         """Stop, keep what finishes within the interrupt timeout, abandon the rest."""
         self.stop()
         kept: dict[int, Result] = {}
-        if self._unyielded is not None:
-            kept[self._unyielded[0]] = self._unyielded[1]
+        if self._unyielded is not None:  # it may also still be in the mailbox: kept once
+            self._absorb(self._unyielded, kept)
             self._unyielded = None
         deadline = time.monotonic() + self._interrupt_timeout
-        while self._live:
-            left = deadline - time.monotonic()
-            try:
-                message = self._results.get(timeout=left) if left > 0 else None
-            except (queue.Empty, KeyboardInterrupt):  # out of time, or a second Ctrl-C
-                break
-            if message is None:
-                break
-            if message is _EXIT:
-                self._live -= 1
-            elif message[0] is not None:
-                kept[message[0]] = message[1]
+        try:
+            while len(self._exited) < self._started:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._results.wait(left):
+                    break  # out of time: calls still running are abandoned
+                self._absorb(self._results.head(), kept)
+                self._results.drop_head()
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting at once
+            pass
         return BatchInterrupted(kept, self.pulled)
+
+    def _absorb(self, message: tuple[Any, Any], kept: dict[int, Result]) -> None:
+        index, payload = message
+        if index is _EXIT:
+            self._exited.add(payload)
+        elif index is not None:
+            kept[index] = payload
 
 
 def _start(

@@ -1,4 +1,5 @@
-"""The ``chatmini`` command: ``chat`` with a prompt from the shell, ``demo`` for a tour."""
+"""The ``chatmini`` command: ``chat`` with a prompt from the shell, ``batch`` for a file of
+requests, ``demo`` for a tour."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import warnings
 from typing import Sequence
 
 from . import __version__
+from .batch_cli import add_batch_command, run_batch
 from .client import DEFAULT_TIMEOUT, Client, InsecureTransportWarning
 from .errors import ChatminiError
 from .shortcuts import default_model
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the latency table (p50/p90/p99, TTFT) to stderr at the end")
     chat.add_argument("--timeout", type=float, help="seconds to wait for the server")
     commands.add_parser("demo", help="a short tour against an embedded server (no key needed)")
+    add_batch_command(commands)
     return parser
 
 
@@ -59,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo  # imported on demand: it pulls in the test server
 
             return run_demo()
+        if args.command == "batch":
+            return run_batch(args)
         return chat(args)
     except KeyboardInterrupt:  # Ctrl-C: whatever was open is closed on the way out
         sys.stdout.write("\n")

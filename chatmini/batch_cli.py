@@ -1,0 +1,253 @@
+"""``chatmini batch requests.jsonl -o results.jsonl``: run a file of requests concurrently within
+rate limits, append each result as it completes, resume where an earlier run stopped."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from typing import IO, Any, Callable, Iterator, Optional
+
+PROG = "chatmini"
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
+
+
+def add_batch_command(commands: Any) -> None:
+    """Add ``batch`` to the ``chatmini`` subcommands."""
+    batch = commands.add_parser(
+        "batch", help="run a JSONL file of requests concurrently (resumable)",
+        description="Run every request of a JSONL file on worker threads, within optional rate "
+        "limits, appending one result line per request to OUTPUT as it completes. Lines are "
+        "request bodies for /chat/completions, or OpenAI batch-file lines (custom_id, method, "
+        "url, body). Rerunning with the same OUTPUT skips requests already done.",
+    )
+    batch.add_argument("input", help="the JSONL requests file ('-' for stdin)")
+    batch.add_argument("-o", "--output", required=True, help="the JSONL results file (appended)")
+    batch.add_argument("--workers", type=positive_int, default=16, help="threads (default 16)")
+    batch.add_argument("--rpm", type=positive_float, help="requests per minute at most")
+    batch.add_argument("--tpm", type=positive_float, help="tokens per minute at most")
+    batch.add_argument("--max-concurrent", type=positive_int, help="requests in flight at most")
+    batch.add_argument("--retry-failed", action="store_true",
+                       help="also rerun requests whose last result in OUTPUT is an error")
+    batch.add_argument("--model", help="model for requests that name none")
+    batch.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL or OpenAI's)")
+    batch.add_argument("--timeout", type=positive_float, help="seconds to wait for the server")
+    batch.add_argument("--max-retries", type=int, default=2, help="retries per request (2)")
+
+
+class Summary:
+    """What this run did, for the closing line on stderr."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.ok = 0
+        self.failed: Counter[str] = Counter()
+        self.skipped = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.latencies: list[float] = []
+
+    def line(self) -> str:
+        """``ok 98, failed 2 (RateLimitError 2), ... p50 0.052 s, p99 0.31 s, wall 4.1 s``."""
+        from .alerts import nearest_rank
+
+        failed = sum(self.failed.values())
+        kinds = ", ".join(f"{kind} {n}" for kind, n in self.failed.most_common(3))
+        parts = [f"ok {self.ok}", f"failed {failed}" + (f" ({kinds})" if kinds else "")]
+        if self.skipped:
+            parts.append(f"skipped {self.skipped} already done")
+        parts.append(f"tokens in {self.tokens_in} out {self.tokens_out}")
+        ordered = sorted(self.latencies)
+        if ordered:
+            parts.append(f"latency p50 {nearest_rank(ordered, 0.5):.3f} s "
+                         f"p99 {nearest_rank(ordered, 0.99):.3f} s")
+        parts.append(f"wall {time.monotonic() - self.started:.1f} s")
+        return ", ".join(parts)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Run the command; 0 when every request succeeded, 1 when any failed, 130 on Ctrl-C."""
+    from .batch_files import previous_results
+    from .cli import report
+
+    done: dict[Any, bool] = {}
+    if os.path.exists(args.output):
+        with open(args.output, encoding="utf-8") as old:
+            done, unreadable = previous_results(old)
+        if unreadable:
+            report(f"{unreadable} unreadable line(s) in {args.output} ignored", kind="warning")
+    try:
+        source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+    except OSError as exc:
+        report(f"cannot read {args.input}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    summary = Summary()
+    try:
+        with source, open_results(args.output) as out:
+            interrupted = execute(args, source, out, done, summary)
+    finally:
+        sys.stderr.write(f"{PROG}: {summary.line()}\n")
+        sys.stderr.flush()
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_ERROR if summary.failed else 0
+
+
+def open_results(path: str) -> IO[str]:
+    """The results file opened for appending, on a fresh line if a killed run left half of one."""
+    out = open(path, "a+", encoding="utf-8")
+    if out.tell() > 0:
+        out.seek(out.tell() - 1)
+        if out.read(1) != "\n":
+            out.write("\n")
+    return out
+
+
+def execute(
+    args: argparse.Namespace, source: IO[str], out: IO[str], done: dict[Any, bool],
+    summary: Summary,
+) -> bool:
+    """Send the jobs not done yet and write their results; True when Ctrl-C stopped the run."""
+    from .batch_files import read_jobs
+    from .batching import BatchInterrupted, batch_iter
+
+    client = make_client(args)
+    pending: dict[int, Any] = {}
+
+    def jobs() -> Iterator[Any]:
+        for job in read_jobs(source):
+            previous = done.get(job.key)
+            if previous or (previous is False and not args.retry_failed):
+                summary.skipped += 1
+                continue
+            yield job
+
+    write = result_writer(out, summary)
+    runner = batch_iter(client, _Counted(jobs(), pending), workers=args.workers,
+                        progress=True, call=make_call(args.model))
+    index, result = -1, None
+    try:
+        try:
+            for index, result in runner:
+                write(pending[index], result)
+                del pending[index]
+        except BatchInterrupted:
+            raise
+        except KeyboardInterrupt:  # landed in this loop: finish the line, let the runner wind down
+            job = pending.get(index)
+            if job is not None and not job.written:
+                write(job, result)
+            runner.throw(KeyboardInterrupt())
+    except BatchInterrupted as exc:
+        for index, result in sorted(exc.results.items()):
+            job = pending.pop(index, None)
+            if job is not None and not job.written:
+                write(job, result)
+        return True
+    except KeyboardInterrupt:  # a second Ctrl-C: unwritten results are redone by the next run
+        return True
+    finally:
+        client.close()
+    return False
+
+
+class _Counted:
+    """The job iterator, numbering jobs in the order workers take them (the batch's indexes)."""
+
+    def __init__(self, jobs: Iterator[Any], pending: dict[int, Any]) -> None:
+        self._jobs = jobs
+        self._pending = pending
+        self._next = 0
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> Any:
+        job = next(self._jobs)
+        self._pending[self._next] = job
+        self._next += 1
+        return job
+
+
+def make_client(args: argparse.Namespace) -> Any:
+    """The shared Client: a pool of ``--workers`` connections and the rate limits asked for."""
+    from .client import DEFAULT_TIMEOUT, Client
+
+    plugins = []
+    if args.rpm or args.tpm or args.max_concurrent:
+        from .plugins.ratelimit import RateLimiter
+
+        plugins.append(RateLimiter(args.rpm, args.tpm, args.max_concurrent))
+    return Client(
+        base_url=args.base_url, timeout=args.timeout or DEFAULT_TIMEOUT,
+        max_retries=args.max_retries, pool_maxsize=args.workers, plugins=plugins,
+    )
+
+
+def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
+    """The per-job call: chat completions through ``complete``, other paths as plain POSTs;
+    a bad line raises its error without sending anything. Each job records its duration."""
+    from .batch_files import CHAT_PATH
+    from .batching import complete
+
+    def call(client: Any, job: Any) -> Any:
+        if job.error is not None:
+            raise job.error
+        start = time.perf_counter()
+        try:
+            if job.path == CHAT_PATH:
+                return complete(client, job.body, model)
+            return client.post(job.path, json=job.body)
+        finally:
+            job.seconds = time.perf_counter() - start
+
+    return call
+
+
+def result_writer(out: IO[str], summary: Summary) -> Callable[[Any, Any], None]:
+    """Write one result line (flushed at once) and count it in the summary."""
+    import json
+
+    from .batch_files import error_record, ok_record, usage_of
+    from .cli import report
+    from .errors import InvalidRequestError
+
+    def write(job: Any, result: Any) -> None:
+        rejected = isinstance(result, InvalidRequestError)  # refused before anything was sent
+        if isinstance(result, BaseException):
+            record = error_record(job, result)
+            summary.failed[type(result).__name__] += 1
+            if rejected:
+                report(str(result) if job.error is not None else f"line {job.line}: {result}")
+        else:
+            record = ok_record(job, result)
+            summary.ok += 1
+            tokens_in, tokens_out = usage_of(result)
+            summary.tokens_in += tokens_in
+            summary.tokens_out += tokens_out
+        if not rejected:
+            summary.latencies.append(job.seconds)
+        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        job.written = True
+        out.flush()
+
+    return write

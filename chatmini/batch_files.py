@@ -1,0 +1,137 @@
+"""The batch command's files: JSONL input lines (request bodies or OpenAI batch-file lines) into
+jobs, result records out, and what an earlier run already wrote (for resuming)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import IO, Any, Iterator, Optional, Union
+
+from .errors import InvalidRequestError
+
+CHAT_PATH = "/chat/completions"
+Key = Union[str, int]  # a custom_id, or the input line number when the line has none
+
+
+@dataclass
+class Job:
+    """One input line: where to send what, or why the line cannot be sent (``error``)."""
+
+    line: int
+    custom_id: Optional[str] = None
+    path: str = CHAT_PATH
+    body: Optional[dict[str, Any]] = None
+    error: Optional[InvalidRequestError] = None
+    seconds: float = 0.0  # time the call took, retries and rate-limit waits included
+    written: bool = False  # its result line is in the output file
+
+    @property
+    def key(self) -> Key:
+        """What identifies this job across runs: its custom_id, else its line number."""
+        return self.custom_id if self.custom_id is not None else self.line
+
+
+def api_path(url: Any) -> str:
+    """A batch line's ``url`` relative to the client's base URL (``/v1/embeddings``
+    becomes ``/embeddings``, since base URLs end in ``/v1``)."""
+    if not isinstance(url, str) or not url.startswith("/"):
+        raise ValueError(f"url must be a path such as /v1/chat/completions, not {url!r}")
+    return url[3:] if url.startswith("/v1/") else url
+
+
+def parse_line(text: str, line: int) -> Job:
+    """A Job from one input line; a bad line becomes a Job carrying an error that names it."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return _bad(line, None, f"not valid JSON ({exc})")
+    if not isinstance(data, dict):
+        return _bad(line, None, f"expected a JSON object, got {type(data).__name__}")
+    if "body" not in data:
+        return Job(line, body=data)  # a bare request body for /chat/completions
+    custom_id = data.get("custom_id")
+    if custom_id is not None and not isinstance(custom_id, str):
+        return _bad(line, None, f"custom_id must be a string, not {custom_id!r}")
+    method = data.get("method", "POST")
+    if method != "POST":
+        return _bad(line, custom_id, f"method must be POST, not {method!r}")
+    body = data["body"]
+    if not isinstance(body, dict):
+        return _bad(line, custom_id, f"body must be a JSON object, not {type(body).__name__}")
+    try:
+        path = api_path(data.get("url", "/v1" + CHAT_PATH))
+    except ValueError as exc:
+        return _bad(line, custom_id, str(exc))
+    return Job(line, custom_id, path, body)
+
+
+def _bad(line: int, custom_id: Optional[str], why: str) -> Job:
+    return Job(line, custom_id, error=InvalidRequestError(f"line {line}: {why}"))
+
+
+def read_jobs(lines: IO[str]) -> Iterator[Job]:
+    """Jobs from an input file, one per non-blank line, read lazily; a repeated custom_id is
+    an error on the later line."""
+    seen: dict[str, int] = {}
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        job = parse_line(text, number)
+        if job.custom_id is not None and job.error is None:
+            first = seen.setdefault(job.custom_id, number)
+            if first != number:
+                job = _bad(number, None, f"custom_id {job.custom_id!r} repeats line {first}")
+        yield job
+
+
+def ok_record(job: Job, result: Any) -> dict[str, Any]:
+    """The result line of a call that succeeded (OpenAI's batch output shape)."""
+    meta = getattr(result, "_meta", None) or {}
+    body = result.to_dict() if hasattr(result, "to_dict") else result
+    response = {"status_code": 200, "request_id": meta.get("request_id"), "body": body}
+    return {"custom_id": job.custom_id, "line": job.line, "response": response, "error": None}
+
+
+def error_record(job: Job, error: BaseException) -> dict[str, Any]:
+    """The result line of a call that failed, or of a line that could not be sent."""
+    detail = {
+        "type": type(error).__name__,
+        "message": str(error),
+        "status_code": getattr(error, "status_code", None),
+        "code": getattr(error, "code", None),
+    }
+    return {"custom_id": job.custom_id, "line": job.line, "response": None, "error": detail}
+
+
+def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:
+    """What an earlier run wrote: key -> whether its last result line succeeded, and the
+    number of unreadable lines (a run killed mid-write may leave one)."""
+    state: dict[Key, bool] = {}
+    unreadable = 0
+    for text in lines:
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+            custom_id, line = record.get("custom_id"), record.get("line")
+        except (ValueError, AttributeError):
+            unreadable += 1
+            continue
+        key = custom_id if custom_id is not None else line
+        if key is None:
+            unreadable += 1
+            continue
+        state[key] = record.get("error") is None and record.get("response") is not None
+    return state, unreadable
+
+
+def usage_of(result: Any) -> tuple[int, int]:
+    """(prompt, completion) tokens a result reports in its ``usage``, else (0, 0)."""
+    data = result.to_dict() if hasattr(result, "to_dict") else result
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if not isinstance(usage, dict):
+        return 0, 0
+    prompt = usage.get("prompt_tokens", usage.get("input_tokens", 0))
+    completion = usage.get("completion_tokens", usage.get("output_tokens", 0))
+    return (prompt if isinstance(prompt, int) else 0,
+            completion if isinstance(completion, int) else 0)
