@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import warnings
@@ -63,21 +64,30 @@ def complete(client: Client, item: Any, model: Optional[str] = None) -> ChatComp
 class _Mailbox:
     """Results from the workers. The consumer reads the head before removing it, so a Ctrl-C
     arriving between the two cannot lose a result (``SimpleQueue.get`` can: the signal is
-    raised just after the call returned its item)."""
+    raised just after the call returned its item). Wake-ups travel as tokens in a SimpleQueue
+    (C code, cheap under contention); a token may outlive its item, never the reverse."""
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
-        self._ready = threading.Condition(threading.Lock())
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
 
-    def put(self, item: Any) -> None:
-        with self._ready:
-            self._items.append(item)
-            self._ready.notify()
+    def put(self, item: Any, wake: bool = True) -> None:
+        self._items.append(item)
+        if wake:
+            self._tokens.put(None)
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until a result is there (True) or ``timeout`` seconds passed (False)."""
-        with self._ready:
-            return self._ready.wait_for(lambda: self._items, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._items:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            try:
+                self._tokens.get(timeout=left)
+            except queue.Empty:
+                return False
+        return True
 
     def head(self) -> Any:
         return self._items[0]
@@ -87,8 +97,8 @@ class _Mailbox:
 
 
 class _Run:
-    """Workers pull inputs lazily (under a lock) and queue results; a semaphore caps the inputs
-    taken but not yet handed to the consumer, so a lazy iterable is never materialised."""
+    """Workers pull inputs lazily (under a lock) and queue results; permits cap the inputs taken
+    but not yet handed to the consumer, so a lazy iterable is never materialised."""
 
     def __init__(
         self,
@@ -99,13 +109,19 @@ class _Run:
         fail_fast: bool,
         progress: Optional[Progress],
         interrupt_timeout: float,
+        collect_only: bool = False,
     ) -> None:
         self.client = client
         self.total: Optional[int] = len(inputs) if hasattr(inputs, "__len__") else None
         self.pulled = 0
         self._source = iter(inputs)
         self._source_lock = threading.Lock()
-        self._slots = threading.Semaphore(2 * workers)
+        # Look-ahead permits, unless the caller keeps every result anyway and needs none of
+        # them before the end (``collect_only``): then results do not even wake the consumer.
+        self._wake_each = not collect_only
+        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(2 * workers if self._wake_each else 0):
+            self._slots.put(None)
         self._results = _Mailbox()
         self._stop = threading.Event()
         self._call = call
@@ -128,7 +144,8 @@ class _Run:
     def _work(self, number: int) -> None:
         try:
             while True:
-                self._slots.acquire()
+                if self._wake_each:
+                    self._slots.get()
                 with self._source_lock:
                     if self._stop.is_set():
                         return
@@ -145,7 +162,7 @@ class _Run:
                     outcome = self._call(item)
                 except Exception as exc:
                     outcome = exc
-                self._results.put((index, outcome))
+                self._results.put((index, outcome), wake=self._wake_each)
         finally:
             self._results.put((_EXIT, number))
 
@@ -154,7 +171,7 @@ class _Run:
         if not self._stop.is_set():
             self._stop.set()
             for _ in range(self._workers):
-                self._slots.release()
+                self._slots.put(None)
 
     def results(self) -> Iterator[tuple[int, Result]]:
         """(index, result) as calls finish; Ctrl-C while waiting raises BatchInterrupted."""
@@ -173,7 +190,7 @@ class _Run:
                 if index is None:
                     self._unyielded = None
                     raise outcome
-                self._slots.release()
+                self._slots.put(None)
                 done += 1
                 if isinstance(outcome, Exception):
                     errors += 1
@@ -229,6 +246,7 @@ def _start(
     model: Optional[str],
     call: Optional[Call],
     interrupt_timeout: float,
+    collect_only: bool = False,
 ) -> tuple[_Run, Callable[[], None]]:
     """Check the settings, make a Client if none was given, start the workers."""
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -250,7 +268,9 @@ def _start(
     def run_one(item: Any) -> Any:
         return call(used, item) if call is not None else complete(used, item, model)
 
-    run = _Run(used, inputs, run_one, workers, fail_fast, callback, interrupt_timeout)
+    run = _Run(
+        used, inputs, run_one, workers, fail_fast, callback, interrupt_timeout, collect_only
+    )
 
     def finish() -> None:
         if bar is not None:
@@ -311,6 +331,7 @@ def batch(
     run, finish = _start(
         client, inputs, workers=workers, fail_fast=fail_fast, progress=progress, model=model,
         call=call, interrupt_timeout=interrupt_timeout,
+        collect_only=not progress and not fail_fast,
     )
     out: dict[int, Result] = {}
     try:

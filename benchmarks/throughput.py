@@ -1,0 +1,249 @@
+"""Concurrency targets of chatmini.batch, RateLimiter and ``chatmini batch`` (issue 5).
+
+Usage: ``python benchmarks/throughput.py [--quick] [--rounds N]``; prints Markdown tables.
+Every section talks to the embedded test server with 50 ms latency, run in its own process.
+
+1. Throughput: 8 and 32 workers, req/s against the ideal workers/0.05 s and TCP connections
+   opened, for chatmini.batch, the openai SDK in a ThreadPoolExecutor and requests.Session in
+   one (median of interleaved rounds). Goal: 32 workers >= 92% of 640 req/s, <= 32 connections.
+2. Limits: 600 requests/minute over 30 s with 64 workers, and a tokens-per-minute limit, as
+   achieved rates from the send times. Goal: within 5%.
+3. Faults: 5,000 requests through ``chatmini batch`` with 10% injected 429/503/dropped
+   connections. Goal: every input in the results file exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+from server_process import ServerProcess
+
+import chatmini
+from chatmini.cli import main as chatmini_main
+from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
+
+LATENCY = 0.05
+MODEL = "gpt-4o-mini"
+KEY = "sk-bench"
+
+
+def body(i: int) -> dict[str, Any]:
+    return {"model": MODEL, "messages": [{"role": "user", "content": f"q{i}"}]}
+
+
+# --- 1. throughput ----------------------------------------------------------------------------
+
+
+def run_chatmini(url: str, workers: int, n: int) -> None:
+    with chatmini.Client(api_key=KEY, base_url=url, pool_maxsize=workers) as client:
+        results = chatmini.batch(client, [body(i) for i in range(n)], workers=workers)
+    assert not any(isinstance(r, Exception) for r in results)
+
+
+def run_openai(url: str, workers: int, n: int) -> None:
+    import openai
+
+    client = openai.OpenAI(api_key=KEY, base_url=url)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda i: client.chat.completions.create(**body(i)), range(n)))
+    client.close()
+
+
+def run_requests(url: str, workers: int, n: int) -> None:
+    with requests.Session() as session:
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
+        session.mount("http://", adapter)
+        headers = {"Authorization": f"Bearer {KEY}"}
+
+        def call(i: int) -> Any:
+            r = session.post(url + "/chat/completions", json=body(i), headers=headers)
+            r.raise_for_status()
+            return r.json()
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(call, range(n)))
+
+
+def openai_available() -> bool:
+    try:
+        import openai  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def throughput(rounds: int, per_worker: int) -> list[str]:
+    clients: dict[str, Callable[[str, int, int], None]] = {
+        "chatmini.batch": run_chatmini,
+        "openai SDK + ThreadPoolExecutor": run_openai,
+        "requests.Session + ThreadPoolExecutor": run_requests,
+    }
+    notes = []
+    if not openai_available():
+        del clients["openai SDK + ThreadPoolExecutor"]
+        notes.append("openai is not installed (pip install chatmini[bench]): its rows are skipped")
+    lines = ["| client | workers | req/s | % of ideal | TCP connections |", "|---|---|---|---|---|"]
+    with ServerProcess(latency=LATENCY) as server:
+        for workers in (8, 32):
+            n = per_worker * workers
+            rates: dict[str, list[float]] = {name: [] for name in clients}
+            connections: dict[str, int] = {name: 0 for name in clients}
+            names = list(clients)
+            for r in range(rounds):
+                for name in names[r % len(names):] + names[: r % len(names)]:
+                    server.reset()
+                    start = time.perf_counter()
+                    clients[name](server.base_url, workers, n)
+                    rates[name].append(n / (time.perf_counter() - start))
+                    connections[name] = max(connections[name], server.connections())
+            ideal = workers / LATENCY
+            for name in clients:
+                rate = statistics.median(rates[name])
+                lines.append(f"| {name} | {workers} | {rate:.0f} | {100 * rate / ideal:.1f}% "
+                             f"| {connections[name]} |")
+    lines.append("")
+    lines.append(f"Ideal: workers / {LATENCY * 1000:.0f} ms. {per_worker} requests per worker per "
+                 f"run, median of {rounds} interleaved runs; connections: the most any run opened.")
+    return lines + [f"Note: {note}" for note in notes]
+
+
+# --- 2. rate limits ---------------------------------------------------------------------------
+
+
+class SendTimes:
+    """Records when each attempt is sent (inside the limiter, which wraps outermost)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self._lock = threading.Lock()
+
+    @chatmini.hookimpl(wrapper=True)
+    def chatmini_send(self) -> Any:
+        with self._lock:
+            self.times.append(time.monotonic())
+        return (yield)
+
+
+def limited_run(url: str, limiter: chatmini.RateLimiter, inputs: list[Any]) -> tuple[list, list]:
+    times = SendTimes()
+    with chatmini.Client(api_key=KEY, base_url=url, pool_maxsize=64,
+                         plugins=[limiter, times]) as client:
+        results = chatmini.batch(client, inputs, workers=64)
+    assert not any(isinstance(r, Exception) for r in results)
+    return sorted(times.times), results
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - window + 1e-9:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def limits(seconds: float) -> list[str]:
+    lines = ["| limit | workers | requests | window | achieved | deviation | burst check |",
+             "|---|---|---|---|---|---|---|"]
+    with ServerProcess(latency=LATENCY) as server:
+        rpm = 600
+        n = int(rpm / 60 * seconds) + 1
+        times, _ = limited_run(server.base_url, chatmini.RateLimiter(rpm=rpm),
+                               [body(i) for i in range(n)])
+        span = times[-1] - times[0]
+        achieved = (len(times) - 1) / span * 60
+        lines.append(f"| {rpm} requests/min | 64 | {n} | {span:.1f} s | {achieved:.1f} rpm | "
+                     f"{100 * (achieved / rpm - 1):+.2f}% | at most {max_in_window(times, 1.0)} "
+                     f"in any 1 s |")
+        tpm = 60_000
+        for label, extra in (("max_tokens set", {"max_tokens": 41}), ("no max_tokens", {})):
+            words = " ".join(["word"] * 40)  # 40 prompt tokens, 41 completion tokens
+            inputs = [{"model": MODEL, "messages": [{"role": "user", "content": words}], **extra}
+                      for _ in range(int(tpm / 81 / 60 * seconds) + 1)]
+            limiter = chatmini.RateLimiter(tpm=tpm)
+            times, results = limited_run(server.base_url, limiter, inputs)
+            used = [r.usage.total_tokens for r in results]
+            span = times[-1] - times[0]
+            achieved = sum(used[:-1]) / span * 60
+            estimate = estimate_tokens(inputs[0], DEFAULT_COMPLETION_TOKENS)
+            lines.append(f"| {tpm} tokens/min ({label}: estimate {estimate}, used {used[0]}) "
+                         f"| 64 | {len(inputs)} | {span:.1f} s | {achieved:.0f} tpm | "
+                         f"{100 * (achieved / tpm - 1):+.2f}% | - |")
+    lines.append("")
+    lines.append("Achieved: what was sent between the first and the last request, per minute "
+                 "(tokens: the real usage the server reported).")
+    return lines
+
+
+# --- 3. faults --------------------------------------------------------------------------------
+
+
+def faults(n: int) -> list[str]:
+    lines = ["| run | inputs | lines written | ok | failed | lost | duplicated | wall |",
+             "|---|---|---|---|---|---|---|---|"]
+    with ServerProcess(latency=LATENCY, fault_rate=0.1, seed=5) as server, \
+            tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp, "requests.jsonl"), Path(tmp, "results.jsonl")
+        with source.open("w") as f:
+            for i in range(n):
+                f.write(json.dumps({"custom_id": f"r{i}", "body": body(i)}) + "\n")
+        args = ["batch", str(source), "-o", str(out), "--base-url", server.base_url,
+                "--workers", "32"]
+        before = 0
+        for label, extra in (("first run", []), ("rerun --retry-failed", ["--retry-failed"])):
+            start = time.perf_counter()
+            chatmini_main(args + extra)
+            wall = time.perf_counter() - start
+            records = [json.loads(line) for line in out.read_text().splitlines()]
+            final = {r["custom_id"]: r for r in records}  # the last line for an id wins
+            for cid, r in final.items():  # each answer belongs to its own input
+                assert r["error"] is not None or (r["response"]["body"]["choices"][0]["message"]
+                                                  ["content"] == f"echo: q{cid[1:]}")
+            ok = sum(r["error"] is None for r in final.values())
+            added = records[before:]
+            duplicated = len(added) - len({r["custom_id"] for r in added})
+            before = len(records)
+            lines.append(f"| {label} | {n} | {len(added)} | {ok} | {len(final) - ok} "
+                         f"| {n - len(final)} | {duplicated} | {wall:.1f} s |")
+        injected = server.faults()
+        received = server.requests()
+    lines.append("")
+    lines.append(f"Faults injected: {injected} over {received} requests received (dropped "
+                 "connections are retried, so the server may see an input twice; the results "
+                 "file holds it once). The rerun appends one line per id that had failed.")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
+    parser.add_argument("--rounds", type=int, default=5, help="throughput runs per client")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    print(f"# chatmini concurrency benchmark\n\npython {sys.version.split()[0]}, "
+          f"{'quick' if quick else 'full'} run\n")
+    sections = [
+        ("Throughput (50 ms latency)", lambda: throughput(1 if quick else args.rounds,
+                                                          5 if quick else 30)),
+        ("Rate limits", lambda: limits(3.0 if quick else 30.0)),
+        ("Faults (10%: 429 with Retry-After, 503, dropped connections)",
+         lambda: faults(300 if quick else 5000)),
+    ]
+    for title, section in sections:
+        print(f"## {title}\n")
+        print("\n".join(section()) + "\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
