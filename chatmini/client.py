@@ -18,7 +18,12 @@ import requests
 
 from . import __version__
 from .alerts import SlowCallRule
-from .errors import APIResponseValidationError, InvalidRequestError, excerpt, stream_error
+from .errors import (
+    APIResponseValidationError,
+    InvalidRequestError,
+    safe_excerpt,
+    stream_error,
+)
 from .objects import APIResponseObject
 from .pipeline import execute
 from .pluginhost import PluginHost
@@ -246,11 +251,13 @@ def decode_body(
     content = response.content
     try:
         data = json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
         data = _INVALID
     if data is _INVALID or (cast is not APIResponseObject and type(data) is not dict):
         kind = response.headers.get("content-type", "no content type")
-        text = excerpt(content.decode("utf-8", "replace")) if content else "(empty body)"
+        text = safe_excerpt(content.decode("utf-8", "replace"), request) if content else (
+            "(empty body)"
+        )
         raise APIResponseValidationError(
             f"Expected a JSON object from {request.endpoint} but got HTTP "
             f"{response.status_code} {kind}: {text}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:
     import requests
@@ -172,12 +172,18 @@ def status_error_class(status: int) -> type[APIStatusError]:
     return STATUS_ERRORS.get(status, APIStatusError)
 
 
-def decode_error_body(content: bytes) -> Any:
-    """Parse an error body as JSON when it is JSON, else return the text (never raises)."""
+def decode_error_body(content: bytes, headers: Optional[Mapping[str, str]] = None) -> Any:
+    """Parse an error body as JSON when it is JSON, else return the text (never raises).
+
+    Credentials carried in ``headers`` are replaced in the text first: servers echo keys back,
+    and an excerpt cut through a key would no longer match it.
+    """
     text = content.decode("utf-8", "replace")
+    if headers:
+        text = scrub(text, headers)
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
         return text
 
 
@@ -204,16 +210,16 @@ def status_error(response: requests.Response, request: Optional[Request] = None)
         content = response.content
     except Exception:  # a body cut mid-read still deserves its status error
         content = b""
-    body = decode_error_body(content or b"")
+    body = decode_error_body(content or b"", request.headers if request is not None else None)
     status = response.status_code
     message = f"Error code: {status} - {error_message(body, status)}"
-    if request is not None:
-        message = scrub(message, request.headers)
     return status_error_class(status)(message, response=response, body=body, request=request)
 
 
 def stream_error(payload: Any, request: Optional[Request] = None) -> APIError:
     """The chatmini error for an error event inside a stream (no HTTP status is left to use)."""
+    if request is not None:
+        payload = scrub_body(payload, request.headers)
     error = payload.get("error") if isinstance(payload, dict) else None
     fields = error if isinstance(error, dict) else {}
     message = error_message(payload, 200)
@@ -231,6 +237,23 @@ def stream_error(payload: Any, request: Optional[Request] = None) -> APIError:
     return status_error_class(status)(
         message, response=None, body=payload, request=request, status_code=status
     )
+
+
+def scrub_body(body: Any, headers: Mapping[str, str]) -> Any:
+    """A decoded body with the credentials in ``headers`` replaced (an error path: re-encodes)."""
+    if isinstance(body, str):
+        return scrub(body, headers)
+    try:
+        text = json.dumps(body)
+        clean = scrub(text, headers)
+        return body if clean == text else json.loads(clean)
+    except (TypeError, ValueError, RecursionError):
+        return body
+
+
+def safe_excerpt(text: str, request: Optional[Request]) -> str:
+    """An excerpt of ``text`` for a message, credentials replaced before it is cut."""
+    return excerpt(scrub(text, request.headers) if request is not None else text)
 
 
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:

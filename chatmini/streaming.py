@@ -18,6 +18,7 @@ from .errors import (
     ChatminiError,
     IncompleteStreamError,
     excerpt,
+    safe_excerpt,
     stream_error,
 )
 from .objects import ChatCompletion, ChatCompletionChunk
@@ -129,13 +130,13 @@ class Stream:
             return None
         try:
             chunk = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
             chunk = None if event.event != "error" else data
         if event.event == "error" or (type(chunk) is dict and chunk.get("error")):
             self._fail(stream_error(chunk, self.request))
         if type(chunk) is not dict:
             self._fail(APIResponseValidationError(
-                f"Stream event is not a JSON object: {excerpt(data)!r}",
+                f"Stream event is not a JSON object: {safe_excerpt(data, self.request)!r}",
                 response=self.response, body=data, request=self.request,
             ))
         self._accumulator.add(chunk)

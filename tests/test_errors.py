@@ -146,3 +146,20 @@ def test_error_hierarchy_matches_openai_names():
     assert issubclass(chatmini.APIStatusError, chatmini.APIError)
     assert issubclass(chatmini.APIResponseValidationError, chatmini.APIError)
     assert issubclass(chatmini.APIError, chatmini.ChatminiError)
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError, not ValueError
+
+
+def test_deeply_nested_json_bodies_end_in_chatmini_errors(make_client, server):
+    client = make_client(max_retries=0)
+    server.enqueue(Reply(body=DEEP, content_type="application/json"))
+    with pytest.raises(chatmini.APIResponseValidationError):
+        client.chat.completions.create(model="m", messages=HI)
+    server.enqueue(Reply(status=400, body=DEEP, content_type="application/json"))
+    with pytest.raises(chatmini.BadRequestError):
+        client.chat.completions.create(model="m", messages=HI)
+    server.enqueue(Reply(raw_stream=b"data: " + DEEP + b"\n\n"))
+    with pytest.raises(chatmini.APIResponseValidationError):
+        list(client.chat.completions.create(model="m", messages=HI, stream=True))
+    assert client.chat.completions.create(model="m", messages=HI).choices

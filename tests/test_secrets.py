@@ -75,3 +75,46 @@ def test_redaction_helpers():
         "Authorization": "<redacted>", "API-Key": "<redacted>", "X-Other": "v"}
     assert scrub("key sk-12345678 bad", {"authorization": "Bearer sk-12345678"}) == (
         "key <redacted> bad")
+
+
+KEY_HEAD = SECRET_KEY[:12]  # what an excerpt cut through the key would leave
+
+
+@pytest.mark.parametrize("offset", [150, 190, 195, 199])
+def test_an_excerpt_never_cuts_through_an_echoed_key(make_client, server, offset):
+    client = make_client(max_retries=0)
+    server.enqueue(Reply(status=500, body="x" * offset + SECRET_KEY + " tail " * 50))
+    with pytest.raises(chatmini.InternalServerError) as info:
+        client.chat.completions.create(model="m", messages=HI)
+    err = info.value
+    assert_no_secret(str(err), repr(err), str(err.body))
+    assert KEY_HEAD not in str(err)
+
+
+def test_stream_error_events_hide_an_echoed_key(client, server):
+    server.enqueue(Reply(error_event={"error": {
+        "message": f"bad key {SECRET_KEY}", "type": "invalid_request_error"}}))
+    with pytest.raises(chatmini.APIError) as info:
+        list(client.chat.completions.create(model="m", messages=HI, stream=True))
+    assert_no_secret(str(info.value), repr(info.value), repr(info.value.body))
+    assert "<redacted>" in str(info.value)
+
+
+@pytest.mark.parametrize("raw", [
+    ("x" * 190 + SECRET_KEY).encode(),  # a 200 that is not JSON (a gateway's page)
+    b"{" + SECRET_KEY.encode() * 20,
+])
+def test_validation_errors_hide_an_echoed_key(client, server, raw):
+    server.enqueue(Reply(body=raw, content_type="text/html"))
+    with pytest.raises(chatmini.APIResponseValidationError) as info:
+        client.chat.completions.create(model="m", messages=HI)
+    assert_no_secret(str(info.value))
+    assert KEY_HEAD not in str(info.value)
+
+
+def test_non_json_stream_events_hide_an_echoed_key(client, server):
+    server.enqueue(Reply(raw_stream=b"data: " + b"y" * 190 + SECRET_KEY.encode() + b"\n\n"))
+    with pytest.raises(chatmini.APIResponseValidationError) as info:
+        list(client.chat.completions.create(model="m", messages=HI, stream=True))
+    assert_no_secret(str(info.value))
+    assert KEY_HEAD not in str(info.value)
