@@ -126,6 +126,7 @@ class _Run:
         self._stop = threading.Event()
         self._call = call
         self._workers = workers
+        self._running: set[int] = set()  # workers that began (before taking any input)
         self._exited: set[int] = set()  # workers that said goodbye
         self._fail_fast = fail_fast
         self._progress = progress
@@ -142,6 +143,7 @@ class _Run:
             self._started += 1
 
     def _work(self, number: int) -> None:
+        self._running.add(number)
         try:
             while True:
                 if self._wake_each:
@@ -218,7 +220,7 @@ class _Run:
             self._unyielded = None
         deadline = time.monotonic() + self._interrupt_timeout
         try:
-            while len(self._exited) < self._started:
+            while len(self._exited) < len(self._running):
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._results.wait(left):
                     break  # out of time: calls still running are abandoned
