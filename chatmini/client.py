@@ -55,7 +55,8 @@ class Client:
     registered after the built-ins; ``disabled_plugins`` blocks plugins by name. ``auth``
     replaces the API key with an expiring credential (an OAuth2ClientCredentials or any callable
     returning a token; OAuth2 from CHATMINI_OAUTH_* when set). ``api_version`` is sent in the
-    ``api_version_header`` header.
+    ``api_version_header`` header. ``verify`` is a CA bundle path, or False to skip certificate
+    checks (default: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, else certifi's).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class Client:
         load_entry_points: Optional[bool] = None,
         session: Optional[requests.Session] = None,
         slow_call_rules: Iterable[SlowCallRule] = (),
+        verify: Union[bool, str, None] = None,
     ) -> None:
         if auth is not None and api_key is not None:
             raise InvalidRequestError("Pass either api_key= or auth=, not both")
@@ -112,6 +114,7 @@ class Client:
         self.session = session if session is not None else build_session(pool_maxsize)
         self.pool_maxsize = pool_maxsize
         self._slow_call_rules = tuple(slow_call_rules)
+        self.verify = verify
         if self.api_key and not key_stays_private(self.base_url):
             warnings.warn(
                 f"API key will be sent unencrypted to {urlsplit(self.base_url).netloc}; "
@@ -145,7 +148,7 @@ class Client:
         from .plugins.timing import TimingPlugin
 
         return [
-            ("transport", HTTPTransport(self.session, self.base_url)),
+            ("transport", HTTPTransport(self.session, self.base_url, self.verify)),
             ("api_key", ApiKeyAuth(self.api_key, header=self.api_key_header)),
             ("timing", TimingPlugin(self._slow_call_rules)),
             ("logging", CallLog()),

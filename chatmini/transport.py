@@ -19,14 +19,16 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
-from .errors import APIConnectionError, APITimeoutError
+from .errors import APIConnectionError, APITimeoutError, InvalidRequestError
 from .hookspecs import hookimpl
+from .redaction import redact_url
 
 if TYPE_CHECKING:
     from .client import Client
     from .request import Request
 
 Verify = Union[bool, str]
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 NO_ADAPTER_RETRIES = Retry(0, read=False, redirect=False)
 
 
@@ -40,26 +42,43 @@ def build_session(pool_maxsize: int) -> requests.Session:
 
 
 def environment_settings(
-    session: requests.Session, url: str
+    session: requests.Session, url: str, verify: Optional[Verify] = None
 ) -> tuple[dict[str, str], Verify, Any]:
-    """Proxies, verify and cert for ``url``, merged as ``Session.request`` would (done once)."""
+    """Proxies, verify and cert for ``url``, merged as ``Session.request`` would (done once).
+
+    ``verify`` (the Client argument) wins; else the Session's, where True means the first of
+    REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE that is set (requests itself ignores
+    SSL_CERT_FILE: it always passes certifi's bundle), else certifi's bundle.
+    """
     proxies: dict[str, str] = {}
-    verify: Verify = session.verify
+    source = "verify="
+    if verify is None:
+        verify = session.verify
+        source = "session.verify"
     if session.trust_env:
         proxies.update(get_environ_proxies(url))
         if verify is True:
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            verify = bundle or True
+            for name in CA_BUNDLE_VARIABLES:
+                if os.environ.get(name):
+                    verify, source = os.environ[name], name
+                    break
     proxies.update(session.proxies or {})
+    if isinstance(verify, str) and url.startswith("https:") and not os.path.exists(verify):
+        raise InvalidRequestError(f"CA bundle from {source} does not exist: {verify!r}")
     return proxies, verify, session.cert
 
 
 class HTTPTransport:
     """The built-in ``transport`` plugin: sends each attempt through the Session's adapter."""
 
-    def __init__(self, session: requests.Session, base_url: str) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        verify: Optional[Verify] = None,
+    ) -> None:
         self.session = session
-        self.proxies, self.verify, self.cert = environment_settings(session, base_url)
+        self.proxies, self.verify, self.cert = environment_settings(session, base_url, verify)
 
     @hookimpl(trylast=True)
     def chatmini_send(self, request: Request, client: Client) -> requests.Response:
@@ -91,22 +110,28 @@ class HTTPTransport:
             response.elapsed = timedelta(seconds=perf_counter() - start)  # as Session.send does
             if not request.stream:
                 response.content  # noqa: B018 - read the body inside the error translation
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, OSError) as exc:  # OSError: a CA path
             raise translate_exception(exc, request) from exc
         return response
 
 
 def translate_exception(exc: BaseException, request: Optional[Request]) -> APIConnectionError:
     """The chatmini error for a requests/urllib3 failure, with a message that names the cause."""
-    target = f"{request.method} {request.url}" if request is not None else "the request"
+    target = f"{request.method} {redact_url(request.url)}" if request is not None else (
+        "the request"
+    )
     if isinstance(exc, requests.exceptions.Timeout) or _is_timeout(exc):
         kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
         return APITimeoutError(f"Request timed out ({kind} timeout) on {target}.", request=request)
     if isinstance(exc, requests.exceptions.SSLError):
-        reason = "TLS certificate verification failed" if "CERTIFICATE_VERIFY" in str(exc) else (
-            "TLS handshake failed"
-        )
-        return APIConnectionError(f"{reason} for {target}: {_reason(exc)}", request=request)
+        if "CERTIFICATE_VERIFY" in str(exc):
+            return APIConnectionError(
+                f"TLS certificate verification failed for {target}: {_reason(exc)} (a private "
+                "CA? pass Client(verify='ca.pem') or set REQUESTS_CA_BUNDLE or SSL_CERT_FILE)",
+                request=request,
+            )
+        return APIConnectionError(f"TLS handshake failed for {target}: {_reason(exc)}",
+                                  request=request)
     if isinstance(exc, requests.exceptions.ProxyError):
         return APIConnectionError(f"Proxy error on {target}: {_reason(exc)}", request=request)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

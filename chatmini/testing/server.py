@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 from collections import deque
 from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Union
 
 from .faults import FaultInjector
 from .handler import RecordedRequest, RequestHandler, api_path
@@ -17,6 +18,17 @@ from .replies import Reply
 from .tokens import TokenIssuer
 
 __all__ = ["RecordedRequest", "Server"]
+
+TLS = Union[tuple[str, str], ssl.SSLContext, None]
+
+
+def server_context(tls: TLS) -> ssl.SSLContext | None:
+    """An https server context from (certfile, keyfile), or the context given."""
+    if tls is None or isinstance(tls, ssl.SSLContext):
+        return tls
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls)
+    return context
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -43,6 +55,15 @@ class _HTTPServer(ThreadingHTTPServer):
         self.owner._track(request)
         super().process_request(request, client_address)
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve one connection; with TLS, handshake here, on the connection's own thread (a
+        duplicate descriptor: stop() shuts the tracked socket down and this one with it)."""
+        context = self.owner.tls
+        if context is None:
+            return super().finish_request(request, client_address)
+        with context.wrap_socket(request.dup(), server_side=True) as tls:
+            super().finish_request(tls, client_address)
+
     def shutdown_request(self, request: Any) -> None:
         """Forget the connection, then close it."""
         self.owner._untrack(request)
@@ -58,12 +79,13 @@ class _HTTPServer(ThreadingHTTPServer):
 class Server:
     """A local OpenAI-compatible server in a background thread that replays scripted Replies.
 
-    Use it as a context manager, or call ``start()`` and ``stop()`` yourself.
+    Use it as a context manager, or call ``start()`` and ``stop()`` yourself. With
+    ``tls=(certfile, keyfile)`` (or an ``ssl.SSLContext``) it serves https.
     """
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0,
-        fault_rate: float = 0.0, seed: int | None = None,
+        fault_rate: float = 0.0, seed: int | None = None, tls: TLS = None,
     ) -> None:
         """Configure the address to bind; port 0 picks a free ephemeral port on start().
 
@@ -76,6 +98,7 @@ class Server:
         self.host = host
         self.latency = latency
         self.faults = FaultInjector(fault_rate, seed)
+        self.tls = server_context(tls)
         self._port = port
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
@@ -99,7 +122,7 @@ class Server:
         if self._httpd is None:
             raise RuntimeError("server is not running; call start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
 
     @property
     def token_url(self) -> str:
