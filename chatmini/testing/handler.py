@@ -8,7 +8,8 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from . import replies
+from .. import codings
+from . import negotiation, replies
 from .replies import Reply, StreamEncoder
 
 if TYPE_CHECKING:
@@ -100,11 +101,8 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         """Record the request, take the scripted reply (if any) and answer it."""
         body = self._read_body()
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
         owner = self.server.owner
+        parsed, refusal = negotiation.read_body(self.headers, body, owner.request_encodings)
         tokens = owner.tokens
         token_request = None
         if self.command == "POST" and self.path.split("?", 1)[0] == tokens.path:
@@ -112,8 +110,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             record = RecordedRequest(self.command, self.path, self.headers, body, parsed)
             refused = tokens.refuses(self.headers.get("Authorization"))
-            self._seq, reply = owner._take(record, scripted=not refused)
-            reply = tokens.unauthorized() if refused else reply
+            self._seq, reply = owner._take(record, scripted=not refused and refusal is None)
+            if refused:
+                reply = tokens.unauthorized()
+            elif refusal is not None:
+                reply = Reply(status=refusal[0], body=replies.error_payload(*refusal))
         reply = reply or _DEFAULT_REPLY
         delay = reply.delay + owner.latency
         if delay > 0 and owner._stopping.wait(delay):
@@ -175,29 +176,38 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _send(self, status: int, data: bytes, content_type: str, reply: Reply) -> None:
-        """Send a complete, Content-Length-delimited response."""
-        defaults = {"Content-Type": content_type, "Content-Length": str(len(data))}
+        """Send a complete, Content-Length-delimited response (compressed if the reply says)."""
+        defaults = {"Content-Type": content_type}
+        if reply.content_encoding:
+            data = codings.compress(reply.content_encoding, data)
+            defaults["Content-Encoding"] = reply.content_encoding
+        defaults["Content-Length"] = str(len(data))
         self._send_headers(status, defaults, reply)
         self.wfile.write(data)
 
     def _send_json(self, status: int, payload: Any, reply: Reply) -> None:
-        """Send a JSON response."""
-        self._send(status, json.dumps(payload).encode(), "application/json", reply)
+        """Send a JSON response (MessagePack for a success when the request prefers it)."""
+        if status < 300:
+            data, content_type = negotiation.answer(payload, self.headers.get("Accept"))
+        else:
+            data, content_type = json.dumps(payload).encode(), "application/json"
+        self._send(status, data, content_type, reply)
 
     def _stream(self, reply: Reply, events: list[bytes]) -> None:
-        """Write an event stream with the reply's gzip, framing, pause and cut behaviour."""
+        """Write an event stream with the reply's coding, framing, pause and cut behaviour."""
         defaults = {"Content-Type": "text/event-stream",
                     "Cache-Control": "no-cache"}
         if reply.close_delimited:
             defaults["Connection"] = "close"
         else:
             defaults["Transfer-Encoding"] = "chunked"
-        if reply.gzip:
-            defaults["Content-Encoding"] = "gzip"
+        coding = reply.content_encoding or ("gzip" if reply.gzip else None)
+        if coding:
+            defaults["Content-Encoding"] = coding
         self._send_headers(reply.status, defaults, reply)
         if reply.close_delimited:
             self.close_connection = True
-        encoder = StreamEncoder(gzip=reply.gzip, chunked=not reply.close_delimited)
+        encoder = StreamEncoder(coding=coding, chunked=not reply.close_delimited)
         total = len(events)
         if reply.cut_after is not None:
             events = events[:reply.cut_after]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..codings import FlushingCompressor
 
 __all__ = ["Reply"]
 
@@ -40,6 +41,7 @@ class Reply:
     pause: float = 0.0
     close_delimited: bool = False
     gzip: bool = False
+    content_encoding: str | None = None
     raw_stream: bytes | None = None
     line_ending: str = "\n"
 
@@ -216,11 +218,11 @@ def stream_events(request: dict[str, Any], seq: int, text: str, *, chunks: int |
 
 
 class StreamEncoder:
-    """Turn events into wire bytes: optional incremental gzip, then optional chunked framing."""
+    """Turn events into wire bytes: optional compression, then optional chunked framing."""
 
-    def __init__(self, *, gzip: bool, chunked: bool) -> None:
-        """Create an encoder; gzip output is sync-flushed after every event."""
-        self._zip = zlib.compressobj(wbits=31) if gzip else None
+    def __init__(self, *, coding: str | None, chunked: bool) -> None:
+        """Create an encoder; compressed output (gzip, deflate, br, zstd) is flushed per event."""
+        self._zip = FlushingCompressor(coding) if coding else None
         self._chunked = chunked
 
     def _frame(self, data: bytes) -> bytes:
@@ -233,11 +235,9 @@ class StreamEncoder:
         """Encode a batch of events into one block that can be written in a single call."""
         if self._zip is None:
             return self._frame(b"".join(events))
-        zip_ = self._zip
-        return self._frame(b"".join(zip_.compress(e) + zip_.flush(zlib.Z_SYNC_FLUSH)
-                                    for e in events))
+        return self._frame(b"".join(map(self._zip.feed, events)))
 
     def finish(self) -> bytes:
-        """Return the gzip trailer and the chunked terminator, whichever apply."""
-        tail = self._frame(self._zip.flush()) if self._zip is not None else b""
+        """Return the compressed stream's end and the chunked terminator, whichever apply."""
+        tail = self._frame(self._zip.finish()) if self._zip is not None else b""
         return tail + (b"0\r\n\r\n" if self._chunked else b"")

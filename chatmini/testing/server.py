@@ -10,8 +10,9 @@ import threading
 from collections import deque
 from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Union
+from typing import Any, Iterable, Union
 
+from ..codings import CODINGS
 from .faults import FaultInjector
 from .handler import RecordedRequest, RequestHandler, api_path
 from .replies import Reply
@@ -85,18 +86,23 @@ class Server:
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0,
-        fault_rate: float = 0.0, seed: int | None = None, tls: TLS = None,
+        fault_rate: float = 0.0, seed: int | None = None,
+        request_encodings: Iterable[str] = CODINGS,
+        tls: TLS = None,
     ) -> None:
         """Configure the address to bind; port 0 picks a free ephemeral port on start().
 
         ``latency`` seconds are added to every answer (waited per connection thread, so
         concurrent requests overlap); ``fault_rate`` of unscripted API requests get a random
         429 (Retry-After), 503 or dropped connection, repeatable with ``seed`` (see ``faults``).
+        ``request_encodings`` are the request Content-Encodings accepted (others get a 415);
+        ``()`` makes a server that refuses every compressed body.
         """
         if latency < 0:
             raise ValueError(f"latency must be >= 0, not {latency!r}")
         self.host = host
         self.latency = latency
+        self.request_encodings = frozenset(request_encodings)
         self.faults = FaultInjector(fault_rate, seed)
         self.tls = server_context(tls)
         self._port = port
