@@ -90,20 +90,29 @@ def run_batch(args: argparse.Namespace) -> int:
     from .cli import report
 
     done: dict[Any, bool] = {}
-    if os.path.exists(args.output):
-        with open(args.output, encoding="utf-8") as old:
-            done, unreadable = previous_results(old)
-        if unreadable:
-            report(f"{unreadable} unreadable line(s) in {args.output} ignored", kind="warning")
+    try:
+        if os.path.exists(args.output):
+            with open(args.output, encoding="utf-8") as old:
+                done, unreadable = previous_results(old)
+            if unreadable:
+                report(f"{unreadable} unreadable line(s) in {args.output} ignored", kind="warning")
+        out = open_results(args.output)
+    except (OSError, UnicodeDecodeError) as exc:
+        report(f"cannot use {args.output} for results: {getattr(exc, 'strerror', None) or exc}")
+        return EXIT_ERROR
     try:
         source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     except OSError as exc:
+        out.close()
         report(f"cannot read {args.input}: {exc.strerror or exc}")
         return EXIT_ERROR
     summary = Summary()
     try:
-        with source, open_results(args.output) as out:
+        with source, out:
             interrupted = execute(args, source, out, done, summary)
+    except UnicodeDecodeError as exc:
+        report(f"{args.input} is not UTF-8 text: {exc.reason} at byte {exc.start}")
+        return EXIT_ERROR
     finally:
         sys.stderr.write(f"{PROG}: {summary.line()}\n")
         sys.stderr.flush()

@@ -221,3 +221,29 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_completes(server, tmp_path, c
     assert code == 0
     ids = [r["custom_id"] for r in records(out)]
     assert sorted(ids) == sorted(f"id-{i}" for i in range(200))  # each exactly once
+
+
+def test_an_unusable_results_file_is_one_clear_error(server, tmp_path, capsys):
+    source = write_input(tmp_path, [chat_line("a", "x")])
+    code = main(["batch", str(source), "-o", str(tmp_path), "--base-url", server.base_url])
+    assert code == 1
+    assert "cannot use" in capsys.readouterr().err and server.requests == []
+
+
+def test_input_that_is_not_utf8_is_one_clear_error(server, tmp_path, capsys):
+    source = tmp_path / "requests.jsonl"
+    source.write_bytes(chat_line("a", "x").encode() + b"\n\xff\xfe broken\n")
+    code = main(["batch", str(source), "-o", str(tmp_path / "o.jsonl"),
+                 "--base-url", server.base_url])
+    assert code == 1
+    assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_the_key_never_reaches_the_results_or_stderr(server, tmp_path, capsys):
+    echo = {"error": {"message": f"Incorrect API key provided: {SECRET_KEY}", "code": "invalid"}}
+    server.enqueue(Reply(status=401, body=echo))
+    code, out = run(server, tmp_path, lines=[chat_line("a", "x")], workers="1")
+    assert code == 1
+    captured = capsys.readouterr()
+    assert SECRET_KEY not in out.read_text() + captured.err + captured.out
+    assert records(out)[0]["error"]["status_code"] == 401
