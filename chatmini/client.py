@@ -210,7 +210,7 @@ class Client:
         call = self.build_request(method, path, params, **options)
         if call.stream:
             return execute(self, call, self._open_stream)
-        return execute(self, call, partial(decode_body, cast=cast))
+        return execute(self, call, partial(decode_body, cast=cast, client=self))
 
     def _open_stream(self, response: requests.Response, request: Request) -> Stream:
         return Stream(self, request, response)
@@ -248,14 +248,23 @@ class Client:
 
 
 def decode_body(
-    response: requests.Response, request: Request, *, cast: type[APIResponseObject]
+    response: requests.Response,
+    request: Request,
+    *,
+    cast: type[APIResponseObject],
+    client: Optional[Client] = None,
 ) -> Any:
-    """Parse a 2xx JSON body into ``cast``; anything else is an APIResponseValidationError."""
+    """Parse a 2xx body into ``cast`` (JSON unless a ``chatmini_decode_body`` plugin decodes
+    it); anything else is an APIResponseValidationError."""
     content = response.content
-    try:
-        data = json.loads(content) if content else None
-    except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
-        data = _INVALID
+    data = None
+    if client is not None and client.plugin_host.wants_decode_body():
+        data = client.plugin_host.decode_body(request, response, client)
+    if data is None:
+        try:
+            data = json.loads(content) if content else None
+        except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
+            data = _INVALID
     if data is _INVALID or (cast is not APIResponseObject and type(data) is not dict):
         kind = response.headers.get("content-type", "no content type")
         text = safe_excerpt(content.decode("utf-8", "replace"), request) if content else (

@@ -8,7 +8,7 @@ thread-safe. See docs/plugins.md for one example per hook.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pluggy
 
@@ -61,7 +61,9 @@ def chatmini_send(request: Request, client: Client) -> Optional[requests.Respons
     plugin may answer instead, e.g. a cache). Implement it with ``wrapper=True`` to wrap every
     attempt like middleware: code before ``yield`` runs before the send, ``yield`` returns the
     response or raises the attempt's chatmini error (APIConnectionError, APITimeoutError), and
-    ``return (yield)`` passes the result on. A non-2xx response is returned, not raised.
+    ``return (yield)`` passes the result on. A non-2xx response is returned, not raised; a
+    wrapper may raise its own APIStatusError for an answer it judges failed, and its
+    ``response`` then counts as the attempt's response.
     """
 
 
@@ -93,6 +95,17 @@ def chatmini_retry_decision(
     to retry with backoff (spending one of ``max_retries``), ``"raise"`` to fail now, or None
     to let the Retry policy decide. A replay asked for once the replays are used up falls back
     to the policy; any other value is a plugin bug and fails the call with ChatminiError.
+    """
+
+
+@hookspec(firstresult=True)
+def chatmini_decode_body(request: Request, response: requests.Response, client: Client) -> Any:
+    """Called for the 2xx answer of a call that is not a stream, to turn its body into data.
+
+    Return the decoded value (a dict for API objects) in place of chatmini's JSON decoding,
+    e.g. for an ``application/msgpack`` body, or None to leave the body to it. Raise
+    APIResponseValidationError for a body that is not valid in its format. Skipped when no
+    plugin implements it.
     """
 
 

@@ -54,6 +54,8 @@ def execute(client: Client, call: Request, decode: Decode[T]) -> T:
                 error = status_error(response, request)
         except ChatminiError as exc:
             error = exc
+            if response is None and isinstance(exc, APIStatusError):
+                response = exc.response  # a send wrapper's own verdict on the answer it got
         host.after_attempt(request, response, error, client)
         if error is None:
             try:

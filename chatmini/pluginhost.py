@@ -96,6 +96,7 @@ class PluginHost:
         self._send = hook.chatmini_send
         self._after_attempt = hook.chatmini_after_attempt
         self._retry_decision = hook.chatmini_retry_decision
+        self._decode_body = hook.chatmini_decode_body
         self._call_end = hook.chatmini_call_end
         self._stream_event = hook.chatmini_stream_event
         self._stream_read = hook.chatmini_stream_read
@@ -142,6 +143,13 @@ class PluginHost:
         client: Client,
     ) -> Optional[str]:
         return self._retry_decision(request=request, response=response, error=error, client=client)
+
+    def wants_decode_body(self) -> bool:
+        """Whether any plugin implements chatmini_decode_body (else the call is skipped)."""
+        return bool(self._decode_body.get_hookimpls())
+
+    def decode_body(self, request: Request, response: requests.Response, client: Client) -> Any:
+        return self._decode_body(request=request, response=response, client=client)
 
     def call_end(
         self,

@@ -167,6 +167,67 @@ def test_replays_are_capped(make_client, server):
     assert len(server.requests) == 1 + chatmini.pipeline.MAX_REPLAYS
 
 
+def test_hook_chatmini_decode_body(make_client, server):
+    calls = []
+
+    class KeyValue:
+        @chatmini.hookimpl
+        def chatmini_decode_body(self, request, response):
+            calls.append(request.endpoint)
+            if response.headers["content-type"] != "text/x-kv":
+                return None  # JSON, as usual
+            pairs = [line.split("=", 1) for line in response.content.decode().splitlines()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise chatmini.APIResponseValidationError(
+                    "not key=value", response=response, request=request)
+            return dict(pairs)
+
+    ends = []
+
+    class End:
+        @chatmini.hookimpl
+        def chatmini_call_end(self, error):
+            ends.append(type(error).__name__ if error else None)
+
+    client = make_client(plugins=[KeyValue(), End()])
+    server.enqueue(Reply(body="object=thing\nname=kv", content_type="text/x-kv"))
+    reply = client.get("/things/1")
+    assert (reply.object, reply.name) == ("thing", "kv")
+    assert create(client).choices[0].message.content == "echo: hi"  # None: JSON decoding
+    server.enqueue(Reply(body="garbage", content_type="text/x-kv"))
+    with pytest.raises(chatmini.APIResponseValidationError, match="not key=value"):
+        client.get("/things/2")
+    with create(client, stream=True) as stream:
+        assert stream.get_final_completion().choices[0].message.content == "echo: hi"
+    assert calls == ["/things/1", "/chat/completions", "/things/2"]  # never for a stream
+    assert ends == [None, None, "APIResponseValidationError", None]
+
+
+def test_send_wrapper_may_raise_a_status_error_for_the_answer_it_got(make_client, server):
+    seen = []
+
+    class Judge:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_send(self, request):
+            response = yield
+            if response.headers.get("x-verdict") == "bad":
+                raise chatmini.APIStatusError("judged bad", response=response, request=request)
+            return response
+
+        @chatmini.hookimpl
+        def chatmini_after_attempt(self, response, error):
+            seen.append((response.status_code, type(error).__name__ if error else None))
+
+    client = make_client(plugins=[Judge()])
+    server.enqueue(Reply(status=503, headers={"x-verdict": "bad"}))
+    create(client)  # its 503 response reached the retry policy, which retried it
+    server.enqueue(Reply(headers={"x-verdict": "bad"}))
+    with pytest.raises(chatmini.APIStatusError, match="judged bad") as caught:
+        create(client)
+    assert caught.value.status_code == 200
+    assert seen == [(503, "APIStatusError"), (200, None), (200, "APIStatusError")]
+
+
 def test_hook_chatmini_call_end(make_client, server):
     ends = []
 
