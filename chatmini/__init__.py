@@ -34,6 +34,7 @@ from .streaming import Stream  # noqa: E402
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, batch, batch_iter
+    from .plugins.compression import Compression
     from .plugins.ratelimit import RateLimiter
 
 _LAZY = {
@@ -41,11 +42,12 @@ _LAZY = {
     "batch": ".batching",
     "batch_iter": ".batching",
     "RateLimiter": ".plugins.ratelimit",
+    "Compression": ".plugins.compression",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Load the batch helpers and the rate limiter on first use: ``import chatmini`` stays lean."""
+    """Load the batch helpers and optional plugins on first use: ``import chatmini`` stays lean."""
     if name not in _LAZY:
         raise AttributeError(f"module 'chatmini' has no attribute {name!r}")
     from importlib import import_module
@@ -70,6 +72,7 @@ __all__ = [
     "ChatCompletionChunk",
     "ChatminiError",
     "Client",
+    "Compression",
     "ConflictError",
     "IncompleteStreamError",
     "InsecureTransportWarning",

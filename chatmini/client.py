@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from urllib3.util.request import ACCEPT_ENCODING
 
 from . import __version__
 from .alerts import SlowCallRule
@@ -132,6 +133,7 @@ class Client:
     def _base_headers(self, extra: Optional[Mapping[str, str]]) -> dict[str, str]:
         headers = {
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,  # only what urllib3 can decode here
             "Content-Type": "application/json",
             "User-Agent": f"chatmini/{__version__}",
         }
