@@ -35,6 +35,7 @@ from .streaming import Stream  # noqa: E402
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, batch, batch_iter
     from .plugins.compression import Compression
+    from .plugins.msgpack_codec import MessagePack
     from .plugins.ratelimit import RateLimiter
 
 _LAZY = {
@@ -43,6 +44,7 @@ _LAZY = {
     "batch_iter": ".batching",
     "RateLimiter": ".plugins.ratelimit",
     "Compression": ".plugins.compression",
+    "MessagePack": ".plugins.msgpack_codec",
 }
 
 
@@ -78,6 +80,7 @@ __all__ = [
     "InsecureTransportWarning",
     "InternalServerError",
     "InvalidRequestError",
+    "MessagePack",
     "ModelList",
     "NotFoundError",
     "PermissionDeniedError",
