@@ -39,6 +39,7 @@ from .transport import HTTPTransport, build_session
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = (5.0, 600.0)
 DEFAULT_POOL_MAXSIZE = 32
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
 
 
@@ -57,7 +58,8 @@ class Client:
     replaces the API key with an expiring credential (an OAuth2ClientCredentials or any callable
     returning a token; OAuth2 from CHATMINI_OAUTH_* when set). ``api_version`` is sent in the
     ``api_version_header`` header. ``verify`` is a CA bundle path, or False to skip certificate
-    checks (default: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, else certifi's).
+    checks (default: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, else certifi's);
+    a body larger than ``max_response_bytes`` (decoded; None: no limit) fails the call.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Client:
         session: Optional[requests.Session] = None,
         slow_call_rules: Iterable[SlowCallRule] = (),
         verify: Union[bool, str, None] = None,
+        max_response_bytes: Optional[int] = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if auth is not None and api_key is not None:
             raise InvalidRequestError("Pass either api_key= or auth=, not both")
@@ -115,7 +118,15 @@ class Client:
         self.session = session if session is not None else build_session(pool_maxsize)
         self.pool_maxsize = pool_maxsize
         self._slow_call_rules = tuple(slow_call_rules)
+        if max_response_bytes is not None and (
+            not isinstance(max_response_bytes, int) or isinstance(max_response_bytes, bool)
+            or max_response_bytes <= 0
+        ):
+            raise InvalidRequestError(
+                f"max_response_bytes must be an integer > 0 or None, not {max_response_bytes!r}"
+            )
         self.verify = verify
+        self.max_response_bytes = max_response_bytes
         if self.api_key and not key_stays_private(self.base_url):
             warnings.warn(
                 f"API key will be sent unencrypted to {urlsplit(self.base_url).netloc}; "
@@ -150,7 +161,9 @@ class Client:
         from .plugins.timing import TimingPlugin
 
         return [
-            ("transport", HTTPTransport(self.session, self.base_url, self.verify)),
+            ("transport", HTTPTransport(
+                self.session, self.base_url, self.verify, self.max_response_bytes
+            )),
             ("api_key", ApiKeyAuth(self.api_key, header=self.api_key_header)),
             ("timing", TimingPlugin(self._slow_call_rules)),
             ("logging", CallLog()),

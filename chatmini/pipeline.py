@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from urllib3.exceptions import MaxRetryError, ProtocolError
 
-from .errors import APIStatusError, ChatminiError, status_error
+from .errors import APIConnectionError, APIStatusError, ChatminiError, status_error
 from .hookspecs import RETRY_DECISIONS
 
 if TYPE_CHECKING:
@@ -80,8 +80,10 @@ def execute(client: Client, call: Request, decode: Decode[T]) -> T:
             decision = None  # replays used up: the retry policy decides
         raw = response.raw if response is not None else None
         code = error.code if isinstance(error, APIStatusError) else None
-        wanted = decision == "retry" or (
-            decision is None and policy.should_retry(request.method, raw, code)
+        wanted = decision == "retry" or (  # no answer at all: only a connection failure retries
+            decision is None
+            and (response is not None or isinstance(error, APIConnectionError))
+            and policy.should_retry(request.method, raw, code)
         )
         if wanted and policy.wait_too_long(raw):
             wanted = False  # the caller decides about long waits, not a hidden sleep

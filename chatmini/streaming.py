@@ -10,9 +10,11 @@ connection at once through ``__del__``.
 from __future__ import annotations
 
 import json
+from time import monotonic
 from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional
 
 from .accumulate import ChunkAccumulator
+from .body import read_part
 from .errors import (
     APIResponseValidationError,
     ChatminiError,
@@ -58,6 +60,9 @@ class Stream:
         self._accumulator = ChunkAccumulator()
         self._events: Iterator[ServerSentEvent] = iter(())
         self._finished = False
+        self._idle = read_part(request.timeout)
+        self._waiting_since: Optional[float] = None  # first read of an event still incomplete
+        self._waiting_bytes = 0  # and the bytes read for it since
 
     # -- what has arrived --------------------------------------------------------------------
 
@@ -109,15 +114,38 @@ class Stream:
             self._fail(self._incomplete(_read_failure(exc)), cause=exc)
         events = self._parser.feed(data) if data else self._parser.close()
         if events:
+            self._waiting_since = None
             if self._notify_reads:
                 self._host.stream_read(self.request, events, self._client)
             return events
         if data:
+            self._check_incomplete(len(data))
             return events  # no event complete yet: read on
         if self._accumulator.finished:  # every choice reported finish_reason: nothing was lost
             self._end(None)
             return []
         self._fail(self._incomplete("the server closed the stream before [DONE]"))
+
+    def _check_incomplete(self, size: int) -> None:
+        """Bytes without a complete event. Each byte resets the socket's read timeout, so an
+        event must also complete within the idle (read) timeout of its first bytes, and it may
+        not grow beyond ``max_response_bytes`` (the parser holds it whole)."""
+        now = monotonic()
+        if self._waiting_since is None:
+            self._waiting_since, self._waiting_bytes = now, size
+            return
+        self._waiting_bytes += size
+        limit = self._client.max_response_bytes
+        if limit is not None and self._waiting_bytes > limit:
+            self._fail(APIResponseValidationError(
+                f"Stream event from {self.request.endpoint} is larger than "
+                f"max_response_bytes={limit:,}; raise the limit on the Client to accept it.",
+                response=self.response, request=self.request,
+            ))
+        if self._idle is not None and now - self._waiting_since > self._idle:
+            self._fail(self._incomplete(
+                f"no complete event within the {self._idle:g} s idle timeout (bytes trickled in)"
+            ))
 
     def _handle(self, event: ServerSentEvent) -> Optional[dict[str, Any]]:
         """One event: a chunk dict to hand out, or None for [DONE] (stream then finished)."""

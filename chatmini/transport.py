@@ -19,6 +19,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
+from .body import read_body
 from .errors import APIConnectionError, APITimeoutError, InvalidRequestError
 from .hookspecs import hookimpl
 from .redaction import redact_url
@@ -76,9 +77,11 @@ class HTTPTransport:
         session: requests.Session,
         base_url: str,
         verify: Optional[Verify] = None,
+        max_response_bytes: Optional[int] = None,
     ) -> None:
         self.session = session
         self.proxies, self.verify, self.cert = environment_settings(session, base_url, verify)
+        self.max_response_bytes = max_response_bytes
 
     @hookimpl(trylast=True)
     def chatmini_send(self, request: Request, client: Client) -> requests.Response:
@@ -108,8 +111,8 @@ class HTTPTransport:
                 proxies=self.proxies,
             )
             response.elapsed = timedelta(seconds=perf_counter() - start)  # as Session.send does
-            if not request.stream:
-                response.content  # noqa: B018 - read the body inside the error translation
+            if not request.stream:  # read inside the error translation, bounded
+                read_body(response, request, self.max_response_bytes)
         except (requests.exceptions.RequestException, OSError) as exc:  # OSError: a CA path
             raise translate_exception(exc, request) from exc
         return response
