@@ -12,8 +12,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 import pytest
 
 import chatmini
-from chatmini.testing import Reply, Server
-from chatmini.testing.proxy import Fault, FaultProxy
+from chatmini.testing import Fault, FaultProxy, Reply, Server
 
 from .conftest import HI, SECRET_KEY
 

@@ -3,10 +3,14 @@
 Start one with ``with Server() as server:``, point a client at ``server.base_url``, script
 answers with ``server.enqueue(Reply(...))`` and inspect ``server.requests`` afterwards.
 ``server.tokens`` is an OAuth2 token endpoint at ``server.token_url`` (see docs/auth.md).
+``FaultProxy`` breaks answers on the wire (resets, truncation, stalls, drips; docs/faults.md).
 """
 
+from .proxy import Fault, FaultProxy
 from .replies import Reply
 from .server import RecordedRequest, Server
 from .tokens import TokenIssuer, TokenRequest
 
-__all__ = ["RecordedRequest", "Reply", "Server", "TokenIssuer", "TokenRequest"]
+__all__ = [
+    "Fault", "FaultProxy", "RecordedRequest", "Reply", "Server", "TokenIssuer", "TokenRequest",
+]
