@@ -1,7 +1,7 @@
 """HTTP content codings (gzip, deflate, br, zstd): compress and decompress bodies, and compress
 event streams with a flush after every event.
 
-Used by the compression plugin, the embedded test server and benchmarks/compression.py. zlib
+Used by the compression plugin, the embedded test server and benchmarks/wire_formats.py. zlib
 is the standard library; brotli (``chatmini[brotli]``) and zstd (``chatmini[zstd]``: the
 standard library's ``compression.zstd`` from Python 3.14, ``backports.zstd`` before) are
 imported on first use, never at ``import chatmini``.
