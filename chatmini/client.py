@@ -34,7 +34,7 @@ from .resources import Chat, Models
 from .retry import RetryPolicy
 from .stats import StatsReport, report_of
 from .streaming import Stream
-from .transport import HTTPTransport, build_session
+from .transport import HTTPTransport, build_session, close_session
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = (5.0, 600.0)
@@ -246,7 +246,7 @@ class Client:
 
     def close(self) -> None:
         """Close pooled connections. The Client must not be used afterwards."""
-        self.session.close()
+        close_session(self.session)
 
     def __enter__(self) -> Client:
         return self

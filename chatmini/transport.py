@@ -42,6 +42,21 @@ def build_session(pool_maxsize: int) -> requests.Session:
     return session
 
 
+def close_session(session: requests.Session) -> None:
+    """Close ``session`` and its pooled connections now. urllib3 2's ``PoolManager.clear()``
+    only forgets its pools: their sockets stay open while any response still refers to one."""
+    for adapter in set(session.adapters.values()):
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers += list(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            pools = getattr(manager, "pools", None)
+            for key in list(pools.keys()) if pools is not None else ():
+                pool = pools.get(key)
+                if pool is not None:
+                    pool.close()
+    session.close()
+
+
 def environment_settings(
     session: requests.Session, url: str, verify: Optional[Verify] = None
 ) -> tuple[dict[str, str], Verify, Any]:

@@ -1,10 +1,15 @@
-"""Environment settings are resolved once per Client and still honoured: proxies, CA bundle."""
+"""Environment settings are resolved once per Client and still honoured: proxies, CA bundle;
+closing a Client closes its connections."""
 
 from __future__ import annotations
+
+import gc
+import socket
 
 import pytest
 
 import chatmini
+from chatmini.testing import Reply
 
 from .conftest import HI
 
@@ -68,3 +73,30 @@ def test_pool_size_is_applied(make_client):
     client = make_client(pool_maxsize=7)
     adapter = client.session.get_adapter(client.base_url)
     assert adapter._pool_maxsize == 7
+
+
+def open_client_sockets(port: int) -> list[socket.socket]:
+    gc.collect()
+    return [s for s in gc.get_objects() if isinstance(s, socket.socket) and s.fileno() >= 0
+            and s.family == socket.AF_INET and s.type == socket.SOCK_STREAM
+            and _peer_port(s) == port]
+
+
+def _peer_port(sock: socket.socket) -> int:
+    try:
+        return sock.getpeername()[1]
+    except OSError:
+        return -1
+
+
+def test_close_closes_connections_that_responses_still_refer_to(make_client, server):
+    client = make_client(max_retries=0)
+    with client.chat.completions.create(model="m", messages=HI, stream=True) as stream:
+        stream.get_final_completion()  # a finished stream, kept: its response knows the pool
+    server.enqueue(Reply(status=400))
+    with pytest.raises(chatmini.BadRequestError) as info:  # the error keeps its response
+        client.chat.completions.create(model="m", messages=HI)
+    assert open_client_sockets(server.port)
+    client.close()
+    assert open_client_sockets(server.port) == []
+    assert stream.completed and info.value.response.status_code == 400
