@@ -34,7 +34,98 @@ CHARS_PER_TOKEN = 4
 _STREAM_KEY = "chatmini.ratelimit.stream"
 
 
-class RateLimiter:
+class LimiterHooks:
+    """The hooks every rate limiter shares; subclasses say where the budget lives.
+
+    Each attempt is estimated, waits in ``_acquire`` (which returns a ticket), and is settled
+    once with ``_settle(ticket, token_delta, cool_down, release)``: real minus estimated tokens,
+    a pause every worker must honour (a 429, exhausted ``x-ratelimit-*`` headers), and whether
+    the concurrency slot is given back (a stream keeps it until it ends).
+    """
+
+    default_max_tokens: int = DEFAULT_COMPLETION_TOKENS
+    max_cooldown: float = MAX_COOLDOWN
+    _count_tokens: bool = False
+
+    def _acquire(self, request: Request, tokens: float) -> Any:
+        raise NotImplementedError
+
+    def _settle(self, ticket: Any, token_delta: float, cool_down: float, release: bool) -> None:
+        raise NotImplementedError
+
+    @hookimpl(wrapper=True, tryfirst=True)
+    def chatmini_send(
+        self, request: Request, client: Client
+    ) -> Generator[None, Any, Optional[requests.Response]]:
+        cost = estimate_tokens(request.params, self.default_max_tokens)
+        spent = cost if self._count_tokens else 0
+        ticket = self._acquire(request, spent)
+        try:
+            response = yield
+        except BaseException:
+            self._settle(ticket, -spent, 0.0, True)
+            raise
+        if response is None:
+            self._settle(ticket, -spent, 0.0, True)
+            return response
+        pause = self._pause(response, cost, client)
+        if request.stream and response.status_code < 300:
+            request.context[_STREAM_KEY] = (ticket, cost)  # the slot is held until the end
+            if pause > 0:
+                self._settle(ticket, 0.0, pause, False)
+        else:
+            self._settle(ticket, self._token_delta(response, cost), pause, True)
+        return response
+
+    @hookimpl
+    def chatmini_stream_end(
+        self, request: Request, stream: Stream, error: Optional[ChatminiError]
+    ) -> None:
+        held = request.context.pop(_STREAM_KEY, None)
+        if held is None:
+            return
+        ticket, cost = held
+        delta = 0.0
+        if self._count_tokens:
+            used = _total(stream.usage)
+            if used is None:  # no include_usage: the prompt estimate plus one token per chunk
+                used = cost - completion_allowance(request.params, self.default_max_tokens)
+                used += stream.chunk_count
+            delta = used - cost
+        self._settle(ticket, delta, 0.0, True)
+
+    def _token_delta(self, response: requests.Response, cost: int) -> float:
+        """Real minus estimated tokens: a failed attempt is refunded, a 2xx read from ``usage``."""
+        if not self._count_tokens:
+            return 0.0
+        if response.status_code >= 300:
+            return -float(cost)
+        prompt, completion = usage_from_body(response.content or b"")
+        if prompt is None and completion is None:
+            return 0.0
+        return float((prompt or 0) + (completion or 0) - cost)
+
+    def _pause(self, response: requests.Response, cost: int, client: Client) -> float:
+        """How long every worker should wait: the server says a budget is used up, or a 429."""
+        pause = pause_from_headers(response.headers, cost)
+        if response.status_code == 429:
+            retry_after = client.retry.get_retry_after(response)  # type: ignore[arg-type]
+            pause = retry_after if retry_after is not None else (pause or DEFAULT_COOLDOWN)
+        return min(pause, self.max_cooldown) if pause > 0 else 0.0
+
+
+def check_limits(
+    rpm: Optional[float], tpm: Optional[float], max_concurrent: Optional[int]
+) -> None:
+    """A clear InvalidRequestError for a limiter without any budget or with one not > 0."""
+    if rpm is None and tpm is None and max_concurrent is None:
+        raise InvalidRequestError("a rate limiter needs rpm=, tpm= or max_concurrent=")
+    for name, value in (("rpm", rpm), ("tpm", tpm), ("max_concurrent", max_concurrent)):
+        if value is not None and not value > 0:
+            raise InvalidRequestError(f"{name} must be > 0, not {value!r}")
+
+
+class RateLimiter(LimiterHooks):
     """Requests per minute, tokens per minute and concurrent requests, across threads.
 
     Share one instance between Clients to share the budget. Requests are spaced evenly from
@@ -56,72 +147,20 @@ class RateLimiter:
         max_cooldown: float = MAX_COOLDOWN,
         clock: Clock = time.monotonic,
     ) -> None:
-        if rpm is None and tpm is None and max_concurrent is None:
-            raise InvalidRequestError("RateLimiter needs rpm=, tpm= or max_concurrent=")
-        for name, value in (("rpm", rpm), ("tpm", tpm), ("max_concurrent", max_concurrent)):
-            if value is not None and not value > 0:
-                raise InvalidRequestError(f"{name} must be > 0, not {value!r}")
+        check_limits(rpm, tpm, max_concurrent)
         self.budget = Budget(rpm, tpm, max_concurrent, clock)
         self.default_max_tokens = default_max_tokens
         self.max_cooldown = max_cooldown
         self._count_tokens = tpm is not None
 
-    @hookimpl(wrapper=True, tryfirst=True)
-    def chatmini_send(
-        self, request: Request, client: Client
-    ) -> Generator[None, Any, Optional[requests.Response]]:
-        cost = estimate_tokens(request.params, self.default_max_tokens)
-        self.budget.acquire(cost if self._count_tokens else 0.0)
-        try:
-            response = yield
-        except BaseException:
-            self.budget.release(-cost if self._count_tokens else 0.0)
-            raise
-        if response is None:
-            self.budget.release(-cost if self._count_tokens else 0.0)
-            return response
-        if request.stream and response.status_code < 300:
-            request.context[_STREAM_KEY] = cost  # the slot is held until the stream ends
-        else:
-            self.budget.release(self._token_delta(response, cost))
-        self._learn(response, cost, client)
-        return response
+    def _acquire(self, request: Request, tokens: float) -> None:
+        self.budget.acquire(tokens)
 
-    @hookimpl
-    def chatmini_stream_end(
-        self, request: Request, stream: Stream, error: Optional[ChatminiError]
-    ) -> None:
-        cost = request.context.pop(_STREAM_KEY, None)
-        if cost is None:
-            return
-        delta = 0.0
-        if self._count_tokens:
-            used = _total(stream.usage)
-            if used is None:  # no include_usage: the prompt estimate plus one token per chunk
-                used = cost - completion_allowance(request.params, self.default_max_tokens)
-                used += stream.chunk_count
-            delta = used - cost
-        self.budget.release(delta)
-
-    def _token_delta(self, response: requests.Response, cost: int) -> float:
-        """Real minus estimated tokens: a failed attempt is refunded, a 2xx read from ``usage``."""
-        if not self._count_tokens:
-            return 0.0
-        if response.status_code >= 300:
-            return -float(cost)
-        prompt, completion = usage_from_body(response.content or b"")
-        if prompt is None and completion is None:
-            return 0.0
-        return float((prompt or 0) + (completion or 0) - cost)
-
-    def _learn(self, response: requests.Response, cost: int, client: Client) -> None:
-        """Pause every thread when the server says a budget is used up, or answers 429."""
-        pause = pause_from_headers(response.headers, cost)
-        if response.status_code == 429:
-            retry_after = client.retry.get_retry_after(response)  # type: ignore[arg-type]
-            pause = retry_after if retry_after is not None else (pause or DEFAULT_COOLDOWN)
-        if pause > 0:
-            self.budget.cool_down(min(pause, self.max_cooldown))
+    def _settle(self, ticket: None, token_delta: float, cool_down: float, release: bool) -> None:
+        if release:
+            self.budget.release(token_delta)
+        if cool_down > 0:
+            self.budget.cool_down(cool_down)
 
     def __repr__(self) -> str:
         b = self.budget
