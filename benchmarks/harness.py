@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -25,14 +29,25 @@ class Target:
 
 
 @dataclass
+class Panel:
+    """One bar chart of the PNG: a value per client (the median), and which way is better."""
+
+    title: str
+    unit: str
+    values: dict[str, float]
+    higher_is_better: bool = False
+
+
+@dataclass
 class Table:
-    """A section's result: one Markdown table plus notes, targets and how long it took."""
+    """A section's result: one Markdown table plus notes, targets, chart panels and its time."""
 
     title: str
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -47,6 +62,10 @@ class Settings:
     ttft_chunks: int  # content chunks in each short stream
     import_runs: int  # fresh interpreters per module
     quick: bool
+    memory_runs: int = 5  # fresh interpreters per client for memory growth
+    throughput_rounds: int = 5  # interleaved runs per client and worker count
+    throughput_per_worker: int = 30  # requests per worker per run
+    skip_venvs: bool = False  # leave out the fresh-venv section (slow the first time)
 
 
 def round_robin(
@@ -60,6 +79,29 @@ def round_robin(
             for metric, value in measure(name).items():
                 results[name].setdefault(metric, []).append(value)
     return results
+
+
+def fresh_interpreter_env(workdir: str) -> dict[str, str]:
+    """Environment for fresh interpreters: bytecode cached in a private prefix under ``workdir``.
+
+    With PYTHONDONTWRITEBYTECODE set (as on this project's machines) an editable chatmini would
+    be compiled from source in every run, costing time and memory that pip-installed packages,
+    and a user's install, do not pay.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(workdir, "pycache")
+    return env
+
+
+def run_python(code: str, workdir: str, env: dict[str, str]) -> tuple[float, str]:
+    """Run ``python -c code`` in ``workdir``; returns (wall seconds, stdout). Fails loudly."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=120)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"python -c failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return wall, done.stdout
 
 
 def median(values: Sequence[float]) -> float:

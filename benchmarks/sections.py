@@ -7,26 +7,25 @@ per-round values as median (min–max), with ratios to chatmini computed within 
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 from adapters import EXPECTED_TEXT, OPENAI_MISSING, Adapter, ChatminiReadingContent
 from harness import (
+    Panel,
     Samples,
     Settings,
     Table,
     Target,
     diffs,
+    fresh_interpreter_env,
     median,
     num,
     ratio_cell,
     ratios,
     round_robin,
+    run_python,
     spread,
     times,
 )
@@ -110,6 +109,7 @@ def bench_calls(ctx: Context) -> Table:
         "rounds together (0 = the connection was kept alive)."
     )
     table.targets.append(_ratio_target("per-call CPU", res, "cpu", OPENAI, 0.45, False))
+    table.panels.append(Panel("Client CPU per call", "µs", _medians(res, "cpu")))
     return _with_openai_note(ctx, table)
 
 
@@ -163,6 +163,8 @@ def bench_stream(ctx: Context) -> Table:
         table.notes.append(_OPENAI_RECONNECTS)
     table.targets.append(_ratio_target("streaming chunks/s", res, "rate", OPENAI, 10, True))
     table.targets.append(_ratio_target("streaming chunks/s", res, "rate", BARE, 0.65, True))
+    table.panels.append(Panel(f"Streaming ({s.chunks:,} chunks)", "thousand chunks/s",
+                              _medians(res, "rate", 1e-3), higher_is_better=True))
     return _with_openai_note(ctx, table)
 
 
@@ -207,6 +209,7 @@ def bench_ttft(ctx: Context) -> Table:
     table.targets.append(
         Target("TTFT overhead over bare loop", "< 0.4 ms", f"{_ms(over)} ms", over < 0.4)
     )
+    table.panels.append(Panel("Time to first token", "ms", _medians(res, "ttft")))
     return _with_openai_note(ctx, table)
 
 
@@ -218,16 +221,10 @@ def bench_imports(ctx: Context) -> Table:
         modules[OPENAI] = "import openai"
     modules["requests"] = "import requests"
     with tempfile.TemporaryDirectory(prefix="chatmini-bench-") as workdir:
-        # Bytecode is cached in a private prefix: with PYTHONDONTWRITEBYTECODE set (as on this
-        # project's machines) an editable chatmini would be recompiled from source every run,
-        # while pip-installed packages have their .pyc files; a user's install has them too.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = os.path.join(workdir, "pycache")
+        env = fresh_interpreter_env(workdir)
 
         def run(code: str) -> float:
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, cwd=workdir, env=env)
-            return time.perf_counter() - start
+            return run_python(code, workdir, env)[0]
 
         for code in modules.values():
             run(code)  # write the .pyc files and warm the page cache
@@ -255,7 +252,15 @@ def bench_imports(ctx: Context) -> Table:
     table.targets.append(
         Target("import chatmini", "≤ 120 ms over bare", f"{num(over)} ms", over <= 120)
     )
+    overheads = {name: median(r["wall"]) - median(bare) for name, r in res.items()}
+    del overheads["bare interpreter"]
+    table.panels.append(Panel("Import time over a bare interpreter", "ms", overheads))
     return _with_openai_note(ctx, table)
+
+
+def _medians(results: dict[str, Samples], key: str, scale: float = 1.0) -> dict[str, float]:
+    """Each client's median of one metric (what a chart panel shows)."""
+    return {name: median(r[key]) * scale for name, r in results.items()}
 
 
 def _count(values: list[float]) -> str:
@@ -271,9 +276,3 @@ def _with_openai_note(ctx: Context, table: Table) -> Table:
     if not ctx.has_openai:
         table.notes.append(f"openai rows skipped: {OPENAI_MISSING}.")
     return table
-
-
-SECTIONS: list[Callable[[Context], Table]] = [bench_calls, bench_stream, bench_ttft, bench_imports]
-NAMES: dict[str, Callable[[Context], Table]] = {
-    f.__name__.removeprefix("bench_"): f for f in SECTIONS
-}

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import requests
+from harness import Panel, Table, Target, median, num, ratio_cell, spread
 from server_process import ServerProcess
 
 import chatmini
@@ -82,7 +83,13 @@ def openai_available() -> bool:
     return True
 
 
-def throughput(rounds: int, per_worker: int) -> list[str]:
+def measure_throughput(
+    rounds: int, per_worker: int, workers_list: tuple[int, ...] = (8, 32)
+) -> tuple[dict[int, dict[str, tuple[list[float], int]]], list[str]]:
+    """Interleaved runs per client and worker count: {workers: {client: (rates, connections)}}.
+
+    ``connections`` is the most TCP connections any one run opened; notes say what was skipped.
+    """
     clients: dict[str, Callable[[str, int, int], None]] = {
         "chatmini.batch": run_chatmini,
         "openai SDK + ThreadPoolExecutor": run_openai,
@@ -92,9 +99,9 @@ def throughput(rounds: int, per_worker: int) -> list[str]:
     if not openai_available():
         del clients["openai SDK + ThreadPoolExecutor"]
         notes.append("openai is not installed (pip install chatmini[bench]): its rows are skipped")
-    lines = ["| client | workers | req/s | % of ideal | TCP connections |", "|---|---|---|---|---|"]
+    results: dict[int, dict[str, tuple[list[float], int]]] = {}
     with ServerProcess(latency=LATENCY) as server:
-        for workers in (8, 32):
+        for workers in workers_list:
             n = per_worker * workers
             rates: dict[str, list[float]] = {name: [] for name in clients}
             connections: dict[str, int] = {name: 0 for name in clients}
@@ -106,15 +113,61 @@ def throughput(rounds: int, per_worker: int) -> list[str]:
                     clients[name](server.base_url, workers, n)
                     rates[name].append(n / (time.perf_counter() - start))
                     connections[name] = max(connections[name], server.connections())
-            ideal = workers / LATENCY
-            for name in clients:
-                rate = statistics.median(rates[name])
-                lines.append(f"| {name} | {workers} | {rate:.0f} | {100 * rate / ideal:.1f}% "
-                             f"| {connections[name]} |")
+            results[workers] = {name: (rates[name], connections[name]) for name in clients}
+    return results, notes
+
+
+def throughput(rounds: int, per_worker: int) -> list[str]:
+    results, notes = measure_throughput(rounds, per_worker)
+    lines = ["| client | workers | req/s | % of ideal | TCP connections |", "|---|---|---|---|---|"]
+    for workers, by_client in results.items():
+        ideal = workers / LATENCY
+        for name, (rates, connections) in by_client.items():
+            rate = statistics.median(rates)
+            lines.append(f"| {name} | {workers} | {rate:.0f} | {100 * rate / ideal:.1f}% "
+                         f"| {connections} |")
     lines.append("")
     lines.append(f"Ideal: workers / {LATENCY * 1000:.0f} ms. {per_worker} requests per worker per "
                  f"run, median of {rounds} interleaved runs; connections: the most any run opened.")
     return lines + [f"Note: {note}" for note in notes]
+
+
+def bench_throughput(ctx: Any) -> Table:
+    """f. The throughput section of ``run.py`` (``ctx.settings`` sets rounds and requests)."""
+    s = ctx.settings
+    results, notes = measure_throughput(s.throughput_rounds, s.throughput_per_worker)
+    table = Table(
+        f"f. Throughput: 8 and 32 worker threads against {LATENCY * 1000:.0f} ms server "
+        f"latency ({s.throughput_per_worker} requests per worker, {s.throughput_rounds} rounds)",
+        ["client", "workers", "req/s", "% of ideal", "req/s × chatmini", "TCP connections"],
+        notes=notes,
+    )
+    for workers, by_client in results.items():
+        ideal = workers / LATENCY
+        base = by_client["chatmini.batch"][0]
+        for name, (rates, connections) in by_client.items():
+            table.rows.append([
+                name, str(workers), spread(rates), spread([100 * r / ideal for r in rates], num),
+                ratio_cell(rates, base), str(connections),
+            ])
+    rates, connections = results[32]["chatmini.batch"]
+    share = 100 * median(rates) / (32 / LATENCY)
+    table.notes.append(
+        f"Ideal = workers / {LATENCY * 1000:.0f} ms. The server runs in its own process "
+        "(benchmarks/server_process.py); connections: the most any one run opened. "
+        "`python benchmarks/throughput.py` also checks rate limits and fault handling."
+    )
+    table.targets.append(Target(
+        "throughput, 32 workers", "≥ 92% of ideal, ≤ 32 connections",
+        f"{share:.1f}%, {connections} connections", share >= 92 and connections <= 32,
+    ))
+    short = {name: name.split(" ")[0].split(".")[0] for name in results[32]}  # as elsewhere
+    table.panels.append(Panel(
+        f"Throughput, 32 workers, {LATENCY * 1000:.0f} ms latency", "% of ideal",
+        {short[name]: 100 * median(r) / (32 / LATENCY) for name, (r, _) in results[32].items()},
+        higher_is_better=True,
+    ))
+    return table
 
 
 # --- 2. rate limits ---------------------------------------------------------------------------
