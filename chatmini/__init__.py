@@ -37,12 +37,14 @@ if TYPE_CHECKING:
     from .plugins.compression import Compression
     from .plugins.msgpack_codec import MessagePack
     from .plugins.ratelimit import RateLimiter
+    from .plugins.redis_ratelimit import RedisRateLimiter
 
 _LAZY = {
     "BatchInterrupted": ".batching",
     "batch": ".batching",
     "batch_iter": ".batching",
     "RateLimiter": ".plugins.ratelimit",
+    "RedisRateLimiter": ".plugins.redis_ratelimit",
     "Compression": ".plugins.compression",
     "MessagePack": ".plugins.msgpack_codec",
 }
@@ -86,6 +88,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
     "Request",
     "RetryPolicy",
     "SlowCallAlert",

@@ -175,16 +175,15 @@ def status_error_class(status: int) -> type[APIStatusError]:
 def decode_error_body(content: bytes, headers: Optional[Mapping[str, str]] = None) -> Any:
     """Parse an error body as JSON when it is JSON, else return the text (never raises).
 
-    Credentials carried in ``headers`` are replaced in the text first: servers echo keys back,
-    and an excerpt cut through a key would no longer match it.
+    Credentials carried in ``headers`` are replaced before any message is made from it:
+    servers echo keys back, and an excerpt cut through a key would no longer match it.
     """
     text = content.decode("utf-8", "replace")
-    if headers:
-        text = scrub(text, headers)
     try:
-        return json.loads(text)
+        body = json.loads(text)
     except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
-        return text
+        body = text
+    return scrub_body(body, headers) if headers else body
 
 
 def error_message(body: Any, status: int) -> str:
@@ -210,9 +209,12 @@ def status_error(response: requests.Response, request: Optional[Request] = None)
         content = response.content
     except Exception:  # a body cut mid-read still deserves its status error
         content = b""
-    body = decode_error_body(content or b"", request.headers if request is not None else None)
+    headers = request.headers if request is not None else None
+    body = decode_error_body(content or b"", headers)
     status = response.status_code
     message = f"Error code: {status} - {error_message(body, status)}"
+    if headers:  # again: a body too deeply nested to re-encode was left as it was
+        message = scrub(message, headers)
     return status_error_class(status)(message, response=response, body=body, request=request)
 
 
@@ -223,6 +225,8 @@ def stream_error(payload: Any, request: Optional[Request] = None) -> APIError:
     error = payload.get("error") if isinstance(payload, dict) else None
     fields = error if isinstance(error, dict) else {}
     message = error_message(payload, 200)
+    if request is not None:
+        message = scrub(message, request.headers)
     code = _text_or_none(fields.get("code")) or ""
     kind = _text_or_none(fields.get("type")) or ""
     status = None

@@ -157,16 +157,21 @@ class RateLimiter(LimiterHooks):
         self.budget.acquire(tokens)
 
     def _settle(self, ticket: None, token_delta: float, cool_down: float, release: bool) -> None:
-        if release:
-            self.budget.release(token_delta)
-        if cool_down > 0:
-            self.budget.cool_down(cool_down)
+        settle_budget(self.budget, token_delta, cool_down, release)
 
     def __repr__(self) -> str:
         b = self.budget
         rpm = b.requests.per_second * 60 if b.requests else None
         tpm = b.tokens.per_second * 60 if b.tokens else None
         return f"<RateLimiter rpm={rpm} tpm={tpm} max_concurrent={b.max_concurrent}>"
+
+
+def settle_budget(budget: Budget, token_delta: float, cool_down: float, release: bool) -> None:
+    """Settle one request on an in-process Budget (see ``LimiterHooks``)."""
+    if release:
+        budget.release(token_delta)
+    if cool_down > 0:
+        budget.cool_down(cool_down)
 
 
 def _total(usage: Any) -> Optional[float]:
