@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from typing import IO, Any, Callable, Iterator, Optional
 
+from .batch_distributed import add_distributed_options, shard_filter
+
 PROG = "chatmini"
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -38,7 +40,8 @@ def add_batch_command(commands: Any) -> None:
         description="Run every request of a JSONL file on worker threads, within optional rate "
         "limits, appending one result line per request to OUTPUT as it completes. Lines are "
         "request bodies for /chat/completions, or OpenAI batch-file lines (custom_id, method, "
-        "url, body). Rerunning with the same OUTPUT skips requests already done.",
+        "url, body). Rerunning with the same OUTPUT skips requests already done. "
+        "'chatmini batch merge' joins the outputs of --shard runs.",
     )
     batch.add_argument("input", help="the JSONL requests file ('-' for stdin)")
     batch.add_argument("-o", "--output", required=True, help="the JSONL results file (appended)")
@@ -52,6 +55,7 @@ def add_batch_command(commands: Any) -> None:
     batch.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL or OpenAI's)")
     batch.add_argument("--timeout", type=positive_float, help="seconds to wait for the server")
     batch.add_argument("--max-retries", type=int, default=2, help="retries per request (2)")
+    add_distributed_options(batch)
 
 
 class Summary:
@@ -88,6 +92,7 @@ def run_batch(args: argparse.Namespace) -> int:
     """Run the command; 0 when every request succeeded, 1 when any failed, 130 on Ctrl-C."""
     from .batch_files import previous_results
     from .cli import report
+    from .errors import ChatminiError
 
     done: dict[Any, bool] = {}
     try:
@@ -112,6 +117,9 @@ def run_batch(args: argparse.Namespace) -> int:
             interrupted = execute(args, source, out, done, summary)
     except UnicodeDecodeError as exc:
         report(f"{args.input} is not UTF-8 text: {exc.reason} at byte {exc.start}")
+        return EXIT_ERROR
+    except ChatminiError as exc:  # the client or its limiter could not be set up
+        report(str(exc))
         return EXIT_ERROR
     finally:
         sys.stderr.write(f"{PROG}: {summary.line()}\n")
@@ -141,9 +149,12 @@ def execute(
 
     client = make_client(args)
     pending: dict[int, Any] = {}
+    mine = shard_filter(args.shard)
 
     def jobs() -> Iterator[Any]:
         for job in read_jobs(source):
+            if not mine(job.key):
+                continue
             previous = done.get(job.key)
             if previous or (previous is False and not args.retry_failed):
                 summary.skipped += 1
@@ -176,6 +187,10 @@ def execute(
         return True
     finally:
         client.close()
+        if args.redis is not None:
+            from .batch_distributed import close_shared
+
+            close_shared(client)
     return False
 
 
@@ -202,7 +217,11 @@ def make_client(args: argparse.Namespace) -> Any:
     from .client import DEFAULT_TIMEOUT, Client
 
     plugins = []
-    if args.rpm or args.tpm or args.max_concurrent:
+    if args.redis is not None:
+        from .batch_distributed import shared_limiter
+
+        plugins.append(shared_limiter(args))
+    elif args.rpm or args.tpm or args.max_concurrent:
         from .plugins.ratelimit import RateLimiter
 
         plugins.append(RateLimiter(args.rpm, args.tpm, args.max_concurrent))

@@ -111,18 +111,25 @@ def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:
     for text in lines:
         if not text.strip():
             continue
-        try:
-            record = json.loads(text)
-            custom_id, line = record.get("custom_id"), record.get("line")
-        except (ValueError, AttributeError):
+        read = read_record(text)
+        if read is None:
             unreadable += 1
-            continue
-        key = custom_id if custom_id is not None else line
-        if key is None:
-            unreadable += 1
-            continue
-        state[key] = record.get("error") is None and record.get("response") is not None
+        else:
+            state[read[0]] = read[1]
     return state, unreadable
+
+
+def read_record(text: str) -> Optional[tuple[Key, bool]]:
+    """(id, whether it succeeded) of one result line; None when the line is unreadable."""
+    try:
+        record = json.loads(text)
+        custom_id, line = record.get("custom_id"), record.get("line")
+    except (ValueError, AttributeError):
+        return None
+    key = custom_id if custom_id is not None else line
+    if key is None:
+        return None
+    return key, record.get("error") is None and record.get("response") is not None
 
 
 def usage_of(result: Any) -> tuple[int, int]:

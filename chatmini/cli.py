@@ -11,6 +11,7 @@ from typing import Sequence
 
 from . import __version__
 from .batch_cli import add_batch_command, run_batch
+from .batch_merge import merge_requested, run_merge
 from .client import DEFAULT_TIMEOUT, Client, InsecureTransportWarning
 from .errors import ChatminiError
 from .shortcuts import default_model
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
+    merge = merge_requested(argv)  # ``batch merge`` would read as ``batch INPUT``
+    if merge is not None:
+        return run_merge(merge)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

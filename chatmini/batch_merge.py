@@ -1,0 +1,120 @@
+"""``chatmini batch merge -i requests.jsonl -o merged.jsonl OUT...``: join the results files of
+``--shard`` runs into one, in input order, naming ids that are missing or in several files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional, Sequence
+
+from .batch_files import Key, read_jobs, read_record
+
+PROG = "chatmini batch merge"
+SHOWN = 10  # ids named per problem on stderr
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def build_merge_parser() -> argparse.ArgumentParser:
+    """The parser of ``chatmini batch merge``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Join the results files of 'chatmini batch --shard I/N' runs into one, in "
+        "the order of the requests file; the last line for an id in each file is its result. "
+        "Reports ids with no result, ids found in more than one file, and ids the requests "
+        "file does not have. Exit status 0 when every request has exactly one successful result.",
+    )
+    parser.add_argument("outputs", nargs="+", metavar="RESULTS", help="the shards' results files")
+    parser.add_argument("-i", "--input", required=True,
+                        help="the requests file the shards ran (ids and their order)")
+    parser.add_argument("-o", "--output", required=True, help="the merged file (replaced)")
+    return parser
+
+
+class Merged:
+    """Each id's final result line across the files, and what did not add up."""
+
+    def __init__(self) -> None:
+        self.lines: dict[Key, tuple[str, bool]] = {}  # id -> (result line, succeeded)
+        self.duplicated: dict[Key, int] = {}  # id -> number of files holding it
+        self.unreadable = 0
+
+    def add_file(self, path: str) -> None:
+        """Read one results file; within it the last line for an id wins."""
+        final: dict[Key, tuple[str, bool]] = {}
+        with open(path, encoding="utf-8") as lines:
+            for text in lines:
+                if not text.strip():
+                    continue
+                read = read_record(text)
+                if read is None:
+                    self.unreadable += 1
+                    continue
+                final[read[0]] = (text if text.endswith("\n") else text + "\n", read[1])
+        for key, result in final.items():
+            earlier = self.lines.get(key)
+            if earlier is not None:
+                self.duplicated[key] = self.duplicated.get(key, 1) + 1
+                if earlier[1] and not result[1]:
+                    continue  # keep a success over a later failure
+            self.lines[key] = result
+
+
+def run_merge(argv: Sequence[str]) -> int:
+    """Run the command: 0 complete, 1 something missing, duplicated or failed, 2 usage."""
+    from .cli import report
+
+    try:
+        args = build_merge_parser().parse_args(list(argv))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    merged = Merged()
+    try:
+        with open(args.input, encoding="utf-8") as source:
+            order = [job.key for job in read_jobs(source)]
+        for path in args.outputs:
+            merged.add_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        report(f"cannot read {getattr(exc, 'filename', None) or 'a file'}: "
+               f"{getattr(exc, 'strerror', None) or exc}")
+        return EXIT_ERROR
+    known = set(order)
+    missing = [key for key in order if key not in merged.lines]
+    unexpected = [key for key in merged.lines if key not in known]
+    failed = sum(1 for key in order if key in merged.lines and not merged.lines[key][1])
+    temporary = f"{args.output}.partial"
+    try:
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.writelines(merged.lines[key][0] for key in order if key in merged.lines)
+        os.replace(temporary, args.output)
+    except OSError as exc:
+        report(f"cannot write {args.output}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    written = len(order) - len(missing)
+    sys.stderr.write(f"{PROG}: {written} results from {len(args.outputs)} files into "
+                     f"{args.output} (input order): ok {written - failed}, failed {failed}\n")
+    problems = [
+        ("missing (no result in any file)", missing),
+        ("duplicated (in more than one file)", list(merged.duplicated)),
+        (f"not in {args.input} (left out)", unexpected),
+    ]
+    for what, keys in problems:
+        if keys:
+            report(f"{len(keys)} id(s) {what}: {describe(keys)}", kind="warning")
+    if merged.unreadable:
+        report(f"{merged.unreadable} unreadable line(s) ignored", kind="warning")
+    return EXIT_ERROR if missing or merged.duplicated or unexpected or failed else 0
+
+
+def describe(keys: list[Key]) -> str:
+    """The first SHOWN ids (line numbers as ``line N``), and how many more."""
+    shown = ", ".join(f"line {k}" if isinstance(k, int) else repr(k) for k in keys[:SHOWN])
+    more = len(keys) - SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def merge_requested(argv: Optional[Sequence[str]]) -> Optional[list[str]]:
+    """The merge arguments when the command line is ``batch merge ...``, else None."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    return words[2:] if words[:2] == ["batch", "merge"] else None
