@@ -1,0 +1,100 @@
+"""Every ```python block of README.md and docs/ runs (or says why not), and prints what it should.
+
+How blocks are found, run and marked: tests/docsnippets.py.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+import chatmini.shortcuts
+from chatmini.testing import Server
+
+from .docsnippets import all_snippets, environment, parse, program, run_fresh, run_in_process
+
+SNIPPETS = all_snippets()
+BY_PAGE = {s.page: [t for t in SNIPPETS if t.page == s.page] for s in SNIPPETS}
+RUNNABLE = [s for s in SNIPPETS if s.not_run is None]
+# What an example must print (stdout and stderr together), and what it must never show.
+PRINTS = {
+    "docs/compression.md:accept-encoding": ["-> decoded for you"],
+    "docs/compression.md:compression": ["gzip "],
+    "docs/compression.md:refusing-server": ["['gzip', None, None] frozenset({'127.0.0.1:"],
+    "docs/compression.md:msgpack": ["application/msgpack echo: hi"],
+    "docs/observability.md:timing": ["attempt 1: HTTP 503", "stream: first token"],
+    "docs/observability.md:stats": ["gpt-4o-mini", "/chat/completions"],
+    "docs/observability.md:slow-call-rules": ["slow calls: duration of a call to gpt-4o-mini"],
+    "docs/observability.md:logging": ["INFO chatmini: POST /v1/chat/completions 200 "],
+    "docs/observability.md:prometheus": ["chatmini_request_duration_seconds_count"],
+    "docs/observability.md:statsd": ["myapp.llm.request.duration:"],
+    "docs/observability.md:own-exporter": ['"status": 200'],
+    "docs/plugins.md:complete-plugin": ["/chat/completions: HTTP 200 after 2 attempt(s)"],
+}
+NEVER_PRINTS = {
+    "docs/observability.md:logging": ["sk-docs-example-key"],
+}
+
+
+@pytest.fixture(scope="module")
+def docs_server() -> Iterator[Server]:
+    with Server() as server:
+        yield server
+
+
+@pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.id)
+def test_example_runs(snippet, docs_server, tmp_path, monkeypatch, capsys):
+    docs_server.reset()
+    env = environment(docs_server.base_url)
+    code = program(snippet, BY_PAGE[snippet.page])
+    if snippet.fresh:
+        output = run_fresh(code, snippet.filename, env, tmp_path)
+    else:
+        for name in [n for n in os.environ if n not in env]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(chatmini.shortcuts, "_default_client", None)  # ask() reads env anew
+        run_in_process(code, snippet.filename)
+        captured = capsys.readouterr()
+        output = captured.out + captured.err
+    for text in PRINTS.get(snippet.id, ()):
+        assert text in output, f"{snippet.id} should print {text!r}; it printed:\n{output}"
+    for text in NEVER_PRINTS.get(snippet.id, ()):
+        assert text not in output
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda s: s.id)
+def test_every_block_compiles(snippet):
+    compile(program(snippet, BY_PAGE[snippet.page]), snippet.filename, "exec")
+
+
+def test_output_checks_name_real_examples():
+    ids = {s.id for s in RUNNABLE}
+    assert set(PRINTS) <= ids and set(NEVER_PRINTS) <= ids
+
+
+def test_snippets_are_found_and_ids_are_unique():
+    assert len(SNIPPETS) >= 40
+    assert len({s.id for s in SNIPPETS}) == len(SNIPPETS)
+    assert all(s.code.strip() for s in SNIPPETS)
+
+
+def test_directives_are_read_and_unknown_ones_refused():
+    page = "\n".join([
+        "```python", "a = 1", "```",
+        "<!-- snippet: continues -->", "```python", "print(a)", "```",
+        "<!-- snippet: not run: needs a real API key -->", "  ```python", "  import ray", "  ```",
+        "<!-- snippet: fresh interpreter: configures logging -->", "```python", "pass", "```",
+    ])
+    first, second, third, fourth = parse("x.md", page)
+    assert program(second, [first, second]) == "a = 1\n\nprint(a)\n"
+    assert third.not_run == "needs a real API key" and third.code == "import ray\n"
+    assert fourth.fresh == "configures logging" and fourth.id == "x.md:block4"
+    with pytest.raises(ValueError, match="unknown snippet directive"):
+        parse("x.md", "<!-- snippet: skip -->\n```python\npass\n```")
+    with pytest.raises(ValueError, match="never closed"):
+        parse("x.md", "```python\npass\n")
