@@ -212,17 +212,18 @@ class RedisBudget:
         renew_every = self.lease_ttl / 3
         renewed = time.monotonic()
         while not self._closed:
+            self._wake.clear()  # before looking: a settle() after this wakes the wait below
             with self._lock:
                 due = [renewed + renew_every] if self._held else []
                 if self._pending:
-                    due.append(time.monotonic() if self._urgent else self._oldest + SETTLE_DELAY)
-            timeout = max(0.0, min(due) - time.monotonic()) if due else None
-            if timeout is None or timeout > 0:
-                self._wake.wait(timeout)
-                self._wake.clear()
-            renew = time.monotonic() >= renewed + renew_every
+                    due.append(0.0 if self._urgent else self._oldest + SETTLE_DELAY)
+            now = time.monotonic()
+            if not due or min(due) > now:  # sleep until due, or until settle() wakes us
+                self._wake.wait(min(due) - now if due else None)
+                continue
+            renew = now >= renewed + renew_every
             if renew:
-                renewed = time.monotonic()
+                renewed = now
             try:
                 self.flush(renew)
             except Exception as exc:  # noqa: BLE001 - reported; leases expire by themselves
