@@ -152,6 +152,12 @@ CASES = [
          chatmini.APIConnectionError, match="cut off"),
     Case("truncated-by-close-stream", proxied(Fault("close", after_headers=True, after=60)),
          chatmini.IncompleteStreamError, stream=True, check=partial_is_a_prefix),
+    # a close inside the headers: http.client takes the EOF for their end, so the answer
+    # looks like a 200 with an empty body (the soak met this one)
+    Case("close-inside-headers", proxied(Fault("close", after=20)),
+         chatmini.APIResponseValidationError, match="empty body"),
+    Case("close-inside-headers-stream", proxied(Fault("close", after=20)),
+         chatmini.IncompleteStreamError, stream=True, match="before [DONE]"),
     # stall longer than the read timeout
     Case("stall-before-answer", proxied(Fault("stall")), chatmini.APITimeoutError,
          match="timed out"),

@@ -116,6 +116,7 @@ class SoakReport:
     connections: int = 0
     faulted: int = 0
     faults: Counter = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)  # the first outcome of each kind
     elapsed: float = 0.0
     limits: dict[str, float] = field(default_factory=dict)
 
@@ -231,7 +232,11 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
     report.fds = (fds_before, fds_held, open_fds())
     report.unaccounted = sum(o is None for o in outcomes)
     report.duplicated = sum(n > 1 for n in runs)
-    report.outcomes = Counter(classify(i, o) for i, o in enumerate(outcomes) if o is not None)
+    for index, outcome in enumerate(outcomes):
+        if outcome is not None:
+            kind = classify(index, outcome)
+            report.outcomes[kind] += 1
+            report.examples.setdefault(kind, str(outcome)[:300])
     _count_connections(report, stats, remote.stats())
     if probe is not None:
         _note_limits(report, probe, limiter.budget)
@@ -254,8 +259,20 @@ def _count_connections(report: SoakReport, before: dict[str, Any], after: dict[s
     """Connections the client opened, and the faults that broke one (each forces a new one)."""
     report.connections = after["proxy_connections"] - before["proxy_connections"]
     for side in ("server_faults", "proxy_fired"):
-        for name, count in after[side].items():
-            report.faults[name] += count - before[side].get(name, 0)
-    drops = report.faults.get("drop", 0)
-    report.faulted = drops + sum(n for name, n in report.faults.items()
-                                 if name.startswith(("reset", "close")))
+        for label, count in after[side].items():
+            if count > before[side].get(label, 0):
+                report.faults[fault_kind(label)] += count - before[side].get(label, 0)
+    report.faulted = sum(n for name, n in report.faults.items()
+                         if name.startswith(("drop", "reset", "close")))
+
+
+def fault_kind(label: str) -> str:
+    """A fault's label, with the proxy's byte offsets folded: ``reset at a byte`` ..."""
+    action, _, where = label.partition("@")
+    if not where:
+        return label  # the server's: 429, 503, drop
+    if where == "0":
+        return f"{action} before the answer"
+    if where.startswith("headers+"):
+        return f"{action} after the headers"
+    return f"{action} at a byte"
