@@ -13,7 +13,7 @@ from chatmini.batch_distributed import shard_of
 from chatmini.cli import main
 
 from .conftest import SECRET_KEY
-from .redis_server import RedisServer
+from .redis_support import RedisServer
 from .test_batch_cli import chat_line, records, write_input
 
 

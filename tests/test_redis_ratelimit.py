@@ -21,7 +21,7 @@ import chatmini
 from chatmini.testing import Reply
 
 from .conftest import HI
-from .redis_server import RedisServer
+from .redis_support import RedisServer
 
 pytest.importorskip("redis", reason="redis-py is in the test extra: pip install -e '.[test]'")
 from chatmini.plugins.redis_ratelimit import (  # noqa: E402
@@ -283,3 +283,10 @@ def test_settings_are_checked(redis_server):
         RedisRateLimiter(redis_server.url)
     with pytest.raises(chatmini.InvalidRequestError, match="Redis URL"):
         RedisRateLimiter("http://nope", rpm=60)
+
+
+def test_without_redis_server_the_tests_skip_saying_why():
+    missing = RedisServer()
+    missing.binary = None
+    with pytest.raises(pytest.skip.Exception, match="redis-server is not installed"):
+        missing.start()

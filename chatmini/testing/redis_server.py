@@ -1,5 +1,5 @@
-"""A real ``redis-server`` on a free loopback port for the shared-limiter tests: no persistence,
-no unix socket, stopped (or killed) by the test. Tests skip with a clear reason without it."""
+"""A real ``redis-server`` on a free loopback port, for tests and benchmarks of the shared
+limiter: no persistence, no unix socket, stopped by its owner. Needs Debian's ``redis-server``."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import shutil
 import socket
 import subprocess
 import time
-from typing import Optional
-
-import pytest
+from typing import Any, Optional
 
 INSTALL_HINT = ("redis-server is not installed (Debian: apt-get install redis-server; "
                 ".ci/run installs it)")
 
 
+class RedisServerUnavailable(RuntimeError):
+    """redis-server is not installed, or did not start."""
+
+
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -36,8 +39,9 @@ class RedisServer:
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
+        """Start the server (again, on the same port, after ``stop``) and wait until it answers."""
         if self.binary is None:
-            pytest.skip(INSTALL_HINT)
+            raise RedisServerUnavailable(INSTALL_HINT)
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                    "--save", "", "--appendonly", "no", "--unixsocket", "",
                    "--daemonize", "no", "--loglevel", "warning"]
@@ -49,7 +53,7 @@ class RedisServer:
         while not self._answers():  # the server is up when it answers PING
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.skip(f"redis-server did not start on port {self.port}")
+                raise RedisServerUnavailable(f"redis-server did not start on port {self.port}")
             time.sleep(0.02)
         return self
 
@@ -74,7 +78,8 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(5)
 
-    def client(self):  # -> redis.Redis
+    def client(self) -> Any:
+        """A redis-py client for this server (redis-py is imported here, not before)."""
         import redis
 
         return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
