@@ -194,14 +194,19 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     return args
 
 
+def output_path(args: argparse.Namespace) -> Optional[Path]:
+    """--out, else docs/benchmarks.md for a complete full-size run; None: print only."""
+    complete = not (args.quick or args.only or args.skip_venvs or args.rounds)
+    return args.out or (DEFAULT_OUT if complete else None)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Run every section against one embedded server, print the report, write --out."""
     args = parse_args(argv)
     settings = settings_for(args)
     sections = [NAMES[name] for name in args.only] if args.only else SECTIONS
     command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(argv)
-    complete = not (args.quick or args.only or args.skip_venvs or args.rounds)
-    out = args.out or (DEFAULT_OUT if complete else None)
+    out = output_path(args)
     disable_server_nagle()
     started = time.perf_counter()
     tables: list[Table] = []

@@ -1,0 +1,69 @@
+"""The benchmark suite's own plumbing still works (its numbers are for benchmarks/run.py, not
+for tests): the memory child, the venv listing, the report and the chart's fallback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+try:
+    import chart
+    import harness
+    import memory
+    import run
+    import venvs
+finally:
+    sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_memory_child_reads_growth_in_a_fresh_interpreter(server, tmp_path):
+    env = harness.fresh_interpreter_env(str(tmp_path))
+    chatmini_growth = memory.measure_child("chatmini", server.base_url, str(tmp_path), env)
+    bare = memory.measure_child("bare interpreter", server.base_url, str(tmp_path), env)
+    assert chatmini_growth["call"] >= chatmini_growth["import"] > 1.0  # MiB: it did import
+    assert bare["call"] < chatmini_growth["import"] and bare["start"] > 1.0
+    assert [r.json["messages"] for r in server.requests] == [[{"role": "user", "content": "hi"}]]
+
+
+def test_a_failing_child_is_a_clear_error(tmp_path):
+    env = harness.fresh_interpreter_env(str(tmp_path))
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        harness.run_python("1 / 0", str(tmp_path), env)
+
+
+def test_distribution_listing_counts_files_on_disk():
+    out = subprocess.run([sys.executable, "-c", venvs.LIST_DISTRIBUTIONS], capture_output=True,
+                         text=True, check=True, timeout=60).stdout
+    listed = {name.lower(): size for name, _, size in json.loads(out)}
+    assert listed["requests"] > 10_000 and listed["pluggy"] > 10_000
+
+
+def test_report_has_targets_sections_and_the_chart_or_why_not(monkeypatch):
+    table = harness.Table("z. Example", ["client", "value"], rows=[["chatmini", "1.00"]],
+                          notes=["a note"])
+    table.targets.append(harness.Target("speed", "≥ 1×", "2×", True))
+    table.panels.append(harness.Panel("Speed", "x", {"chatmini": 2.0}))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    why = chart.write_chart(table.panels, ["machine: test"], Path("unused.png"))
+    assert why is not None and "pip install 'chatmini[bench]'" in why
+    report = run.render([table], [["machine", "test"]], why, 1.0)
+    assert "| speed | ≥ 1× | 2× | PASS |" in report and "## z. Example" in report
+    assert "- a note" in report and "chatmini[bench]" in report and "](" not in report
+    with_chart = run.render([table], [["machine", "test"]], "benchmarks.png", 1.0)
+    assert "![Bar charts of every section's medians](benchmarks.png)" in with_chart
+
+
+def test_only_a_complete_run_writes_docs_by_default(tmp_path):
+    assert run.output_path(run.parse_args([])) == ROOT / "docs" / "benchmarks.md"
+    for partial in (["--quick"], ["--skip-venvs"], ["--only", "memory"], ["--rounds", "2"]):
+        assert run.output_path(run.parse_args(partial)) is None
+    out = tmp_path / "b.md"
+    assert run.output_path(run.parse_args(["--quick", "--out", str(out)])) == out
+    assert set(run.NAMES) == {"calls", "stream", "ttft", "imports", "memory", "venvs",
+                              "throughput"}
