@@ -13,10 +13,12 @@ import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
-from chatmini.plugins.redis_scripts import FULL, LIMIT_LUA
+from chatmini.plugins.redis_scripts import LIMIT_LUA, NOT_NOW
 
 SETTLE_DELAY = 0.05  # a finished request's token correction waits this long for a ride
-MAX_POLL = 0.25  # longest sleep between two looks at a full set of slots
+MAX_POLL = 0.25  # longest sleep before asking Redis again for a turn
+HORIZON = 0.1  # turns are reserved at most this far ahead: later ones ask again (refunds and
+# cool-downs may change them), sleeping the time the script says, by one thread per process
 
 
 class Ticket:
@@ -54,7 +56,7 @@ class RedisBudget:
         self.prefix = prefix
         self.lease_ttl = lease_ttl
         self._limits = [f"{(rpm or 0) / 60:.9g}", f"{(tpm or 0) / 60:.9g}",
-                        str(max_concurrent or 0), f"{lease_ttl:.6g}"]
+                        str(max_concurrent or 0), f"{lease_ttl:.6g}", f"{HORIZON:.6g}"]
         self._leases = max_concurrent is not None
         self._script = redis.register_script(LIMIT_LUA)
         self._on_error = on_error
@@ -82,9 +84,12 @@ class RedisBudget:
         self._ensure_keeper()
         lease = self._new_lease() if self._leases else ""
         while True:
-            status, wait = self._reserve(name, tokens, lease)
-            if status == FULL:
-                status, wait = self._wait_in_line(name, tokens, lease, wait)
+            if self._line:  # others here wait already: queue behind them
+                status, wait = self._wait_in_line(name, tokens, lease, 0.0)
+            else:
+                status, wait = self._reserve(name, tokens, lease)
+                if status == NOT_NOW:
+                    status, wait = self._wait_in_line(name, tokens, lease, max(wait, 0.001))
             ticket = Ticket(name, lease, tokens)
             if lease:
                 with self._lock:
@@ -110,8 +115,8 @@ class RedisBudget:
     def _wait_in_line(
         self, name: str, tokens: float, lease: str, wait: float
     ) -> tuple[int, float]:
-        """Every slot is taken: local threads queue, the head alone asks Redis again when the
-        soonest lease would expire (at most MAX_POLL) or at once when a local slot frees."""
+        """Not this request's turn yet: local threads queue, the head alone asks Redis again
+        when told to (at most MAX_POLL later) or at once when this process frees a slot."""
         turn = threading.Condition(self._lock)
         with self._lock:
             self._line.append(turn)
@@ -120,11 +125,12 @@ class RedisBudget:
         try:
             while True:
                 with self._lock:
-                    if name not in self._pending:
-                        turn.wait(min(max(wait, 0.001), MAX_POLL))
+                    if wait > 0 and name not in self._pending:
+                        turn.wait(min(wait, MAX_POLL))
                 status, wait = self._reserve(name, tokens, lease)
-                if status != FULL:
+                if status != NOT_NOW:
                     return status, wait
+                wait = max(wait, 0.001)
         finally:
             with self._lock:
                 self._line.popleft()
@@ -148,10 +154,9 @@ class RedisBudget:
             queue.append((lease, token_delta, cool_down))
             if cool_down > 0:
                 self._cool_until[ticket.name] = time.monotonic() + cool_down
-            if cool_down or (lease and self._contended.get(ticket.name, True)):
-                if self._line:
-                    self._line[0].notify()  # the waiting head carries it at once
-                    return
+            if self._line:  # a waiting head carries it at once: it may bring its turn closer
+                self._line[0].notify()
+            elif cool_down or (lease and self._contended.get(ticket.name, True)):
                 self._urgent = True
         self._wake.set()
 

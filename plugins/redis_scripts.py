@@ -14,24 +14,26 @@ State of one budget (keys share a ``{hash tag}``, so they live on one Redis Clus
 from __future__ import annotations
 
 # ARGV: 1 requests/s (0: none), 2 tokens/s (0: none), 3 max concurrent (0: none), 4 lease
-# seconds, 5 "1" to acquire, 6 its tokens, 7 its lease id, 8 settlement count n, then n
-# triples (lease id or "", token delta, cool-down seconds), then a count m and m lease ids to
-# renew. Returns {status, wait, cool left, contended}: status 1 reserved (wait: seconds until
-# its turn), 0 every slot taken (wait: seconds until the soonest lease expires), 2 nothing
-# acquired; contended is 1 when some acquire found every slot taken in the last CONTENDED s.
+# seconds, 5 horizon seconds, 6 "1" to acquire, 7 its tokens, 8 its lease id, 9 settlement
+# count n, then n triples (lease id or "", token delta, cool-down seconds), then a count m
+# and m lease ids to renew. Returns {status, wait, cool left, contended}: status 1 reserved
+# (wait: seconds until its turn, at most the horizon), 0 not now (wait: seconds until the
+# soonest lease expires, or until the turn is within the horizon: refunds may bring it
+# closer), 2 nothing acquired; contended is 1 when some acquire found every slot taken in the
+# last second.
 LIMIT_LUA = """
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state, slots = KEYS[1], KEYS[2]
 local rps, tps = tonumber(ARGV[1]), tonumber(ARGV[2])
-local maxc, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local maxc, ttl, horizon = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local function fmt(x) return string.format('%.6f', x) end
 local st = redis.call('HMGET', state, 'req', 'tok', 'cool', 'full')
 local req, tok, cool = tonumber(st[1]) or 0, tonumber(st[2]) or 0, tonumber(st[3]) or 0
 local full = tonumber(st[4]) or 0
-local i = 9
-for _ = 1, tonumber(ARGV[8]) do
+local i = 10
+for _ = 1, tonumber(ARGV[9]) do
   local lease, delta, pause = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   if lease ~= '' then redis.call('ZREM', slots, lease) end
   if delta ~= 0 and tps > 0 then tok = math.max(math.max(tok, now) + delta / tps, now) end
@@ -44,7 +46,7 @@ for j = i + 1, i + renew do
   if expiry and expiry < now + ttl then redis.call('ZADD', slots, fmt(now + ttl), ARGV[j]) end
 end
 local status, wait = 2, 0
-if ARGV[5] == '1' then
+if ARGV[6] == '1' then
   status = 1
   if maxc > 0 then
     redis.call('ZREMRANGEBYSCORE', slots, '-inf', fmt(now))
@@ -53,15 +55,16 @@ if ARGV[5] == '1' then
       status, wait, full = 0, tonumber(first[2]) - now, now
     end
   end
+  local start = math.max(now, cool)
+  if rps > 0 and req > start then start = req end
+  if tps > 0 and tok > start then start = tok end
+  if status == 1 and start - now > horizon then status, wait = 0, start - now - horizon end
   if status == 1 then
-    local start = math.max(now, cool)
-    if rps > 0 and req > start then start = req end
-    if tps > 0 and tok > start then start = tok end
     if rps > 0 then req = start + 1 / rps end
-    local cost = tonumber(ARGV[6])
+    local cost = tonumber(ARGV[7])
     if tps > 0 and cost > 0 then tok = start + cost / tps end
     if maxc > 0 then
-      redis.call('ZADD', slots, fmt(start + ttl), ARGV[7])
+      redis.call('ZADD', slots, fmt(start + ttl), ARGV[8])
       redis.call('EXPIRE', slots, math.ceil(start - now + ttl) + 60)
     end
     wait = start - now
@@ -73,4 +76,4 @@ return {status, fmt(wait), fmt(cool - now), (now - full < 1.0) and 1 or 0}
 
 """
 
-FULL = 0  # the status of an acquire that found every slot taken
+NOT_NOW = 0  # the status of an acquire told to ask again later
