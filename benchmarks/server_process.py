@@ -1,12 +1,13 @@
 """The embedded test server in a child process, so the clients measured do not share its GIL.
 
 ``with ServerProcess(latency=0.05) as server:`` gives ``server.base_url``; ``reset()``,
-``connections()``, ``requests()`` and ``faults()`` ask the child over a pipe.
+``connections()``, ``requests()``, ``faults()`` and ``cpu_seconds()`` ask the child over a pipe.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import time
 from typing import Any
 
 from chatmini.testing import Server
@@ -20,6 +21,7 @@ def _serve(conn: Any, settings: dict[str, Any]) -> None:
         "connections": lambda: server.connections_opened,
         "requests": lambda: len(server.requests),
         "faults": lambda: dict(server.faults.injected),
+        "cpu": time.process_time,
     }
     try:
         while True:
@@ -67,6 +69,10 @@ class ServerProcess:
     def requests(self) -> int:
         """Requests received since the last reset."""
         return int(self._ask("requests"))
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (all its threads)."""
+        return float(self._ask("cpu"))
 
     def faults(self) -> dict[str, int]:
         """Faults injected since the last reset, by kind (``429``, ``503``, ``drop``)."""
