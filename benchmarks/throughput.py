@@ -112,6 +112,8 @@ def measure_throughput(
             n = per_worker * workers
             runs = {name: Runs([], 0, [], []) for name in clients}
             names = list(clients)
+            for name in names:  # untimed: first imports, first connections, thread start-up
+                clients[name](server.base_url, workers, workers)
             for r in range(rounds):
                 for name in names[r % len(names):] + names[: r % len(names)]:
                     server.reset()
