@@ -225,7 +225,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             for adapter in adapters:
                 adapter.close()
     rows = machine_rows(command, settings)
-    chart = "not written: no --out (a full run writes docs/)"
+    chart = "chart not written: no --out, and only a full run writes docs/ by default"
     if out is not None:
         png = out.with_suffix(".png")
         footer = [f"{name}: {value.strip('`')}" for name, value in rows]

@@ -79,7 +79,7 @@ def source_copy() -> Path:
 
 def venv_for(package: str) -> Path:
     """The cached venv with ``package`` installed in it (made on first use)."""
-    tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    python_tag = tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
     if package == "chatmini":  # a change to the dependencies means a new venv
         config = b"".join((REPO / name).read_bytes() for name in ("setup.cfg", "pyproject.toml"))
         tag += "-" + hashlib.sha256(config).hexdigest()[:12]
@@ -93,7 +93,8 @@ def venv_for(package: str) -> Path:
     else:
         spec = [package]
     if not done.exists():
-        shutil.rmtree(venv, ignore_errors=True)
+        for old in CACHE.glob(f"{package}-{python_tag}*"):  # this one half-made, or stale
+            shutil.rmtree(old, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
     if package == "chatmini" or not done.exists():
         _run([str(python), "-m", "pip", "install", "--quiet", *spec])
