@@ -19,8 +19,8 @@ from typing import Any
 from server_process import ServerProcess
 
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
+from chatmini.testing.pacing import max_in_window
 from chatmini.testing.redis_server import RedisServer
-from throughput import max_in_window
 
 WORKER = Path(__file__).resolve().parent.parent / "tests" / "redis_worker.py"
 PROCESSES, THREADS = 4, 16
@@ -50,7 +50,7 @@ def shared_run(redis_url: str, base_url: str, limits: dict[str, Any], total: int
 
 
 def limits(seconds: float) -> list[str]:
-    lines = [f"| limit | processes × threads | requests | window | achieved | deviation | "
+    lines = ["| limit | processes × threads | requests | window | achieved | deviation | "
              "burst check |", "|---|---|---|---|---|---|---|"]
     shape = f"{PROCESSES} × {THREADS}"
     with RedisServer() as redis_server, ServerProcess(latency=0.05) as server:

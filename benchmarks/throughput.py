@@ -19,7 +19,6 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +31,7 @@ from server_process import ServerProcess
 import chatmini
 from chatmini.cli import main as chatmini_main
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
+from chatmini.testing.pacing import SendTimes, max_in_window
 
 LATENCY = 0.05
 MODEL = "gpt-4o-mini"
@@ -196,20 +196,6 @@ def bench_throughput(ctx: Any) -> Table:
 # --- 2. rate limits ---------------------------------------------------------------------------
 
 
-class SendTimes:
-    """Records when each attempt is sent (inside the limiter, which wraps outermost)."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self._lock = threading.Lock()
-
-    @chatmini.hookimpl(wrapper=True)
-    def chatmini_send(self) -> Any:
-        with self._lock:
-            self.times.append(time.monotonic())
-        return (yield)
-
-
 def limited_run(url: str, limiter: chatmini.RateLimiter, inputs: list[Any]) -> tuple[list, list]:
     times = SendTimes()
     with chatmini.Client(api_key=KEY, base_url=url, pool_maxsize=64,
@@ -217,15 +203,6 @@ def limited_run(url: str, limiter: chatmini.RateLimiter, inputs: list[Any]) -> t
         results = chatmini.batch(client, inputs, workers=64)
     assert not any(isinstance(r, Exception) for r in results)
     return sorted(times.times), results
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] < t - window + 1e-9:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 def limits(seconds: float) -> list[str]:

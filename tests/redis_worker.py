@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from typing import Any
 
 import chatmini
 from chatmini.plugins.redis_ratelimit import RedisRateLimiter
-
-
-class SendTimes:
-    """Notes when each attempt goes (inside the limiter, which wraps outermost)."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self._lock = threading.Lock()
-
-    @chatmini.hookimpl(wrapper=True)
-    def chatmini_send(self) -> Any:
-        with self._lock:
-            self.times.append(time.time())
-        return (yield)
+from chatmini.testing.pacing import SendTimes
 
 
 def main(settings: dict[str, Any]) -> None:
     limiter = RedisRateLimiter(settings["redis"], **settings["limits"])
-    times = SendTimes()
+    times = SendTimes(clock=time.time)  # comparable between processes
     client = chatmini.Client(api_key="sk-worker", base_url=settings["base_url"],
                              pool_maxsize=settings.get("threads", 4), plugins=[limiter, times])
     request = {"model": "m", "messages": [{"role": "user", "content": settings["prompt"]}],

@@ -19,6 +19,7 @@ import pytest
 
 import chatmini
 from chatmini.testing import Reply
+from chatmini.testing.pacing import max_in_window
 
 from .conftest import HI
 from .redis_support import RedisServer
@@ -85,15 +86,6 @@ def collect(workers):
         assert report["errors"] == []
         reports.append(report)
     return reports
-
-
-def max_in_window(times, window):
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] < t - window + 1e-9:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 # --- shared by processes ----------------------------------------------------------------------
