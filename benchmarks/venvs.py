@@ -104,7 +104,9 @@ def venv_for(package: str) -> Path:
 
 def distributions(venv: Path) -> list[tuple[str, str, int]]:
     """(name, version, bytes on disk) of every distribution in ``venv`` but the seeded ones."""
-    listed = json.loads(_run([str(_python(venv)), "-c", LIST_DISTRIBUTIONS], timeout=120))
+    # -I: isolated, so neither the current directory (an egg-info there would be listed) nor
+    # PYTHONPATH adds anything to what the venv holds
+    listed = json.loads(_run([str(_python(venv)), "-I", "-c", LIST_DISTRIBUTIONS], timeout=120))
     dists = {name.lower().replace("_", "-"): (name, ver, size) for name, ver, size in listed}
     return sorted(v for k, v in dists.items() if k not in SEEDED)
 

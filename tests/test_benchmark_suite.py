@@ -44,6 +44,17 @@ def test_distribution_listing_counts_files_on_disk():
     assert listed["requests"] > 10_000 and listed["pluggy"] > 10_000
 
 
+def test_venv_listing_ignores_the_current_directory(tmp_path, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)  # stands in for a venv's python
+    egg = tmp_path / "work" / "ghost.egg-info"  # what a source checkout has lying around
+    egg.mkdir(parents=True)
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: ghost\nVersion: 1.0\n")
+    monkeypatch.chdir(tmp_path / "work")
+    names = {name for name, _, _ in venvs.distributions(tmp_path)}
+    assert "ghost" not in names and "requests" in names
+
+
 def test_report_has_targets_sections_and_the_chart_or_why_not(monkeypatch):
     table = harness.Table("z. Example", ["client", "value"], rows=[["chatmini", "1.00"]],
                           notes=["a note"])
