@@ -53,7 +53,7 @@ def main(argv: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=32)
-    parser.add_argument("--rpm", type=float, default=30_000, help="limiter requests/minute")
+    parser.add_argument("--rpm", type=float, default=18_000, help="limiter requests/minute")
     parser.add_argument("--max-concurrent", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="2,000 calls per run")
     args = parser.parse_args(argv)

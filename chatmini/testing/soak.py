@@ -170,10 +170,10 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
     """Run ``calls`` (the first ``warmup`` of them before the memory baseline) on ``threads``
     threads, or through ``chatmini.batch`` with that many workers, with an optional
     ``RateLimiter`` whose limits are then checked; return the report."""
-    from ..batching import batch as run_batch  # only a batch soak needs it
+    from ..batching import batch_iter  # only a batch soak needs it
 
     report = SoakReport("batch" if batch else "threads", calls, threads)
-    outcomes: list[Any] = [None] * calls
+    outcomes: list[Optional[str]] = [None] * calls
     runs = [0] * calls
     lock = threading.Lock()
     gc.collect()
@@ -190,6 +190,13 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
             runs[index] += 1
         return chat(client, index)
 
+    def note(index: int, outcome: Any) -> None:
+        """Keep what the call ended in, not the exception (its traceback holds the response)."""
+        kind = classify(index, outcome)
+        outcomes[index] = kind
+        with lock:
+            report.examples.setdefault(kind, str(outcome)[:300])
+
     def threaded(indices: range) -> None:
         pending = iter(indices)
 
@@ -200,9 +207,9 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
                 if index is None:
                     return
                 try:
-                    outcomes[index] = one(client, index)
-                except Exception as exc:  # noqa: BLE001 - classified below
-                    outcomes[index] = exc
+                    note(index, one(client, index))
+                except Exception as exc:  # noqa: BLE001 - classified
+                    note(index, exc)
 
         workers = [threading.Thread(target=work) for _ in range(threads)]
         for worker in workers:
@@ -211,8 +218,8 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
             worker.join()
 
     def batched(indices: range) -> None:
-        for index, outcome in zip(indices, run_batch(client, indices, workers=threads, call=one)):
-            outcomes[index] = outcome
+        for position, outcome in batch_iter(client, indices, workers=threads, call=one):
+            note(indices[position], outcome)
 
     phase: Callable[[range], None] = batched if batch else threaded
     start = time.monotonic()
@@ -232,11 +239,7 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
     report.fds = (fds_before, fds_held, open_fds())
     report.unaccounted = sum(o is None for o in outcomes)
     report.duplicated = sum(n > 1 for n in runs)
-    for index, outcome in enumerate(outcomes):
-        if outcome is not None:
-            kind = classify(index, outcome)
-            report.outcomes[kind] += 1
-            report.examples.setdefault(kind, str(outcome)[:300])
+    report.outcomes = Counter(kind for kind in outcomes if kind is not None)
     _count_connections(report, stats, remote.stats())
     if probe is not None:
         _note_limits(report, probe, limiter.budget)
