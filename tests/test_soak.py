@@ -58,7 +58,8 @@ def test_soak_through_batch_with_the_rate_limiter(remote):
     ({"connections": 40}, "connections"),
     ({"limits": {"max_concurrent": 8, "most_in_flight": 9}}, "in flight"),
     ({"limits": {"rpm": 600, "attempts_per_s": 11}}, "per second"),
-])
+], ids=["lost", "twice", "threads", "fds-held", "fds-closed", "rss", "connections",
+        "in-flight", "rate"])
 def test_each_soak_check_can_fail(change, words):
     report = SoakReport("threads", calls=10, threads=4, threads_before=2, threads_after=2,
                         fds=(10, 14, 10), rss_growth=0, connections=6, faulted=2)
