@@ -182,7 +182,8 @@ def test_tool_call_arguments_split_anywhere_merge_the_same(pieces, args, cuts):
 def wire() -> Iterator[tuple[Server, FaultProxy, chatmini.Client]]:
     with Server() as server, FaultProxy(server.url) as proxy:
         client = chatmini.Client(api_key=SECRET_KEY, base_url=proxy.base_url, max_retries=0,
-                                 timeout=(5, 5))
+                                 timeout=(5, 5), load_entry_points=False)  # module scope: the
+        # autouse fixture that turns autoloading off has not run yet
         yield server, proxy, client
         client.close()
 
