@@ -86,7 +86,8 @@ def test_a_stream_times_first_event_gaps_and_rate(client, server):
     assert timing.events == len(chunks)  # [DONE] is not an event here
     assert timing.ttft is not None and timing.ttft >= timing.time_to_headers
     assert timing.duration - timing.ttft >= 0.4  # the pause came after the first event
-    assert timing.max_gap >= 0.4 and 0 < timing.mean_gap <= timing.max_gap
+    # the gap seen is the pause less the client's own lag in reading the event before it
+    assert timing.max_gap >= 0.3 and 0 < timing.mean_gap <= timing.max_gap
     assert timing.stream_time >= 0.4
     assert timing.tokens == len(chunks) and timing.completion_tokens is None  # no usage: chunks
     assert timing.tokens_per_second > 0
