@@ -85,10 +85,10 @@ def test_a_stream_times_first_event_gaps_and_rate(client, server):
     assert timing.finished and timing.completed is True and timing.error is None
     assert timing.events == len(chunks)  # [DONE] is not an event here
     assert timing.ttft is not None and timing.ttft >= timing.time_to_headers
-    assert timing.duration - timing.ttft >= 0.4  # the pause came after the first event
+    assert timing.duration - timing.ttft >= 0.3  # the 0.4 s pause came after the first event
     # the gap seen is the pause less the client's own lag in reading the event before it
     assert timing.max_gap >= 0.3 and 0 < timing.mean_gap <= timing.max_gap
-    assert timing.stream_time >= 0.4
+    assert timing.stream_time >= 0.3
     assert timing.tokens == len(chunks) and timing.completion_tokens is None  # no usage: chunks
     assert timing.tokens_per_second > 0
 
