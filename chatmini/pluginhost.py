@@ -37,7 +37,11 @@ TRACE_ENV = "CHATMINI_TRACE_PLUGINS"
 @cache
 def entry_point_plugins() -> tuple[tuple[str, Any], ...]:
     """(name, object) for every installed ``chatmini`` entry point, imported once per process."""
-    return tuple((ep.name, ep.load()) for ep in entry_points(group=ENTRY_POINT_GROUP))
+    try:
+        found: Any = entry_points(group=ENTRY_POINT_GROUP)
+    except TypeError:  # Python 3.9: no selection by keyword, a dict of groups instead
+        found = entry_points().get(ENTRY_POINT_GROUP, ())
+    return tuple((ep.name, ep.load()) for ep in found)
 
 
 def env_blocked() -> set[str]:

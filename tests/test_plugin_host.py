@@ -144,3 +144,22 @@ def test_trace_switch_zero_means_off(monkeypatch, make_client, capsys):
     monkeypatch.setenv("CHATMINI_TRACE_PLUGINS", "0")
     make_client().models.list()
     assert "chatmini_send" not in capsys.readouterr().err
+
+
+def test_entry_points_on_python_39_shape(monkeypatch):
+    """Python 3.9's entry_points() takes no keyword and returns a dict of groups."""
+    module = types.ModuleType("chatmini_py39_plugin")
+    monkeypatch.setitem(sys.modules, "chatmini_py39_plugin", module)
+    ep = EntryPoint("old_style", "chatmini_py39_plugin", "chatmini")
+
+    def entry_points_39(**kwargs):
+        if kwargs:
+            raise TypeError("entry_points() got an unexpected keyword argument 'group'")
+        return {"chatmini": [ep], "other": []}
+
+    monkeypatch.setattr(pluginhost, "entry_points", entry_points_39)
+    pluginhost.entry_point_plugins.cache_clear()
+    try:
+        assert pluginhost.entry_point_plugins() == (("old_style", module),)
+    finally:
+        pluginhost.entry_point_plugins.cache_clear()
