@@ -68,10 +68,12 @@ def execute(client: Client, call: Request, decode: Decode[T]) -> T:
 
         decision = host.retry_decision(request, response, error, client)
         if decision not in RETRY_DECISIONS:
-            raise ChatminiError(
+            bug = ChatminiError(
                 f"chatmini_retry_decision returned {decision!r}; expected one of "
-                f"{', '.join(map(repr, RETRY_DECISIONS))} or None"
+                f"{', '.join(map(repr, RETRY_DECISIONS))}"
             )
+            host.call_end(request, response, bug, client)
+            raise bug from error
         if decision == "replay":
             if replays < MAX_REPLAYS:
                 replays += 1
