@@ -186,6 +186,10 @@ def execute(
     except KeyboardInterrupt:  # a second Ctrl-C: unwritten results are redone by the next run
         return True
     finally:
+        if summary.ok or summary.failed:
+            from .stats import print_stats
+
+            print_stats(client)  # stderr: the per-model latency table, as `chat --stats` prints
         client.close()
         if args.redis is not None:
             from .batch_distributed import close_shared

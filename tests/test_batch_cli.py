@@ -64,6 +64,7 @@ def test_every_line_gets_one_result_with_its_id(server, tmp_path, capsys):
     summary = capsys.readouterr().err
     for part in ("ok 21", "failed 0", "tokens in 21 out 42", "latency p50", "p99", "wall"):
         assert part in summary
+    assert "ttft p50" in summary and "/chat/completions" in summary  # the client.stats() table
 
 
 def test_other_urls_are_posted_where_the_line_says(server, tmp_path):
