@@ -48,61 +48,11 @@ class Adapter:
         """Release the client's connections."""
 
 
-class Chatmini(Adapter):
-    """chatmini.Client, exactly as its README shows."""
+class OpenAIShaped(Adapter):
+    """A client with openai-python's call shape: ``self.create`` is chat.completions.create."""
 
-    name = "chatmini"
-
-    def __init__(self, base_url: str) -> None:
-        self.client = chatmini.Client(api_key="k", base_url=base_url)
-        self.create = self.client.chat.completions.create
-
-    def call(self) -> str:
-        return self.create(model=MODEL, messages=MESSAGES).choices[0].message.content
-
-    def stream(self) -> int:
-        n = 0
-        for _ in self.create(model=MODEL, messages=MESSAGES, stream=True):
-            n += 1
-        return n
-
-    def ttft(self) -> float:
-        start = time.perf_counter()
-        stream = self.create(model=MODEL, messages=MESSAGES, stream=True)
-        first = _first_content(stream, start)
-        for _ in stream:
-            pass
-        return first
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class ChatminiReadingContent(Chatmini):
-    """chatmini again, but reading ``chunk.choices[0].delta.content`` of every chunk."""
-
-    name = "chatmini, reads delta.content"
-
-    def stream(self) -> int:
-        n = 0
-        for chunk in self.create(model=MODEL, messages=MESSAGES, stream=True):
-            choices = chunk.choices
-            if choices:
-                choices[0].delta.content  # noqa: B018 - the attribute read is what is timed
-            n += 1
-        return n
-
-
-class OpenAI(Adapter):
-    """The official openai SDK (``openai.OpenAI``), default settings."""
-
-    name = "openai"
-
-    def __init__(self, base_url: str) -> None:
-        import openai
-
-        self.client = openai.OpenAI(api_key="k", base_url=base_url)
-        self.create = self.client.chat.completions.create
+    client: Any
+    create: Any
 
     def call(self) -> str:
         return self.create(model=MODEL, messages=MESSAGES).choices[0].message.content or ""
@@ -123,6 +73,44 @@ class OpenAI(Adapter):
 
     def close(self) -> None:
         self.client.close()
+
+
+class Chatmini(OpenAIShaped):
+    """chatmini.Client, exactly as its README shows."""
+
+    name = "chatmini"
+
+    def __init__(self, base_url: str) -> None:
+        self.client = chatmini.Client(api_key="k", base_url=base_url)
+        self.create = self.client.chat.completions.create
+
+
+class ChatminiReadingContent(Chatmini):
+    """chatmini again, but reading ``chunk.choices[0].delta.content`` of every chunk."""
+
+    name = "chatmini, reads delta.content"
+
+    def stream(self) -> int:
+        n = 0
+        for chunk in self.create(model=MODEL, messages=MESSAGES, stream=True):
+            choices = chunk.choices
+            if choices:
+                choices[0].delta.content  # noqa: B018 - the attribute read is what is timed
+            n += 1
+        return n
+
+
+class OpenAI(OpenAIShaped):
+    """The official openai SDK (``openai.OpenAI``), default settings."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str) -> None:
+        import openai
+
+        self.client = openai.OpenAI(api_key="k", base_url=base_url)
+        self.create = self.client.chat.completions.create
+
 
 
 class Requests(Adapter):
