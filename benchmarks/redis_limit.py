@@ -19,7 +19,7 @@ from typing import Any
 from server_process import ServerProcess
 
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
-from chatmini.testing.pacing import max_in_window
+from chatmini.testing.pacing import limit_row, max_in_window
 from chatmini.testing.redis_server import RedisServer
 
 WORKER = Path(__file__).resolve().parent.parent / "tests" / "redis_worker.py"
@@ -57,23 +57,18 @@ def limits(seconds: float) -> list[str]:
         rpm = 600
         n = int(rpm / 60 * seconds) + 1
         sends, _ = shared_run(redis_server.url, server.base_url, {"rpm": rpm}, n)
-        span = sends[-1] - sends[0]
-        achieved = (len(sends) - 1) / span * 60
-        lines.append(f"| {rpm} requests/min | {shape} | {n} | {span:.1f} s | "
-                     f"{achieved:.1f} rpm | {100 * (achieved / rpm - 1):+.2f}% | "
-                     f"at most {max_in_window(sends, 1.0)} in any 1 s |")
+        lines.append(limit_row(f"{rpm} requests/min", rpm, "rpm", shape, sends, len(sends) - 1,
+                               f"at most {max_in_window(sends, 1.0)} in any 1 s"))
         tpm = 60_000
         for label, extra in (("max_tokens set", {"max_tokens": 41}), ("no max_tokens", {})):
             count = int(tpm / 81 / 60 * seconds) + 1
             sends, used = shared_run(redis_server.url, server.base_url, {"tpm": tpm}, count,
                                      WORDS, extra)
-            span = sends[-1] - sends[0]
-            achieved = (sum(used) - used[0]) / span * 60
             request = {"messages": [{"role": "user", "content": WORDS}], **extra}
             estimate = estimate_tokens(request, DEFAULT_COMPLETION_TOKENS)
-            lines.append(f"| {tpm} tokens/min ({label}: estimate {estimate}, used {used[0]}) "
-                         f"| {shape} | {count} | {span:.1f} s | {achieved:.0f} tpm | "
-                         f"{100 * (achieved / tpm - 1):+.2f}% | - |")
+            lines.append(limit_row(
+                f"{tpm} tokens/min ({label}: estimate {estimate}, used {used[0]})", tpm, "tpm",
+                shape, sends, sum(used) - used[0]))
     lines.append("")
     lines.append("Achieved: what was sent between the first and the last request of all "
                  "processes, per minute (tokens: the usage the server reported, less one "

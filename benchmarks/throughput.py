@@ -31,7 +31,7 @@ from server_process import ServerProcess
 import chatmini
 from chatmini.cli import main as chatmini_main
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
-from chatmini.testing.pacing import SendTimes, max_in_window
+from chatmini.testing.pacing import SendTimes, limit_row, max_in_window
 
 LATENCY = 0.05
 MODEL = "gpt-4o-mini"
@@ -213,11 +213,8 @@ def limits(seconds: float) -> list[str]:
         n = int(rpm / 60 * seconds) + 1
         times, _ = limited_run(server.base_url, chatmini.RateLimiter(rpm=rpm),
                                [body(i) for i in range(n)])
-        span = times[-1] - times[0]
-        achieved = (len(times) - 1) / span * 60
-        lines.append(f"| {rpm} requests/min | 64 | {n} | {span:.1f} s | {achieved:.1f} rpm | "
-                     f"{100 * (achieved / rpm - 1):+.2f}% | at most {max_in_window(times, 1.0)} "
-                     f"in any 1 s |")
+        lines.append(limit_row(f"{rpm} requests/min", rpm, "rpm", "64", times, len(times) - 1,
+                               f"at most {max_in_window(times, 1.0)} in any 1 s"))
         tpm = 60_000
         for label, extra in (("max_tokens set", {"max_tokens": 41}), ("no max_tokens", {})):
             words = " ".join(["word"] * 40)  # 40 prompt tokens, 41 completion tokens
@@ -226,12 +223,10 @@ def limits(seconds: float) -> list[str]:
             limiter = chatmini.RateLimiter(tpm=tpm)
             times, results = limited_run(server.base_url, limiter, inputs)
             used = [r.usage.total_tokens for r in results]
-            span = times[-1] - times[0]
-            achieved = sum(used[:-1]) / span * 60
             estimate = estimate_tokens(inputs[0], DEFAULT_COMPLETION_TOKENS)
-            lines.append(f"| {tpm} tokens/min ({label}: estimate {estimate}, used {used[0]}) "
-                         f"| 64 | {len(inputs)} | {span:.1f} s | {achieved:.0f} tpm | "
-                         f"{100 * (achieved / tpm - 1):+.2f}% | - |")
+            lines.append(limit_row(
+                f"{tpm} tokens/min ({label}: estimate {estimate}, used {used[0]})", tpm, "tpm",
+                "64", times, sum(used[:-1])))
     lines.append("")
     lines.append("Achieved: what was sent between the first and the last request, per minute "
                  "(tokens: the real usage the server reported).")
