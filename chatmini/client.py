@@ -106,6 +106,13 @@ class Client:
         self.timeout = check_timeout(timeout)
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise InvalidRequestError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+        if max_response_bytes is not None and (
+            not isinstance(max_response_bytes, int) or isinstance(max_response_bytes, bool)
+            or max_response_bytes <= 0
+        ):
+            raise InvalidRequestError(
+                f"max_response_bytes must be an integer > 0 or None, not {max_response_bytes!r}"
+            )
         self.max_retries = max_retries if retry is None else int(retry.total or 0)
         self.retry = retry if retry is not None else RetryPolicy(max_retries)
         self.stream_idle_timeout = stream_idle_timeout
@@ -118,13 +125,6 @@ class Client:
         self.session = session if session is not None else build_session(pool_maxsize)
         self.pool_maxsize = pool_maxsize
         self._slow_call_rules = tuple(slow_call_rules)
-        if max_response_bytes is not None and (
-            not isinstance(max_response_bytes, int) or isinstance(max_response_bytes, bool)
-            or max_response_bytes <= 0
-        ):
-            raise InvalidRequestError(
-                f"max_response_bytes must be an integer > 0 or None, not {max_response_bytes!r}"
-            )
         self.verify = verify
         self.max_response_bytes = max_response_bytes
         if self.api_key and not key_stays_private(self.base_url):
