@@ -1,13 +1,10 @@
 """chatmini: a small, fast, blocking client for ChatGPT and any OpenAI-compatible API."""
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING, Any  # noqa: E402
-
-from .alerts import SlowCallAlert, SlowCallRule  # noqa: E402
-from .azure import AzureClient  # noqa: E402
-from .client import Client, InsecureTransportWarning  # noqa: E402
-from .errors import (  # noqa: E402
+from .azure import AzureClient
+from .client import Client
+from .errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -18,6 +15,7 @@ from .errors import (  # noqa: E402
     ChatminiError,
     ConflictError,
     IncompleteStreamError,
+    InsecureTransportWarning,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -25,12 +23,13 @@ from .errors import (  # noqa: E402
     RateLimitError,
     UnprocessableEntityError,
 )
-from .hookspecs import hookimpl  # noqa: E402
-from .objects import APIObject, ChatCompletion, ChatCompletionChunk, ModelList  # noqa: E402
-from .request import Request  # noqa: E402
-from .retry import RetryPolicy  # noqa: E402
-from .shortcuts import ask, ask_stream  # noqa: E402
-from .streaming import Stream  # noqa: E402
+from .hookspecs import hookimpl
+from .objects import APIObject, ChatCompletion, ChatCompletionChunk, ModelList
+from .request import Request
+from .retry import RetryPolicy
+from .shortcuts import ask, ask_stream
+from .streaming import Stream
+from .version import __version__
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, batch, batch_iter
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from .plugins.msgpack_codec import MessagePack
     from .plugins.ratelimit import RateLimiter
     from .plugins.redis_ratelimit import RedisRateLimiter
+    from .plugins.timing import SlowCallAlert, SlowCallRule, Timing
 
 _LAZY = {
     "BatchInterrupted": ".batching",
@@ -47,6 +47,9 @@ _LAZY = {
     "RedisRateLimiter": ".plugins.redis_ratelimit",
     "Compression": ".plugins.compression",
     "MessagePack": ".plugins.msgpack_codec",
+    "SlowCallAlert": ".plugins.timing",
+    "SlowCallRule": ".plugins.timing",
+    "Timing": ".plugins.timing",
 }
 
 
@@ -94,6 +97,7 @@ __all__ = [
     "SlowCallAlert",
     "SlowCallRule",
     "Stream",
+    "Timing",
     "UnprocessableEntityError",
     "__version__",
     "ask",

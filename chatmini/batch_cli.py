@@ -72,7 +72,7 @@ class Summary:
 
     def line(self) -> str:
         """``ok 98, failed 2 (RateLimitError 2), ... p50 0.052 s, p99 0.31 s, wall 4.1 s``."""
-        from .alerts import nearest_rank
+        from .stats import nearest_rank
 
         failed = sum(self.failed.values())
         kinds = ", ".join(f"{kind} {n}" for kind, n in self.failed.most_common(3))

@@ -6,7 +6,6 @@ its settings are read-only after construction, and its plugins are required to b
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import warnings
@@ -17,34 +16,31 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
-from . import __version__
-from .alerts import SlowCallRule
 from .errors import (
     APIResponseValidationError,
+    InsecureTransportWarning,
     InvalidRequestError,
     safe_excerpt,
     stream_error,
 )
 from .objects import APIResponseObject
-from .pipeline import execute
+from .pipeline import send_call
 from .pluginhost import PluginHost
 from .redaction import describe_secret
 from .request import Request, Timeout
 from .resources import Chat, Models
 from .retry import RetryPolicy
-from .stats import StatsReport, report_of
+from .stats import StatsReport
 from .streaming import Stream
-from .transport import HTTPTransport, build_session, close_session
+from .transport import HTTPTransport, close_session, pooled_session
+from .urls import check_base_url, key_stays_private
+from .version import __version__
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = (5.0, 600.0)
-DEFAULT_POOL_MAXSIZE = 32
+DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
-
-
-class InsecureTransportWarning(UserWarning):
-    """An API key is about to travel in clear text to a host that is not this machine."""
 
 
 class Client:
@@ -70,9 +66,9 @@ class Client:
         organization: Optional[str] = None,
         project: Optional[str] = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: Optional[int] = None,
         retry: Optional[RetryPolicy] = None,
-        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        pool_maxsize: Optional[int] = None,
         default_headers: Optional[Mapping[str, str]] = None,
         default_query: Optional[Mapping[str, str]] = None,
         stream_idle_timeout: Optional[float] = None,
@@ -84,7 +80,7 @@ class Client:
         disabled_plugins: Iterable[str] = (),
         load_entry_points: Optional[bool] = None,
         session: Optional[requests.Session] = None,
-        slow_call_rules: Iterable[SlowCallRule] = (),
+        slow_call_rules: Iterable[Any] = (),
         verify: Union[bool, str, None] = None,
         max_response_bytes: Optional[int] = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
@@ -94,8 +90,8 @@ class Client:
         if auth is not None or (api_key is None and os.environ.get(OAUTH_ENV)):
             from .plugins.auth import auth_plugin  # only loaded when a credential is used
 
-            self.auth = auth_plugin(auth)
-            plugins, disabled_plugins = [*plugins, self.auth], [*disabled_plugins, "api_key"]
+            self.auth = auth_plugin(auth)  # answers chatmini_authenticate: it is the credential
+            plugins = [*plugins, self.auth]
         if api_key is None and self.auth is None:
             api_key = os.environ.get("OPENAI_API_KEY")
         self.api_key = api_key
@@ -104,6 +100,8 @@ class Client:
         self.organization = organization or os.environ.get("OPENAI_ORG_ID")
         self.project = project or os.environ.get("OPENAI_PROJECT_ID")
         self.timeout = check_timeout(timeout)
+        max_retries_given = max_retries is not None
+        max_retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise InvalidRequestError(f"max_retries must be an integer >= 0, not {max_retries!r}")
         if max_response_bytes is not None and (
@@ -113,8 +111,13 @@ class Client:
             raise InvalidRequestError(
                 f"max_response_bytes must be an integer > 0 or None, not {max_response_bytes!r}"
             )
-        self.max_retries = max_retries if retry is None else int(retry.total or 0)
         self.retry = retry if retry is not None else RetryPolicy(max_retries)
+        self.max_retries = int(self.retry.total or 0)
+        if retry is not None and max_retries_given and max_retries != self.max_retries:
+            raise InvalidRequestError(
+                f"max_retries={max_retries} and retry= (a policy of {self.max_retries} retries) "
+                "disagree: pass one of them"
+            )
         self.stream_idle_timeout = stream_idle_timeout
         self.api_key_header = api_key_header
         self.api_version = api_version
@@ -122,9 +125,7 @@ class Client:
             default_headers = {api_version_header: api_version, **(default_headers or {})}
         self.default_headers = self._base_headers(default_headers)
         self._query_suffix = "?" + urlencode(dict(default_query)) if default_query else ""
-        self.session = session if session is not None else build_session(pool_maxsize)
-        self.pool_maxsize = pool_maxsize
-        self._slow_call_rules = tuple(slow_call_rules)
+        self.session, self.pool_maxsize = pooled_session(session, pool_maxsize, self.base_url)
         self.verify = verify
         self.max_response_bytes = max_response_bytes
         if self.api_key and not key_stays_private(self.base_url):
@@ -134,8 +135,9 @@ class Client:
                 InsecureTransportWarning,
                 stacklevel=2,
             )
-        self.plugin_host = PluginHost(
-            self._builtin_plugins(), plugins, disabled_plugins, load_entry_points
+        self.plugin_host = PluginHost(  # slow-call rules are plugins of the timing hook
+            self._builtin_plugins(), [*slow_call_rules, *plugins], disabled_plugins,
+            load_entry_points,
         )
         self.chat = Chat(self)
         self.models = Models(self)
@@ -160,14 +162,13 @@ class Client:
         from .plugins.call_log import CallLog
         from .plugins.timing import TimingPlugin
 
-        return [
-            ("transport", HTTPTransport(
-                self.session, self.base_url, self.verify, self.max_response_bytes
-            )),
-            ("api_key", ApiKeyAuth(self.api_key, header=self.api_key_header)),
-            ("timing", TimingPlugin(self._slow_call_rules)),
-            ("logging", CallLog()),
-        ]
+        builtins: list[tuple[str, Any]] = [("transport", HTTPTransport(
+            self.session, self.base_url, self.verify, self.max_response_bytes
+        ))]
+        if self.api_key:  # the default credential: any credential plugin replaces it
+            builtins.append(("api_key", ApiKeyAuth(self.api_key, header=self.api_key_header)))
+        builtins += [("timing", TimingPlugin()), ("logging", CallLog())]
+        return builtins
 
     @property
     def plugin_manager(self) -> Any:
@@ -224,8 +225,8 @@ class Client:
         """
         call = self.build_request(method, path, params, **options)
         if call.stream:
-            return execute(self, call, self._open_stream)
-        return execute(self, call, partial(decode_body, cast=cast, client=self))
+            return send_call(self, call, self._open_stream)
+        return send_call(self, call, partial(decode_body, cast=cast, client=self))
 
     def _open_stream(self, response: requests.Response, request: Request) -> Stream:
         return Stream(self, request, response)
@@ -239,8 +240,20 @@ class Client:
         return self.request("GET", path, None, **options)
 
     def stats(self) -> StatsReport:
-        """Latency per model and endpoint so far (calls, errors, p50/p90/p99, TTFT); print it."""
-        return report_of(self)
+        """Latency per model and endpoint so far (calls, errors, p50/p90/p99, TTFT); print it.
+
+        Asked of the plugins (``chatmini_stats``; the built-in ``timing`` plugin answers). With
+        no plugin keeping statistics, a warning says so and the report is empty.
+        """
+        report = self.plugin_host.stats(self)
+        if report is None:
+            warnings.warn(
+                "client.stats(): no plugin keeps call statistics (is the built-in 'timing' "
+                "plugin blocked?); the report is empty.",
+                stacklevel=2,
+            )
+            return StatsReport([])
+        return report  # type: ignore[no-any-return]
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -301,14 +314,6 @@ def decode_body(
 _INVALID = object()
 
 
-def check_base_url(url: str) -> str:
-    """The base URL without a trailing slash; a clear error when it is not http(s)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequestError(f"base_url must be an http:// or https:// URL, not {url!r}")
-    return url.rstrip("/")
-
-
 def check_timeout(timeout: Timeout) -> Union[float, tuple[Optional[float], Optional[float]]]:
     """Seconds, or a (connect, read) pair; anything else is a clear error."""
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
@@ -325,16 +330,3 @@ def check_timeout(timeout: Timeout) -> Union[float, tuple[Optional[float], Optio
 def _connect_part(timeout: Any) -> Optional[float]:
     return timeout[0] if isinstance(timeout, tuple) else timeout
 
-
-def key_stays_private(url: str) -> bool:
-    """True for https, and for plain http to loopback (where a key never leaves the machine)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return True
-    host = (parts.hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

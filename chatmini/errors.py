@@ -19,6 +19,10 @@ class ChatminiError(Exception):
     """Base class of every exception a public chatmini call raises."""
 
 
+class InsecureTransportWarning(UserWarning):
+    """A secret (API key, client secret) is about to travel in clear text to another machine."""
+
+
 class InvalidRequestError(ChatminiError, ValueError):
     """A call or setting rejected before anything was sent (bad argument, unserialisable body)."""
 

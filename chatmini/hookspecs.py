@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from .request import Request
     from .sse import ServerSentEvent
     from .streaming import Stream
-    from .timing import Timing
 
 PROJECT = "chatmini"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -30,6 +29,17 @@ RETRY_DECISIONS = ("retry", "replay", "raise", None)
 
 
 # --- set-up ---------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def chatmini_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Called once per plugin at registration, before any call: add hook specifications of
+    your own with ``pluginmanager.add_hookspecs(module)`` (as ``pytest_addhooks`` does).
+
+    The built-in ``timing`` plugin declares ``chatmini_timing`` this way. Other plugins that
+    implement a hook declared by a plugin mark it ``@hookimpl(optionalhook=True)``, so a Client
+    without the declaring plugin still builds.
+    """
 
 
 @hookspec
@@ -50,6 +60,18 @@ def chatmini_prepare_request(request: Request, client: Client) -> None:
 
     Change ``request.headers``, ``request.body`` or ``request.url`` in place: this is where
     authentication puts a (possibly refreshed) credential on each attempt. Return nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def chatmini_authenticate(request: Request, client: Client) -> Optional[str]:
+    """Called after ``chatmini_prepare_request`` on every attempt, to put the credential on it.
+
+    One provider answers: the first implementation that returns a value (the name of the
+    header carrying the credential) is the attempt's credential, and no other runs. The
+    built-in API-key plugin is registered ``trylast``, so any credential plugin (OAuth2, a
+    token provider, your own) replaces it without knowing its name. Return None to pass.
+    A header the caller set explicitly (``extra_headers``) should be left as it is.
     """
 
 
@@ -158,16 +180,16 @@ def chatmini_stream_end(
     """
 
 
-# --- measurements ----------------------------------------------------------------------------
+# --- reports ---------------------------------------------------------------------------------
 
 
-@hookspec
-def chatmini_timing(request: Request, timing: Timing, client: Client) -> None:
-    """Called once per finished call with its ``Timing``, after the built-in ``timing`` plugin
-    recorded it: when a call returns or raises, or for a stream when it ends.
+@hookspec(firstresult=True)
+def chatmini_stats(client: Client) -> Any:
+    """Called by ``client.stats()``: return the summary of the calls so far (an object that
+    prints as a table, e.g. ``chatmini.stats.StatsReport``), or None to pass.
 
-    Exporters (Prometheus, StatsD, the call log) implement it; it is not called while the
-    ``timing`` plugin is blocked. For a dropped stream it runs from the finaliser. Return nothing.
+    The built-in ``timing`` plugin answers with its rolling latency table. When no plugin
+    answers, ``client.stats()`` warns and returns an empty report.
     """
 
 

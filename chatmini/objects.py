@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
+from .request import TIMING
+
 if TYPE_CHECKING:
-    from .timing import Timing
+    from chatmini.plugins.timing import Timing
 
 
 def wrap(value: Any) -> Any:
@@ -105,10 +107,15 @@ class APIResponseObject(APIObject):
         return self._meta.get("request_id")
 
     @property
-    def timing(self) -> Optional[Timing]:
-        """Where this call's time went (``chatmini.timing.Timing``), from the ``timing`` plugin."""
+    def context(self) -> dict[str, Any]:
+        """The call's context: what plugins kept for this call (``request.context``)."""
         context = self._meta.get("context")
-        return context.get("timing") if context else None
+        return context if context is not None else {}
+
+    @property
+    def timing(self) -> Optional[Timing]:
+        """Where this call's time went: ``context["timing"]``, kept by the timing plugin."""
+        return self.context.get(TIMING)
 
 
 class ChatCompletion(APIResponseObject):

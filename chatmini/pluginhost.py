@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from .request import Request
     from .sse import ServerSentEvent
     from .streaming import Stream
-    from .timing import Timing
 
 ENTRY_POINT_GROUP = "chatmini"
 AUTOLOAD_ENV = "CHATMINI_DISABLE_PLUGIN_AUTOLOAD"
@@ -76,6 +75,7 @@ class PluginHost:
     ) -> None:
         pm = pluggy.PluginManager(PROJECT)
         pm.add_hookspecs(hookspecs)
+        pm.hook.chatmini_addhooks.call_historic(kwargs={"pluginmanager": pm})
         for name in {*blocked, *env_blocked()}:
             pm.set_blocked(name)
         for name, plugin in builtins:
@@ -97,6 +97,7 @@ class PluginHost:
         hook = pm.hook
         self._client_init = hook.chatmini_client_init
         self._prepare_request = hook.chatmini_prepare_request
+        self._authenticate = hook.chatmini_authenticate
         self._send = hook.chatmini_send
         self._after_attempt = hook.chatmini_after_attempt
         self._retry_decision = hook.chatmini_retry_decision
@@ -105,7 +106,7 @@ class PluginHost:
         self._stream_event = hook.chatmini_stream_event
         self._stream_read = hook.chatmini_stream_read
         self._stream_end = hook.chatmini_stream_end
-        self._timing = hook.chatmini_timing
+        self._stats = hook.chatmini_stats
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -126,6 +127,9 @@ class PluginHost:
 
     def prepare_request(self, request: Request, client: Client) -> None:
         self._prepare_request(request=request, client=client)
+
+    def authenticate(self, request: Request, client: Client) -> Optional[str]:
+        return self._authenticate(request=request, client=client)
 
     def send(self, request: Request, client: Client) -> Optional[requests.Response]:
         return self._send(request=request, client=client)
@@ -185,9 +189,5 @@ class PluginHost:
     ) -> None:
         self._stream_end(request=request, stream=stream, error=error, client=client)
 
-    def wants_timing(self) -> bool:
-        """Whether any plugin implements chatmini_timing (else the call can be skipped)."""
-        return bool(self._timing.get_hookimpls())
-
-    def timing(self, request: Request, timing: Timing, client: Client) -> None:
-        self._timing(request=request, timing=timing, client=client)
+    def stats(self, client: Client) -> Any:
+        return self._stats(client=client)

@@ -6,6 +6,7 @@ from typing import Any, Optional, Union
 
 from .redaction import redact_headers, redact_url
 
+TIMING = "timing"  # the context key of a call's timing record (``response.timing`` reads it)
 Timeout = Union[float, "tuple[Optional[float], Optional[float]]", None]
 
 
@@ -16,7 +17,9 @@ class Request:
     ``retries`` counts the retries spent so far), so changes a plugin makes for one attempt do
     not leak into the next; ``body`` is the same bytes object unless
     a plugin replaces it, so retries resend it byte for byte. ``context`` is shared by all
-    attempts of one call: plugins keep per-call state there.
+    attempts of one call: plugins keep per-call state there, and callers read it as
+    ``response.context``, ``stream.context`` or ``error.request.context``. A timing plugin keeps
+    the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads.
     """
 
     __slots__ = (

@@ -1,4 +1,5 @@
-"""The retry policy: urllib3's immutable ``Retry``, taught what OpenAI-style servers send.
+"""The retry policy (urllib3's immutable ``Retry``, taught what OpenAI-style servers send) and
+``drive``, the one loop that runs attempts under it.
 
 chatmini drives this object from its own send loop (``increment``, ``sleep``) instead of
 letting urllib3 retry inside ``urlopen``, so that every attempt passes through the plugin hooks.
@@ -11,14 +12,19 @@ from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
-from urllib3.exceptions import InvalidHeader
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
+from .errors import APIConnectionError, APIStatusError, ChatminiError
+
 if TYPE_CHECKING:
+    import requests
     from urllib3.response import BaseHTTPResponse
 
+MAX_REPLAYS = 2  # resends a plugin may ask for in one call, spending no retry
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
 NOT_WORTH_RETRYING = frozenset({"insufficient_quota"})
 _SECONDS = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
@@ -116,3 +122,77 @@ class RetryPolicy(Retry):
             return False
         wait = self.get_retry_after(response)
         return wait is not None and wait > self.retry_after_limit
+
+
+class AttemptFailed(Exception):
+    """Raised by an attempt function for ``drive`` to judge: the attempt's chatmini ``error``
+    and the server's ``response`` when there was one (any status)."""
+
+    def __init__(self, error: ChatminiError, response: Optional[requests.Response] = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.response = response
+
+
+Attempt = Callable[[int, int], T]
+Decide = Callable[[ChatminiError, Optional["requests.Response"]], Optional[str]]
+OnRetry = Callable[[ChatminiError, RetryPolicy], None]
+
+
+def drive(
+    policy: RetryPolicy,
+    method: str,
+    url: str,
+    attempt: Attempt[T],
+    *,
+    decide: Optional[Decide] = None,
+    on_retry: Optional[OnRetry] = None,
+    max_replays: int = MAX_REPLAYS,
+) -> T:
+    """Call ``attempt(number, retries_so_far)`` until it returns, retrying as ``policy`` allows.
+
+    The one retry loop of chatmini: the send loop and the OAuth2 token endpoint both run here.
+    An attempt signals failure by raising AttemptFailed; any other exception ends the call at
+    once. ``decide`` may overrule the policy per failure with ``"replay"`` (resend now without
+    spending a retry, at most ``max_replays`` times), ``"retry"``, ``"raise"`` or None.
+    A failure without any answer is retried only when it is a connection failure; a server
+    asking to wait beyond the policy's ``retry_after_limit`` is not waited for. When the call
+    gives up, the last attempt's error is raised.
+    """
+    number = replays = 0
+    while True:
+        number += 1
+        try:
+            return attempt(number, len(policy.history))
+        except AttemptFailed as failed:
+            error, response = failed.error, failed.response
+        decision = decide(error, response) if decide is not None else None
+        if decision == "replay":
+            if replays < max_replays:
+                replays += 1
+                continue
+            decision = None  # replays used up: the policy decides
+        raw = response.raw if response is not None else None
+        code = error.code if isinstance(error, APIStatusError) else None
+        wanted = decision == "retry" or (
+            decision is None
+            and (response is not None or isinstance(error, APIConnectionError))
+            and policy.should_retry(method, raw, code)
+        )
+        if wanted and policy.wait_too_long(raw):
+            wanted = False  # the caller decides about long waits, not a hidden sleep
+        if wanted:
+            try:
+                policy = policy.increment(
+                    method, url, response=raw,
+                    error=None if raw is not None else ProtocolError(str(error)),
+                )
+            except MaxRetryError:
+                wanted = False
+        if not wanted:
+            raise error
+        if response is not None:
+            response.close()
+        if on_retry is not None:
+            on_retry(error, policy)
+        policy.sleep(raw)

@@ -1,26 +1,60 @@
-"""A rolling in-process latency summary per model and endpoint, and the slow-call rules on it.
+"""A rolling in-process latency summary per model and endpoint: what ``client.stats()`` shows.
 
-Each (model, endpoint) keeps a count, an error count and its last ``window`` durations and
-times to first token in ring buffers; quantiles are computed only when a report is asked for,
-so recording a call is a lock, two appends and two additions. Thread-safe.
+A helper for timing plugins (the built-in one uses it; so can yours): feed it one finished call
+record at a time, answer ``chatmini_stats`` with ``report()``. Each (model, endpoint) keeps a
+count, an error count and its last ``window`` durations and times to first token in ring
+buffers; quantiles are computed only when a report is asked for, so recording a call is a lock,
+two appends and two additions. Thread-safe.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Optional, TextIO
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Iterable,
+    Iterator,
+    NamedTuple,
+    Optional,
+    Protocol,
+    Sequence,
+    TextIO,
+)
 
-from .alerts import RuleWatch, SlowCallAlert, SlowCallRule, fire, nearest_rank
 from .errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from .client import Client
-    from .timing import Timing
 
 DEFAULT_WINDOW = 1000
 QUANTILES = (0.5, 0.9, 0.99)
+
+
+class CallRecord(Protocol):
+    """What Stats reads of a finished call (the timing plugin's ``Timing`` has all of it)."""
+
+    model: Optional[str]
+    error: Optional[str]
+    duration: Optional[float]
+    ttft: Optional[float]
+
+    @property
+    def route(self) -> str: ...
+
+
+class Observer(Protocol):
+    """Something told of every recorded call, e.g. a slow-call rule."""
+
+    def observe(self, record: Any) -> object: ...
+
+
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0 < q <= 1) of sorted values by the nearest-rank method."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 class StatsRow(NamedTuple):
@@ -90,28 +124,31 @@ class StatsReport:
 
 
 class Stats:
-    """Rolling per-model, per-endpoint latency with slow-call rules; fed one Timing per call."""
+    """Rolling per-model, per-endpoint latency; fed one call record per call.
 
-    def __init__(self, window: int = DEFAULT_WINDOW, rules: Iterable[SlowCallRule] = ()) -> None:
+    ``rules`` (slow-call rules, or any object with ``observe(record)``) are shown every
+    recorded call, outside the lock.
+    """
+
+    def __init__(self, window: int = DEFAULT_WINDOW, rules: Iterable[Observer] = ()) -> None:
         if window < 1:
             raise InvalidRequestError(f"window must be >= 1, not {window!r}")
         self.window = window
         self._lock = threading.RLock()  # a dropped Stream may record from a finaliser (GC)
         self._series: dict[tuple[str, str], _Series] = {}
-        self._rules: list[SlowCallRule] = list(rules)
-        self._watches: dict[tuple[int, str, str], RuleWatch] = {}
+        self._rules: list[Observer] = list(rules)
 
     @property
-    def rules(self) -> tuple[SlowCallRule, ...]:
+    def rules(self) -> tuple[Observer, ...]:
         return tuple(self._rules)
 
-    def add_rule(self, rule: SlowCallRule) -> None:
-        """Watch one more slow-call rule from now on."""
+    def add_rule(self, rule: Observer) -> None:
+        """Show every call from now on to one more rule."""
         with self._lock:
             self._rules.append(rule)
 
-    def record(self, timing: Timing) -> None:
-        """Count one finished call; fire any slow-call rule it makes cross (outside the lock)."""
+    def record(self, timing: CallRecord) -> None:
+        """Count one finished call, then show it to the rules (outside the lock)."""
         key = (timing.model or "-", timing.route)
         duration = timing.duration
         ttft = timing.ttft
@@ -126,24 +163,9 @@ class Stats:
                 series.durations.append(duration)
             if ttft is not None:
                 series.ttfts.append(ttft)
-            alerts = self._check_rules(key, timing) if self._rules else None
-        if alerts:
-            for alert in alerts:
-                fire(alert)
-
-    def _check_rules(self, key: tuple[str, str], timing: Timing) -> list[SlowCallAlert]:
-        alerts = []
-        for index, rule in enumerate(self._rules):
-            value = getattr(timing, rule.metric)
-            if value is None:
-                continue
-            watch = self._watches.get((index, *key))
-            if watch is None:
-                watch = self._watches[(index, *key)] = RuleWatch(rule)
-            crossed = watch.add(value)
-            if crossed is not None:
-                alerts.append(SlowCallAlert(rule, key[0], key[1], crossed, timing))
-        return alerts
+            rules = tuple(self._rules) if self._rules else ()
+        for rule in rules:
+            rule.observe(timing)
 
     def report(self) -> StatsReport:
         """A snapshot: one row per model and endpoint, sorted by model then endpoint."""
@@ -158,7 +180,11 @@ class Stats:
         """Forget every call and the rules' windows (the rules stay)."""
         with self._lock:
             self._series.clear()
-            self._watches.clear()
+            rules = list(self._rules)
+        for rule in rules:
+            reset = getattr(rule, "reset", None)
+            if reset is not None:
+                reset()
 
 
 def _quantiles(ordered: list[float]) -> list[Optional[float]]:
@@ -169,14 +195,8 @@ def _ms(seconds: Optional[float]) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
 
-def report_of(client: Client) -> StatsReport:
-    """The client's summary from its ``timing`` plugin (empty when that plugin is blocked)."""
-    stats: Any = getattr(client.plugin_host.get("timing"), "stats", None)
-    return stats.report() if isinstance(stats, Stats) else StatsReport([])
-
-
 def print_stats(client: Client, file: Optional[TextIO] = None) -> None:
     """Print the client's latency table (to stderr by default, so stdout stays the output)."""
     out = file if file is not None else sys.stderr
-    out.write(report_of(client).table() + "\n")
+    out.write(client.stats().table() + "\n")
     out.flush()

@@ -24,16 +24,17 @@ from .errors import (
     stream_error,
 )
 from .objects import ChatCompletion, ChatCompletionChunk
+from .request import TIMING
 from .sse import EventStreamParser
-from .timing import CONTEXT_KEY
 
 if TYPE_CHECKING:
     import requests
 
+    from chatmini.plugins.timing import Timing
+
     from .client import Client
     from .request import Request
     from .sse import ServerSentEvent
-    from .timing import Timing
 
 READ_SIZE = 65536
 DONE = "[DONE]"
@@ -81,9 +82,14 @@ class Stream:
         return self._accumulator.usage
 
     @property
+    def context(self) -> dict[str, Any]:
+        """The call's context: what plugins kept for this call (``request.context``)."""
+        return self.request.context
+
+    @property
     def timing(self) -> Optional[Timing]:
-        """This call's Timing (complete once the stream ended), from the ``timing`` plugin."""
-        return self.request.context.get(CONTEXT_KEY)
+        """This call's Timing (complete once the stream ended): ``context["timing"]``."""
+        return self.request.context.get(TIMING)
 
     @property
     def request_id(self) -> Optional[str]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 Verify = Union[bool, str]
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 NO_ADAPTER_RETRIES = Retry(0, read=False, redirect=False)
+DEFAULT_POOL_MAXSIZE = 32
 
 
 def build_session(pool_maxsize: int) -> requests.Session:
@@ -40,6 +41,35 @@ def build_session(pool_maxsize: int) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def pooled_session(
+    session: Optional[requests.Session], pool_maxsize: Optional[int], url: str
+) -> tuple[requests.Session, Optional[int]]:
+    """The Client's Session and the pool size it really has for ``url``.
+
+    Without ``session`` a new one pools ``pool_maxsize`` (default 32) connections. A given
+    Session keeps its own adapters: its pool size is read from the adapter mounted for ``url``
+    (None when that adapter does not say), and a ``pool_maxsize`` that disagrees is an error.
+    """
+    if session is None:
+        size = DEFAULT_POOL_MAXSIZE if pool_maxsize is None else pool_maxsize
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise InvalidRequestError(f"pool_maxsize must be an integer >= 1, not {size!r}")
+        return build_session(size), size
+    try:
+        adapter = session.get_adapter(url)
+    except requests.exceptions.InvalidSchema:
+        adapter = None
+    real = getattr(adapter, "_pool_maxsize", None)
+    real = real if isinstance(real, int) else None
+    if pool_maxsize is not None and pool_maxsize != real:
+        raise InvalidRequestError(
+            f"pool_maxsize={pool_maxsize} and session= (whose adapter for {redact_url(url)} "
+            f"pools {real if real is not None else 'an unknown number of'} connections) "
+            "disagree: mount an HTTPAdapter(pool_maxsize=...) on the session, or pass one of them"
+        )
+    return session, real
 
 
 def close_session(session: requests.Session) -> None:

@@ -1,5 +1,6 @@
-"""API-key authentication, the first built-in plugin: ``Authorization: Bearer <key>`` or a raw key
-header such as Azure's ``api-key``. It puts the key on every attempt and never shows it."""
+"""API-key authentication, the default credential: ``Authorization: Bearer <key>`` or a raw key
+header such as Azure's ``api-key``. It puts the key on every attempt and never shows it; it is
+registered ``trylast`` on ``chatmini_authenticate``, so any other credential plugin wins."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from chatmini.hookspecs import hookimpl
 from chatmini.redaction import describe_secret
 
 if TYPE_CHECKING:
-    from chatmini.client import Client
     from chatmini.request import Request
 
 
@@ -24,13 +24,14 @@ class ApiKeyAuth:
             bearer = header.lower() == "authorization"
             self._value = f"Bearer {api_key}" if bearer else api_key
 
-    @hookimpl
-    def chatmini_prepare_request(self, request: Request, client: Client) -> None:
+    @hookimpl(trylast=True)
+    def chatmini_authenticate(self, request: Request) -> Optional[str]:
         if self._value is None:
-            return
+            return None
         wanted = self.header.lower()
         if not any(name.lower() == wanted for name in request.headers):  # caller's header wins
             request.headers[self.header] = self._value
+        return self.header
 
     def __repr__(self) -> str:
         return f"<ApiKeyAuth header={self.header!r} key={describe_secret(self._api_key)}>"

@@ -3,7 +3,8 @@ records per attempt with credentials redacted, and bodies (scrubbed) only when a
 
 ``CHATMINI_LOG=debug`` (or ``info``) sends the ``chatmini`` logger to stderr for quick
 debugging; ``CHATMINI_LOG_BODY=1`` or ``plugin.bodies = True`` adds request and response bodies.
-The INFO record is written from ``chatmini_timing``, so it needs the ``timing`` plugin.
+The INFO record is written from ``chatmini_timing``, so it needs a timing plugin: with the
+built-in ``timing`` blocked and INFO records wanted, a warning at client creation says so.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 from chatmini.hookspecs import hookimpl
+from chatmini.plugins.timing import warn_unless_declared
 from chatmini.redaction import redact_headers, redact_url, scrub_text
 
 if TYPE_CHECKING:
     import requests
 
+    from chatmini.client import Client
     from chatmini.errors import ChatminiError
+    from chatmini.plugins.timing import Timing
     from chatmini.request import Request
-    from chatmini.timing import Timing
 
 logger = logging.getLogger("chatmini")
 LOG_ENV = "CHATMINI_LOG"
@@ -42,6 +45,11 @@ class CallLog:
     def __init__(self, bodies: Optional[bool] = None) -> None:
         configure_from_env()
         self.bodies = os.environ.get(BODY_ENV, "") not in ("", "0") if bodies is None else bodies
+
+    @hookimpl
+    def chatmini_client_init(self, client: Client) -> None:
+        if logger.isEnabledFor(logging.INFO):
+            warn_unless_declared(client, "'logging' plugin (its INFO line per call)")
 
     @hookimpl
     def chatmini_after_attempt(
@@ -73,7 +81,7 @@ class CallLog:
                 return
             logger.debug("response body of %s: %s", target, _shown(content, request.headers))
 
-    @hookimpl
+    @hookimpl(optionalhook=True)
     def chatmini_timing(self, request: Request, timing: Timing) -> None:
         if not logger.isEnabledFor(logging.INFO):
             return

@@ -15,11 +15,11 @@ import warnings
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 from urllib.parse import quote_plus, urlsplit
 
-from chatmini.client import InsecureTransportWarning, key_stays_private
-from chatmini.errors import AuthenticationError, InvalidRequestError
+from chatmini.errors import AuthenticationError, InsecureTransportWarning, InvalidRequestError
 from chatmini.redaction import describe_secret
 from chatmini.request import Timeout
 from chatmini.retry import RetryPolicy
+from chatmini.urls import key_stays_private
 
 from .token_auth import TokenAuth
 from .token_cache import Token, TokenCache

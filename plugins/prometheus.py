@@ -12,9 +12,11 @@ import threading
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from chatmini.hookspecs import hookimpl
+from chatmini.plugins.timing import warn_unless_declared
 
 if TYPE_CHECKING:
-    from chatmini.timing import Timing
+    from chatmini.client import Client
+    from chatmini.plugins.timing import Timing
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 TTFT_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -93,6 +95,10 @@ class PrometheusMetrics:
         self.metrics = metrics_for(registry, duration_buckets, ttft_buckets)
 
     @hookimpl
+    def chatmini_client_init(self, client: Client) -> None:
+        warn_unless_declared(client, "Prometheus plugin")
+
+    @hookimpl(optionalhook=True)
     def chatmini_timing(self, timing: Timing) -> None:
         m = self.metrics
         model = timing.model or UNKNOWN

@@ -17,7 +17,7 @@ from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
 from chatmini.plugins.budget import Budget, Clock
 from chatmini.plugins.ratelimit_headers import pause_from_headers
-from chatmini.timing import usage_from_body
+from chatmini.usage import usage_from_body
 
 if TYPE_CHECKING:
     import requests

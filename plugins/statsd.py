@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
+from chatmini.plugins.timing import warn_unless_declared
 
 if TYPE_CHECKING:
-    from chatmini.timing import Timing
+    from chatmini.client import Client
+    from chatmini.plugins.timing import Timing
 
 DEFAULT_PORT = 8125
 MAX_PACKET = 1432  # fits one Ethernet frame: what statsd clients commonly use
@@ -67,6 +69,10 @@ class StatsdMetrics:
         self._sock.connect(address)  # connected: a refused send is reported, not silently lost
 
     @hookimpl
+    def chatmini_client_init(self, client: Client) -> None:
+        warn_unless_declared(client, "StatsD plugin")
+
+    @hookimpl(optionalhook=True)
     def chatmini_timing(self, timing: Timing) -> None:
         if self.sample_rate < 1 and self._random() >= self.sample_rate:
             return

@@ -17,7 +17,6 @@ from .token_cache import Token, TokenCache
 if TYPE_CHECKING:
     import requests
 
-    from chatmini.client import Client
     from chatmini.request import Request
 
 # Keys in request.context (per call, shared by its attempts).
@@ -29,8 +28,8 @@ REPLAYED_KEY = "chatmini.auth.replayed"  # the call was already replayed after a
 class TokenAuth:
     """A plugin sending ``<header>: <scheme> <token>`` from a TokenCache on every attempt.
 
-    It replaces API-key auth on its Client (the ``api_key`` plugin is unregistered), and a
-    header the caller set explicitly (``extra_headers``) wins, as with API keys.
+    It answers ``chatmini_authenticate``, so it replaces API-key auth (the default, registered
+    ``trylast``) on its Client; a header the caller set explicitly (``extra_headers``) wins.
     """
 
     chatmini_plugin_name = "token_auth"
@@ -48,15 +47,10 @@ class TokenAuth:
         return self.cache.get()
 
     @hookimpl
-    def chatmini_client_init(self, client: Client) -> None:
-        if client.plugin_manager.get_plugin("api_key") is not None:
-            client.plugin_manager.unregister(name="api_key")  # one credential per Client
-
-    @hookimpl
-    def chatmini_prepare_request(self, request: Request, client: Client) -> None:
+    def chatmini_authenticate(self, request: Request) -> str:
         wanted = self._wanted
         if any(name.lower() == wanted for name in request.headers):
-            return
+            return self.header
         try:
             token = self.cache.get()
         except ChatminiError:
@@ -64,6 +58,7 @@ class TokenAuth:
             raise
         request.context[TOKEN_KEY] = token
         request.headers[self.header] = self._prefix + token.value
+        return self.header
 
     @hookimpl
     def chatmini_retry_decision(

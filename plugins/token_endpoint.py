@@ -14,12 +14,10 @@ import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Optional
 from urllib.parse import urlencode
 
-from urllib3.exceptions import MaxRetryError, ProtocolError
-
 from chatmini.errors import APIConnectionError, AuthenticationError, ChatminiError, excerpt
 from chatmini.redaction import scrub_values
 from chatmini.request import Request, Timeout
-from chatmini.retry import RetryPolicy
+from chatmini.retry import AttemptFailed, RetryPolicy, drive
 from chatmini.transport import HTTPTransport, build_session
 
 from .jwt_claims import jwt_expiry
@@ -84,37 +82,28 @@ class TokenEndpoint:
         """POST the form, retrying 5xx/429/connection failures; a final 4xx/5xx raises."""
         if self._transport is None:
             self._transport = HTTPTransport(self._session or build_session(4), self.url)
+        transport = self._transport
         body = urlencode(form).encode()
         all_headers = {"Accept": "application/json", "Content-Type": FORM, **headers}
-        policy = self.retry
-        while True:
+
+        def attempt(number: int, retries: int) -> requests.Response:
             request = Request("POST", self.url, dict(all_headers), body,
                               endpoint=self.url, timeout=self.timeout)
             self.requests_sent += 1
-            response: Optional[requests.Response] = None
             try:
-                response = self._transport.send(request)
+                response = transport.send(request)
             except APIConnectionError as exc:
-                failure: ChatminiError = type(exc)(
+                raise AttemptFailed(type(exc)(
                     f"OAuth2 token endpoint {self.url} failed: {exc.message}"
-                )
-            else:
-                if response.status_code < 300:
-                    return response
-                failure = self._status_failure(response, hidden)
-            raw = response.raw if response is not None else None
-            code = getattr(failure, "code", None)
-            if not policy.should_retry("POST", raw, code) or policy.wait_too_long(raw):
-                raise failure
-            try:
-                policy = policy.increment(
-                    "POST", self.url, response=raw,
-                    error=None if raw is not None else ProtocolError(str(failure)),
-                )
-            except MaxRetryError:
-                raise failure from None
+                )) from None
+            if response.status_code >= 300:
+                raise AttemptFailed(self._status_failure(response, hidden), response)
+            return response
+
+        def retrying(failure: ChatminiError, policy: RetryPolicy) -> None:
             logger.info("retrying OAuth2 token request to %s after %s", self.url, failure)
-            policy.sleep(raw)
+
+        return drive(self.retry, "POST", self.url, attempt, on_retry=retrying)
 
     def _status_failure(self, response: requests.Response, hidden: list[str]) -> ChatminiError:
         """The AuthenticationError for a non-2xx answer, with the server's error fields."""

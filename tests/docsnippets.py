@@ -11,6 +11,9 @@ neither on the site nor on GitHub):
 - ``<!-- snippet: continues -->``: run after the page's previous runnable block, sharing its
   names.
 
+A ```text block with ``<!-- snippet: output -->`` on the line before it shows what the python
+block before it prints: the tests check that every non-blank line of it is printed.
+
 A block whose first line is ``# docs-example: NAME`` is called NAME, others ``blockN``.
 """
 
@@ -20,13 +23,14 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^(\s*)```python\s*$")
+OUTPUT_FENCE = re.compile(r"^\s*```text\s*$")
 DIRECTIVE = re.compile(r"^\s*<!--\s*snippet:\s*(.*?)\s*-->\s*$")
 NAME = re.compile(r"# docs-example: ([\w-]+)\n")
 ENV_PREFIXES = ("OPENAI_", "CHATMINI_", "AZURE_OPENAI_")
@@ -44,6 +48,7 @@ class Snippet:
     not_run: Optional[str] = None  # why it is only compiled
     fresh: Optional[str] = None  # why it runs in its own interpreter
     continues: bool = False
+    prints: tuple[str, ...] = ()  # lines of the ```text output block that follows it
 
     @property
     def name(self) -> str:
@@ -70,6 +75,9 @@ def parse(page: str, text: str) -> list[Snippet]:
     while i < len(lines):
         fence = FENCE.match(lines[i])
         if not fence:
+            if DIRECTIVE.match(lines[i]) and "output" in lines[i] and i + 1 < len(lines):
+                i = attach_output(page, lines, i, snippets)
+                continue
             i += 1
             continue
         indent, start = len(fence.group(1)), i
@@ -81,6 +89,22 @@ def parse(page: str, text: str) -> list[Snippet]:
         snippets.append(Snippet(page, len(snippets) + 1, start + 1, code, **options))
         i = end + 1
     return snippets
+
+
+def attach_output(page: str, lines: list[str], at: int, snippets: list[Snippet]) -> int:
+    """Give the ```text block after an output directive to the block before it; the index
+    after that block."""
+    where = f"{page}:{at + 1}"
+    if DIRECTIVE.match(lines[at]).group(1) != "output" or not OUTPUT_FENCE.match(lines[at + 1]):
+        raise ValueError(f"{where}: an output directive must stand right before a ```text block")
+    if not snippets:
+        raise ValueError(f"{where}: an output block needs a python block before it")
+    end = next((j for j in range(at + 2, len(lines)) if lines[j].strip() == "```"), None)
+    if end is None:
+        raise ValueError(f"{where}: ```text block is never closed")
+    shown = tuple(line.strip() for line in lines[at + 2:end] if line.strip())
+    snippets[-1] = replace(snippets[-1], prints=shown)
+    return end + 1
 
 
 def directive(page: str, fence: int, line: str) -> dict[str, object]:

@@ -7,10 +7,9 @@ import logging
 import pytest
 
 import chatmini
-from chatmini.alerts import SlowCallRule, nearest_rank
-from chatmini.stats import Stats
+from chatmini.plugins.timing import SlowCallRule, Timing
+from chatmini.stats import Stats, nearest_rank
 from chatmini.testing import Reply
-from chatmini.timing import Timing
 
 from .conftest import HI
 

@@ -61,7 +61,7 @@ def test_example_runs(snippet, docs_server, tmp_path, monkeypatch, capsys):
         run_in_process(code, snippet.filename)
         captured = capsys.readouterr()
         output = captured.out + captured.err
-    for text in PRINTS.get(snippet.id, ()):
+    for text in (*PRINTS.get(snippet.id, ()), *snippet.prints):
         assert text in output, f"{snippet.id} should print {text!r}; it printed:\n{output}"
     for text in NEVER_PRINTS.get(snippet.id, ()):
         assert text not in output
@@ -98,3 +98,17 @@ def test_directives_are_read_and_unknown_ones_refused():
         parse("x.md", "<!-- snippet: skip -->\n```python\npass\n```")
     with pytest.raises(ValueError, match="never closed"):
         parse("x.md", "```python\npass\n")
+
+
+def test_output_blocks_belong_to_the_block_before():
+    page = "```python\nprint(1)\n```\n<!-- snippet: output -->\n```text\n1\n\n```\n"
+    (only,) = parse("x.md", page)
+    assert only.prints == ("1",)
+    with pytest.raises(ValueError, match="right before a ```text block"):
+        parse("x.md", "```python\npass\n```\n<!-- snippet: output -->\nnot a fence\n")
+    with pytest.raises(ValueError, match="needs a python block"):
+        parse("x.md", "<!-- snippet: output -->\n```text\n1\n```\n")
+
+
+def test_pages_show_some_checked_output():
+    assert sum(len(s.prints) for s in SNIPPETS) >= 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pluggy
 import pytest
 import requests
 
@@ -31,6 +32,92 @@ def test_hook_chatmini_client_init(make_client):
 
     client = make_client(plugins=[Init()])
     assert client.init_seen == client.base_url
+
+
+def test_hook_chatmini_addhooks(make_client, server):
+    import types
+
+    specs = types.ModuleType("my_specs")
+    marker = pluggy.HookspecMarker("chatmini")
+
+    @marker
+    def chatmini_my_event(name):
+        """A hook this plugin declares and fires."""
+
+    specs.chatmini_my_event = chatmini_my_event
+    seen = []
+
+    class Declares:
+        @chatmini.hookimpl
+        def chatmini_addhooks(self, pluginmanager):
+            pluginmanager.add_hookspecs(specs)
+
+        @chatmini.hookimpl
+        def chatmini_call_end(self, client, request):
+            client.plugin_manager.hook.chatmini_my_event(name=request.endpoint)
+
+    class Listens:
+        @chatmini.hookimpl(optionalhook=True)
+        def chatmini_my_event(self, name):
+            seen.append(name)
+
+    client = make_client(plugins=[Listens(), Declares()])  # the listener may come first
+    create(client)
+    assert seen == ["/chat/completions"]
+    make_client(plugins=[Listens()])  # optionalhook: without the declaring plugin it still builds
+
+
+def test_hook_chatmini_authenticate(make_client, server):
+    class Signer:
+        @chatmini.hookimpl
+        def chatmini_authenticate(self, request):
+            request.headers["X-Signature"] = f"sig-{len(request.body)}"
+            return "X-Signature"
+
+    client = make_client(plugins=[Signer()])  # the Client also has an API key: the default
+    create(client)
+    headers = server.requests[-1].headers
+    assert headers.get("x-signature", "").startswith("sig-")
+    assert headers.get("authorization") is None  # one credential answers: the default stood back
+    create(make_client())
+    assert server.requests[-1].headers.get("authorization", "").startswith("Bearer ")
+
+
+def test_authenticate_runs_after_prepare_request_on_every_attempt(make_client, server):
+    order = []
+
+    class Both:
+        @chatmini.hookimpl
+        def chatmini_prepare_request(self, request):
+            order.append(("prepare", request.attempt))
+
+        @chatmini.hookimpl
+        def chatmini_authenticate(self, request):
+            order.append(("authenticate", request.attempt))
+            return "Authorization"
+
+    client = make_client(plugins=[Both()])
+    server.enqueue(Reply(status=503))
+    create(client)
+    assert order == [("prepare", 1), ("authenticate", 1), ("prepare", 2), ("authenticate", 2)]
+
+
+def test_hook_chatmini_stats(make_client, server):
+    class Counter:
+        calls = 0
+
+        @chatmini.hookimpl
+        def chatmini_call_end(self):
+            self.calls += 1
+
+        @chatmini.hookimpl(tryfirst=True)
+        def chatmini_stats(self):
+            return f"{self.calls} calls"
+
+    client = make_client(plugins=[Counter()])
+    create(client)
+    assert client.stats() == "1 calls"  # the first answer wins over the built-in's table
+    assert "calls" in make_client().stats().table()
 
 
 def test_hook_chatmini_prepare_request(make_client, server):

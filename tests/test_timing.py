@@ -7,9 +7,10 @@ import threading
 import pytest
 
 import chatmini
+from chatmini.plugins.timing import Timing, route
 from chatmini.stats import Stats, StatsReport
 from chatmini.testing import Reply
-from chatmini.timing import Timing, route, usage_from_body
+from chatmini.usage import usage_from_body
 
 from .conftest import HI
 

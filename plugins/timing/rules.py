@@ -1,37 +1,50 @@
 """Slow-call rules: a threshold on recent latency that alerts once per crossing, not per call.
 
-A rule watches one metric of a Timing (``duration`` or ``ttft``) per model and endpoint: the
-given quantile of the last ``over_last`` calls (``over_last=1``: each call on its own). When it
-goes above ``above`` seconds the rule fires (callback and one WARNING record); it fires again
-only after the value has come back to ``above`` or below.
+A rule watches one metric of a Timing (``duration``, ``ttft`` or ``time_to_headers``) per
+model and endpoint: the given quantile of the last ``over_last`` calls (``over_last=1``: each
+call on its own). When it goes above ``above`` seconds the rule fires (callback and one WARNING
+record); it fires again only after the value has come back to ``above`` or below.
+
+A rule judges only once its window is full: a p99 "over the last 100 calls" taken over three
+calls is the slowest of three, noise that would alert at every start. Pair it with an
+``over_last=1`` rule to catch any single call that is far too slow from the first call on.
+
+A rule is itself a plugin (``Client(plugins=[rule])``): it implements ``chatmini_timing``, the
+hook the timing plugin declares, and keeps its own windows.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import threading
 from bisect import bisect_left, insort
 from collections import deque
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional
 
-from .errors import InvalidRequestError
+from chatmini.errors import InvalidRequestError
+from chatmini.hookspecs import hookimpl
+from chatmini.stats import nearest_rank
+
+from .hookspecs import warn_unless_declared
 
 if TYPE_CHECKING:
-    from .timing import Timing
+    from chatmini.client import Client
+
+    from .record import Timing
 
 logger = logging.getLogger("chatmini")
 METRICS = ("duration", "ttft", "time_to_headers")
 
 
-def nearest_rank(ordered: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0 < q <= 1) of sorted values by the nearest-rank method."""
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 class SlowCallRule:
     """Alert when the ``quantile`` of ``metric`` over the last ``over_last`` calls exceeds
     ``above`` seconds: ``SlowCallRule(0.5, over_last=100)`` is "p99 of the last 100 calls
-    above 500 ms", ``SlowCallRule(5.0)`` is "any call above 5 s"."""
+    above 500 ms", ``SlowCallRule(5.0)`` is "any call above 5 s".
+
+    Register it as a plugin (``Client(plugins=[rule])`` or ``slow_call_rules=[rule]``) or give
+    it to a ``Stats``; one rule object keeps one window per model and endpoint wherever its
+    calls come from. Thread-safe.
+    """
 
     def __init__(
         self,
@@ -55,6 +68,38 @@ class SlowCallRule:
         self.quantile = quantile
         self.metric = metric
         self.callback = callback
+        self._lock = threading.RLock()  # a dropped Stream may report from a finaliser (GC)
+        self._watches: dict[tuple[str, str], RuleWatch] = {}
+
+    def observe(self, timing: Timing) -> Optional[SlowCallAlert]:
+        """Take one finished call; fire and return the alert when it makes the rule cross."""
+        value = getattr(timing, self.metric)
+        if value is None:
+            return None
+        key = (timing.model or "-", timing.route)
+        with self._lock:
+            watch = self._watches.get(key)
+            if watch is None:
+                watch = self._watches[key] = RuleWatch(self)
+            crossed = watch.add(value)
+        if crossed is None:
+            return None
+        alert = SlowCallAlert(self, key[0], key[1], crossed, timing)
+        fire(alert)  # outside the lock: the callback may be slow
+        return alert
+
+    def reset(self) -> None:
+        """Forget every window (the rule stays armed)."""
+        with self._lock:
+            self._watches.clear()
+
+    @hookimpl(optionalhook=True)
+    def chatmini_timing(self, timing: Timing) -> None:
+        self.observe(timing)
+
+    @hookimpl
+    def chatmini_client_init(self, client: Client) -> None:
+        warn_unless_declared(client, f"slow-call rule ({self.describe()})")
 
     def describe(self) -> str:
         """The rule in words, e.g. ``p99 duration over the last 100 calls``."""

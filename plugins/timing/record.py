@@ -1,8 +1,8 @@
-"""Where a call's time went: the Timing record the built-in ``timing`` plugin fills per call.
+"""Where a call's time went: the Timing record the ``timing`` plugin fills per call.
 
-A Timing lives in ``request.context["timing"]`` (shared by all attempts of one call) and is
-read as ``response.timing``, ``stream.timing`` or ``error.request.context["timing"]``. All
-durations are seconds from ``time.perf_counter()``; a value is None when it does not apply.
+A Timing lives in the call's context under ``"timing"`` (shared by all attempts of one call)
+and is read as ``response.timing``, ``stream.timing`` or ``error.request.context["timing"]``.
+All durations are seconds from ``time.perf_counter()``; a value is None when it does not apply.
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any, Optional
 
-CONTEXT_KEY = "timing"
 _ID_LIKE = re.compile(r"[0-9]")
-_COUNT = re.compile(rb"\s*:\s*(\d+)")
-_BOTH = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)\s*,\s*"completion_tokens"\s*:\s*(\d+)')
-_USAGE_SPAN = 1024
 
 
 class AttemptTiming:
@@ -134,22 +130,3 @@ def route(endpoint: str) -> str:
     return "/".join(
         "{id}" if i > 1 and _ID_LIKE.search(part) else part for i, part in enumerate(parts)
     )
-
-
-def usage_from_body(body: bytes) -> tuple[Optional[int], Optional[int]]:
-    """(prompt_tokens, completion_tokens) from a JSON body's ``usage`` without parsing it again."""
-    at = body.rfind(b'"usage"')
-    if at < 0:
-        return None, None
-    both = _BOTH.search(body, at, at + _USAGE_SPAN)  # OpenAI's order: one search
-    if both:
-        return int(both[1]), int(both[2])
-    return _count(body, b'"prompt_tokens"', at), _count(body, b'"completion_tokens"', at)
-
-
-def _count(body: bytes, key: bytes, at: int) -> Optional[int]:
-    found = body.find(key, at, at + _USAGE_SPAN)
-    if found < 0:
-        return None
-    number = _COUNT.match(body, found + len(key))
-    return int(number[1]) if number else None

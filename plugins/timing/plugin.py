@@ -1,5 +1,9 @@
 """The built-in ``timing`` plugin: a Timing for every call, fed to Stats and ``chatmini_timing``.
 
+It uses only public seams: it declares its own hook (``chatmini_addhooks``), keeps each call's
+Timing in the call's context under ``"timing"`` (which ``response.timing`` and
+``stream.timing`` read), and answers ``client.stats()`` through ``chatmini_stats``.
+
 Each attempt is timed from its preparation to ``chatmini_after_attempt`` (the time to response
 headers is ``response.elapsed``, taken by the transport around the network send); the call's
 clock starts at the first attempt's preparation and stops at ``chatmini_call_end``, or for
@@ -14,13 +18,17 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from chatmini.hookspecs import hookimpl
-from chatmini.stats import DEFAULT_WINDOW, Stats
-from chatmini.timing import CONTEXT_KEY, AttemptTiming, Timing, usage_from_body
+from chatmini.request import TIMING
+from chatmini.stats import DEFAULT_WINDOW, Observer, Stats, StatsReport
+from chatmini.usage import usage_from_body
+
+from . import hookspecs
+from .record import AttemptTiming, Timing
 
 if TYPE_CHECKING:
+    import pluggy
     import requests
 
-    from chatmini.alerts import SlowCallRule
     from chatmini.client import Client
     from chatmini.errors import ChatminiError
     from chatmini.request import Request
@@ -33,16 +41,26 @@ DONE = "[DONE]"
 class TimingPlugin:
     """Times every call of one Client; ``stats`` is its rolling summary (``client.stats()``)."""
 
-    def __init__(self, rules: Iterable[SlowCallRule] = (), window: int = DEFAULT_WINDOW) -> None:
+    chatmini_plugin_name = "timing"
+
+    def __init__(self, rules: Iterable[Observer] = (), window: int = DEFAULT_WINDOW) -> None:
         self.stats = Stats(window, rules)
+
+    @hookimpl
+    def chatmini_addhooks(self, pluginmanager: pluggy.PluginManager) -> None:
+        hookspecs.declare(pluginmanager)
+
+    @hookimpl
+    def chatmini_stats(self) -> StatsReport:
+        return self.stats.report()
 
     @hookimpl(tryfirst=True)
     def chatmini_prepare_request(self, request: Request) -> None:
         now = perf_counter()
         context = request.context
-        timing = context.get(CONTEXT_KEY)
+        timing = context.get(TIMING)
         if timing is None:
-            timing = context[CONTEXT_KEY] = Timing(
+            timing = context[TIMING] = Timing(
                 request.method, request.endpoint, request.model, request.stream, now
             )
         timing._attempt_start = now
@@ -54,7 +72,7 @@ class TimingPlugin:
         response: Optional[requests.Response],
         error: Optional[ChatminiError],
     ) -> None:
-        timing = request.context.get(CONTEXT_KEY)
+        timing = request.context.get(TIMING)
         if timing is None:
             return
         start = timing._attempt_start
@@ -80,7 +98,7 @@ class TimingPlugin:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        timing = request.context.get(CONTEXT_KEY)
+        timing = request.context.get(TIMING)
         if timing is None:
             return
         now = perf_counter()
@@ -102,7 +120,7 @@ class TimingPlugin:
     @hookimpl
     def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
         now = perf_counter()
-        timing = request.context.get(CONTEXT_KEY)
+        timing = request.context.get(TIMING)
         if timing is None:
             return
         count = len(events) - (events[-1].data == DONE)
@@ -124,7 +142,7 @@ class TimingPlugin:
     def chatmini_stream_end(
         self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
     ) -> None:
-        timing = request.context.get(CONTEXT_KEY)
+        timing = request.context.get(TIMING)
         if timing is None or timing.finished:
             return
         now = perf_counter()
@@ -148,9 +166,9 @@ class TimingPlugin:
     def _finish(self, request: Request, timing: Timing, client: Client) -> None:
         timing.finished = True
         self.stats.record(timing)
-        host = client.plugin_host
-        if host.wants_timing():
-            host.timing(request, timing, client)
+        hook = client.plugin_manager.hook.chatmini_timing
+        if hook.get_hookimpls():
+            hook(request=request, timing=timing, client=client)
 
     def __repr__(self) -> str:
         return f"<TimingPlugin rules={len(self.stats.rules)} window={self.stats.window}>"
