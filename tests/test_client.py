@@ -184,3 +184,27 @@ def test_ask_uses_default_client_from_environment(monkeypatch, server):
     assert chatmini.ask("x") == "echo: x"
     assert server.requests[-1].json["model"] == "env-model"
     shortcuts._default_client.close()
+
+
+def test_max_retries_and_a_retry_policy_that_disagree_are_refused():
+    with pytest.raises(chatmini.InvalidRequestError, match="max_retries=5 and retry="):
+        chatmini.Client(api_key="k", max_retries=5, retry=chatmini.RetryPolicy(1))
+    client = chatmini.Client(api_key="k", max_retries=1, retry=chatmini.RetryPolicy(1))
+    assert client.max_retries == 1
+    assert chatmini.Client(api_key="k", retry=chatmini.RetryPolicy(4)).max_retries == 4
+
+
+def test_pool_size_reported_is_the_sessions_own():
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(pool_maxsize=10))
+    client = chatmini.Client(api_key="k", session=session)
+    assert client.pool_maxsize == 10  # not the default 32 the adapter does not have
+    with pytest.raises(chatmini.InvalidRequestError, match="pool_maxsize=20 and session="):
+        chatmini.Client(api_key="k", session=session, pool_maxsize=20)
+    assert chatmini.Client(api_key="k", session=session, pool_maxsize=10).pool_maxsize == 10
+    assert chatmini.Client(api_key="k").pool_maxsize == 32
+    with pytest.raises(chatmini.InvalidRequestError, match="pool_maxsize must be"):
+        chatmini.Client(api_key="k", pool_maxsize=0)
