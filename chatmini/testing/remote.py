@@ -8,9 +8,8 @@ import multiprocessing
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .faults import DEFAULT_FAULTS, FaultInjector
-from .proxy import DEFAULT_FAULTS as PROXY_FAULTS
-from .proxy import Fault, FaultProxy
+from .faults import DEFAULT_SERVER_FAULTS, FaultInjector
+from .proxy import DEFAULT_PROXY_FAULTS, Fault, FaultProxy
 from .replies import Reply
 from .server import Server
 
@@ -23,9 +22,9 @@ class RemoteOptions:
     proxy's (resets and truncations by default), each at its own rate, seeded."""
 
     server_fault_rate: float = 0.0
-    server_faults: tuple[Reply, ...] = DEFAULT_FAULTS
+    server_faults: tuple[Reply, ...] = DEFAULT_SERVER_FAULTS
     proxy_fault_rate: float = 0.0
-    proxy_faults: tuple[Fault, ...] = PROXY_FAULTS
+    proxy_faults: tuple[Fault, ...] = DEFAULT_PROXY_FAULTS
     seed: int = 0
     latency: float = 0.0
 
