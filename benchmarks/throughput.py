@@ -26,12 +26,13 @@ from typing import Any, Callable, NamedTuple
 
 import requests
 from harness import Panel, Table, Target, median, num, ratio_cell, spread
+from limit_table import limit_header, limit_row, rpm_row
 from server_process import ServerProcess
 
 import chatmini
 from chatmini.cli import main as chatmini_main
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
-from chatmini.testing.pacing import SendTimes, limit_row, max_in_window
+from chatmini.testing.pacing import SendTimes
 
 LATENCY = 0.05
 MODEL = "gpt-4o-mini"
@@ -206,15 +207,13 @@ def limited_run(url: str, limiter: chatmini.RateLimiter, inputs: list[Any]) -> t
 
 
 def limits(seconds: float) -> list[str]:
-    lines = ["| limit | workers | requests | window | achieved | deviation | burst check |",
-             "|---|---|---|---|---|---|---|"]
+    lines = limit_header("workers")
     with ServerProcess(latency=LATENCY) as server:
         rpm = 600
         n = int(rpm / 60 * seconds) + 1
         times, _ = limited_run(server.base_url, chatmini.RateLimiter(rpm=rpm),
                                [body(i) for i in range(n)])
-        lines.append(limit_row(f"{rpm} requests/min", rpm, "rpm", "64", times, len(times) - 1,
-                               f"at most {max_in_window(times, 1.0)} in any 1 s"))
+        lines.append(rpm_row(rpm, "64", times))
         tpm = 60_000
         for label, extra in (("max_tokens set", {"max_tokens": 41}), ("no max_tokens", {})):
             words = " ".join(["word"] * 40)  # 40 prompt tokens, 41 completion tokens
