@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from limit_table import limit_header, limit_row, rpm_row
-from server_process import ServerProcess
 
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
+from chatmini.testing.process import ServerProcess
 from chatmini.testing.redis_server import RedisServer
 
 WORKER = Path(__file__).resolve().parent.parent / "tests" / "redis_worker.py"

@@ -27,12 +27,12 @@ from typing import Any, Callable, NamedTuple
 import requests
 from harness import Panel, Table, Target, median, num, ratio_cell, spread
 from limit_table import limit_header, limit_row, rpm_row
-from server_process import ServerProcess
 
 import chatmini
 from chatmini.cli import main as chatmini_main
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
 from chatmini.testing.pacing import SendTimes
+from chatmini.testing.process import ServerProcess
 
 LATENCY = 0.05
 MODEL = "gpt-4o-mini"
@@ -118,14 +118,15 @@ def measure_throughput(
             for r in range(rounds):
                 for name in names[r % len(names):] + names[: r % len(names)]:
                     server.reset()
-                    server_cpu, cpu, start = server.cpu_seconds(), time.process_time(), \
+                    server_cpu, cpu, start = server.stats()["cpu_seconds"], time.process_time(), \
                         time.perf_counter()
                     clients[name](server.base_url, workers, n)
                     runs[name].rates.append(n / (time.perf_counter() - start))
                     runs[name].client_cpu.append((time.process_time() - cpu) / n * 1e3)
-                    runs[name].server_cpu.append((server.cpu_seconds() - server_cpu) / n * 1e3)
+                    after = server.stats()
+                    runs[name].server_cpu.append((after["cpu_seconds"] - server_cpu) / n * 1e3)
                     runs[name] = runs[name]._replace(
-                        connections=max(runs[name].connections, server.connections()))
+                        connections=max(runs[name].connections, after["connections"]))
             results[workers] = runs
     return results, notes
 
@@ -170,9 +171,9 @@ def bench_throughput(ctx: Any) -> Table:
     wave = 32 * median(best.client_cpu)
     table.notes.append(
         f"Ideal = workers / {LATENCY * 1000:.0f} ms. The server runs in its own process "
-        "(benchmarks/server_process.py); connections: the most any one run opened; CPU is "
-        "process time per request, all threads. `python benchmarks/throughput.py` also checks "
-        "rate limits and fault handling."
+        "(chatmini.testing.process.ServerProcess); connections: the most any one run opened; "
+        "CPU is process time per request, all threads. `python benchmarks/throughput.py` also "
+        "checks rate limits and fault handling."
     )
     table.notes.append(
         f"What bounds it: the workers move in waves (all wait the same {LATENCY * 1000:.0f} ms), "
@@ -262,8 +263,8 @@ def faults(n: int) -> list[str]:
             before = len(records)
             lines.append(f"| {label} | {n} | {len(added)} | {ok} | {len(final) - ok} "
                          f"| {n - len(final)} | {duplicated} | {wall:.1f} s |")
-        injected = server.faults()
-        received = server.requests()
+        stats = server.stats()
+        injected, received = stats["faults"], stats["requests"]
     lines.append("")
     lines.append(f"Faults injected: {injected} over {received} requests received (dropped "
                  "connections are retried, so the server may see an input twice; the results "
