@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import requests
+from adapters import OPENAI_MISSING, openai_installed
 from harness import Panel, Table, Target, median, num, ratio_cell, spread
 from limit_table import limit_header, limit_row, rpm_row
 
@@ -76,14 +77,6 @@ def run_requests(url: str, workers: int, n: int) -> None:
             list(pool.map(call, range(n)))
 
 
-def openai_available() -> bool:
-    try:
-        import openai  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class Runs(NamedTuple):
     """One client's runs at one worker count: a value per run, connections the most of any run."""
 
@@ -104,9 +97,9 @@ def measure_throughput(
         "requests.Session + ThreadPoolExecutor": run_requests,
     }
     notes = []
-    if not openai_available():
+    if not openai_installed():
         del clients["openai SDK + ThreadPoolExecutor"]
-        notes.append("openai is not installed (pip install chatmini[bench]): its rows are skipped")
+        notes.append(f"openai rows skipped: {OPENAI_MISSING}.")
     results: dict[int, dict[str, Runs]] = {}
     with ServerProcess(latency=LATENCY) as server:
         for workers in workers_list:
