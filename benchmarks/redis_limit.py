@@ -16,10 +16,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from server_process import ServerProcess
+from limit_table import limit_header, limit_row, rpm_row
 
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
-from chatmini.testing.pacing import limit_row, max_in_window
+from chatmini.testing.process import ServerProcess
 from chatmini.testing.redis_server import RedisServer
 
 WORKER = Path(__file__).resolve().parent.parent / "tests" / "redis_worker.py"
@@ -50,15 +50,13 @@ def shared_run(redis_url: str, base_url: str, limits: dict[str, Any], total: int
 
 
 def limits(seconds: float) -> list[str]:
-    lines = ["| limit | processes × threads | requests | window | achieved | deviation | "
-             "burst check |", "|---|---|---|---|---|---|---|"]
+    lines = limit_header("processes × threads")
     shape = f"{PROCESSES} × {THREADS}"
     with RedisServer() as redis_server, ServerProcess(latency=0.05) as server:
         rpm = 600
         n = int(rpm / 60 * seconds) + 1
         sends, _ = shared_run(redis_server.url, server.base_url, {"rpm": rpm}, n)
-        lines.append(limit_row(f"{rpm} requests/min", rpm, "rpm", shape, sends, len(sends) - 1,
-                               f"at most {max_in_window(sends, 1.0)} in any 1 s"))
+        lines.append(rpm_row(rpm, shape, sends))
         tpm = 60_000
         for label, extra in (("max_tokens set", {"max_tokens": 41}), ("no max_tokens", {})):
             count = int(tpm / 81 / 60 * seconds) + 1

@@ -16,10 +16,9 @@ import time
 import uuid
 from typing import Any, Callable, Optional
 
-from server_process import ServerProcess
-
 import chatmini
 from chatmini.plugins.redis_ratelimit import RedisRateLimiter
+from chatmini.testing.process import ServerProcess
 from chatmini.testing.redis_server import RedisServer
 
 RPM, TPM = 6_000_000, 1_000_000_000  # never binding

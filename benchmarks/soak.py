@@ -23,15 +23,7 @@ import sys
 from typing import Any
 
 import chatmini
-from chatmini.testing import Reply
-from chatmini.testing.remote import RemoteOptions, RemoteServer
-from chatmini.testing.soak import SoakReport, soak
-
-OPTIONS = RemoteOptions(
-    server_fault_rate=0.05, proxy_fault_rate=0.05, seed=9,
-    server_faults=(Reply(status=429, headers={"Retry-After": "0.05"}), Reply(status=503),
-                   Reply(drop=True)),
-)
+from chatmini.testing.soak import SoakReport, faulty_server, soak
 
 
 def table(title: str, report: SoakReport) -> list[str]:
@@ -62,11 +54,11 @@ def main(argv: Any = None) -> int:
     lines = [f"python {platform.python_version()}, chatmini {chatmini.__version__}, "
              f"{platform.machine()}, command: python benchmarks/soak.py "
              + " ".join(sys.argv[1:] if argv is None else argv), ""]
-    with RemoteServer(OPTIONS) as remote:
-        report = soak(remote, calls=calls, threads=args.threads, warmup=warmup)
+    with faulty_server(seed=9) as server:
+        report = soak(server, calls=calls, threads=args.threads, warmup=warmup)
         lines += table(f"1. {args.threads} threads, one Client", report)
         limiter = chatmini.RateLimiter(rpm=args.rpm, max_concurrent=args.max_concurrent)
-        batched = soak(remote, calls=calls, threads=args.threads, warmup=warmup, batch=True,
+        batched = soak(server, calls=calls, threads=args.threads, warmup=warmup, batch=True,
                        limiter=limiter)
         lines += table(f"2. chatmini.batch, {args.threads} workers, RateLimiter(rpm="
                        f"{args.rpm:,.0f}, max_concurrent={args.max_concurrent})", batched)

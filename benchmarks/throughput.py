@@ -25,13 +25,15 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import requests
+from adapters import OPENAI_MISSING, openai_installed
 from harness import Panel, Table, Target, median, num, ratio_cell, spread
-from server_process import ServerProcess
+from limit_table import limit_header, limit_row, rpm_row
 
 import chatmini
 from chatmini.cli import main as chatmini_main
 from chatmini.plugins.ratelimit import DEFAULT_COMPLETION_TOKENS, estimate_tokens
-from chatmini.testing.pacing import SendTimes, limit_row, max_in_window
+from chatmini.testing.pacing import SendTimes
+from chatmini.testing.process import ServerProcess
 
 LATENCY = 0.05
 MODEL = "gpt-4o-mini"
@@ -75,14 +77,6 @@ def run_requests(url: str, workers: int, n: int) -> None:
             list(pool.map(call, range(n)))
 
 
-def openai_available() -> bool:
-    try:
-        import openai  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class Runs(NamedTuple):
     """One client's runs at one worker count: a value per run, connections the most of any run."""
 
@@ -103,9 +97,9 @@ def measure_throughput(
         "requests.Session + ThreadPoolExecutor": run_requests,
     }
     notes = []
-    if not openai_available():
+    if not openai_installed():
         del clients["openai SDK + ThreadPoolExecutor"]
-        notes.append("openai is not installed (pip install chatmini[bench]): its rows are skipped")
+        notes.append(f"openai rows skipped: {OPENAI_MISSING}.")
     results: dict[int, dict[str, Runs]] = {}
     with ServerProcess(latency=LATENCY) as server:
         for workers in workers_list:
@@ -117,14 +111,15 @@ def measure_throughput(
             for r in range(rounds):
                 for name in names[r % len(names):] + names[: r % len(names)]:
                     server.reset()
-                    server_cpu, cpu, start = server.cpu_seconds(), time.process_time(), \
+                    server_cpu, cpu, start = server.stats()["cpu_seconds"], time.process_time(), \
                         time.perf_counter()
                     clients[name](server.base_url, workers, n)
                     runs[name].rates.append(n / (time.perf_counter() - start))
                     runs[name].client_cpu.append((time.process_time() - cpu) / n * 1e3)
-                    runs[name].server_cpu.append((server.cpu_seconds() - server_cpu) / n * 1e3)
+                    after = server.stats()
+                    runs[name].server_cpu.append((after["cpu_seconds"] - server_cpu) / n * 1e3)
                     runs[name] = runs[name]._replace(
-                        connections=max(runs[name].connections, server.connections()))
+                        connections=max(runs[name].connections, after["connections"]))
             results[workers] = runs
     return results, notes
 
@@ -169,9 +164,9 @@ def bench_throughput(ctx: Any) -> Table:
     wave = 32 * median(best.client_cpu)
     table.notes.append(
         f"Ideal = workers / {LATENCY * 1000:.0f} ms. The server runs in its own process "
-        "(benchmarks/server_process.py); connections: the most any one run opened; CPU is "
-        "process time per request, all threads. `python benchmarks/throughput.py` also checks "
-        "rate limits and fault handling."
+        "(chatmini.testing.process.ServerProcess); connections: the most any one run opened; "
+        "CPU is process time per request, all threads. `python benchmarks/throughput.py` also "
+        "checks rate limits and fault handling."
     )
     table.notes.append(
         f"What bounds it: the workers move in waves (all wait the same {LATENCY * 1000:.0f} ms), "
@@ -206,15 +201,13 @@ def limited_run(url: str, limiter: chatmini.RateLimiter, inputs: list[Any]) -> t
 
 
 def limits(seconds: float) -> list[str]:
-    lines = ["| limit | workers | requests | window | achieved | deviation | burst check |",
-             "|---|---|---|---|---|---|---|"]
+    lines = limit_header("workers")
     with ServerProcess(latency=LATENCY) as server:
         rpm = 600
         n = int(rpm / 60 * seconds) + 1
         times, _ = limited_run(server.base_url, chatmini.RateLimiter(rpm=rpm),
                                [body(i) for i in range(n)])
-        lines.append(limit_row(f"{rpm} requests/min", rpm, "rpm", "64", times, len(times) - 1,
-                               f"at most {max_in_window(times, 1.0)} in any 1 s"))
+        lines.append(rpm_row(rpm, "64", times))
         tpm = 60_000
         for label, extra in (("max_tokens set", {"max_tokens": 41}), ("no max_tokens", {})):
             words = " ".join(["word"] * 40)  # 40 prompt tokens, 41 completion tokens
@@ -263,8 +256,8 @@ def faults(n: int) -> list[str]:
             before = len(records)
             lines.append(f"| {label} | {n} | {len(added)} | {ok} | {len(final) - ok} "
                          f"| {n - len(final)} | {duplicated} | {wall:.1f} s |")
-        injected = server.faults()
-        received = server.requests()
+        stats = server.stats()
+        injected, received = stats["faults"], stats["requests"]
     lines.append("")
     lines.append(f"Faults injected: {injected} over {received} requests received (dropped "
                  "connections are retried, so the server may see an input twice; the results "

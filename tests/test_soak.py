@@ -9,18 +9,13 @@ from typing import Iterator
 import pytest
 
 import chatmini
-from chatmini.testing import Reply
-from chatmini.testing.remote import RemoteOptions, RemoteServer
-from chatmini.testing.soak import SoakReport, soak
-
-FAULTY = RemoteOptions(server_fault_rate=0.05, proxy_fault_rate=0.05, seed=11,
-                       server_faults=(Reply(status=429, headers={"Retry-After": "0.05"}),
-                                      Reply(status=503), Reply(drop=True)))
+from chatmini.testing.process import ServerProcess
+from chatmini.testing.soak import SoakReport, faulty_server, soak
 
 
 @pytest.fixture(scope="module")
-def remote() -> Iterator[RemoteServer]:
-    with RemoteServer(FAULTY) as server:
+def remote() -> Iterator[ServerProcess]:
+    with faulty_server(seed=11) as server:
         yield server
 
 

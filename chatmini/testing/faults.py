@@ -8,9 +8,11 @@ from typing import Sequence
 
 from .replies import Reply
 
-__all__ = ["DEFAULT_FAULTS", "FaultInjector"]
+__all__ = ["DEFAULT_SERVER_FAULTS", "FaultInjector"]
 
-DEFAULT_FAULTS: tuple[Reply, ...] = (
+# The answers the Server breaks a request with (HTTP level); the FaultProxy breaks the wire
+# instead, with DEFAULT_PROXY_FAULTS.
+DEFAULT_SERVER_FAULTS: tuple[Reply, ...] = (
     Reply(status=429, headers={"Retry-After": "0.2"}),
     Reply(status=503),
     Reply(drop=True),
@@ -30,7 +32,8 @@ class FaultInjector:
     """
 
     def __init__(
-        self, rate: float = 0.0, seed: int | None = None, faults: Sequence[Reply] = DEFAULT_FAULTS
+        self, rate: float = 0.0, seed: int | None = None,
+        faults: Sequence[Reply] = DEFAULT_SERVER_FAULTS,
     ) -> None:
         """Validate the rate (0 to 1) and keep a private random generator."""
         if not 0.0 <= rate <= 1.0:

@@ -36,15 +36,3 @@ def max_in_window(times: list[float], window: float) -> int:
             j += 1
         best = max(best, i - j + 1)
     return best
-
-
-def limit_row(
-    what: str, limit: float, unit: str, workers: str, times: list[float], amount: float,
-    note: str = "-",
-) -> str:
-    """One Markdown row of a limit benchmark: ``amount`` sent over the span of ``times``, as a
-    rate per minute beside ``limit`` and its deviation."""
-    span = times[-1] - times[0]
-    achieved = amount / span * 60
-    return (f"| {what} | {workers} | {len(times)} | {span:.1f} s | {achieved:.1f} {unit} | "
-            f"{100 * (achieved / limit - 1):+.2f}% | {note} |")

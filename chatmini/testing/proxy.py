@@ -16,9 +16,9 @@ from collections import Counter, deque
 from typing import Optional, Sequence, Union
 from urllib.parse import urlsplit
 
-from .proxy_pipe import DEFAULT_FAULTS, TICK, Fault, Pipe
+from .proxy_pipe import DEFAULT_PROXY_FAULTS, TICK, Fault, Pipe
 
-__all__ = ["DEFAULT_FAULTS", "Fault", "FaultProxy"]
+__all__ = ["DEFAULT_PROXY_FAULTS", "Fault", "FaultProxy"]
 
 
 class FaultProxy:
@@ -32,7 +32,7 @@ class FaultProxy:
 
     def __init__(
         self, upstream: Union[str, tuple[str, int]], *, host: str = "127.0.0.1",
-        fault_rate: float = 0.0, faults: Sequence[Fault] = DEFAULT_FAULTS,
+        fault_rate: float = 0.0, faults: Sequence[Fault] = DEFAULT_PROXY_FAULTS,
         seed: Optional[int] = None,
     ) -> None:
         """Configure; nothing listens until ``start()``."""

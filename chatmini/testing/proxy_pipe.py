@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional, Union
 if TYPE_CHECKING:
     from .proxy import FaultProxy
 
-__all__ = ["DEFAULT_FAULTS", "Fault", "Pipe"]
+__all__ = ["DEFAULT_PROXY_FAULTS", "Fault", "Pipe"]
 
 ACTIONS = ("reset", "close", "stall", "drip")
 HEADER_END = b"\r\n\r\n"
@@ -60,7 +60,9 @@ class Fault:
         return self
 
 
-DEFAULT_FAULTS: tuple[Fault, ...] = (
+# What the FaultProxy does to a connection (wire level); the Server's own HTTP faults are
+# DEFAULT_SERVER_FAULTS.
+DEFAULT_PROXY_FAULTS: tuple[Fault, ...] = (
     Fault("reset"),  # before the answer
     Fault("reset", after_headers=True),  # right after the headers
     Fault("reset", after=range(0, 2048)),  # at a random byte (often inside a stream)

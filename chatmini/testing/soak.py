@@ -17,14 +17,27 @@ from ..client import Client
 from ..errors import ChatminiError
 from ..hookspecs import hookimpl
 from ..retry import RetryPolicy
-from .remote import RemoteServer
+from .process import ServerProcess
+from .replies import Reply
 
-__all__ = ["InFlightProbe", "SoakReport", "soak"]
+__all__ = ["InFlightProbe", "SoakReport", "faulty_server", "soak"]
 
 KEY = "sk-soak-9d3f1c0b7e5a42"  # a unique key: no message may contain it
 MB = 1024 * 1024
 RSS_GROWTH_LIMIT = 10 * MB
 _PROBE_KEY = "chatmini.soak.in_flight"
+# The server's faults under a soak: DEFAULT_SERVER_FAULTS with a short Retry-After, so retried
+# calls do not spend the soak waiting.
+SOAK_SERVER_FAULTS = (Reply(status=429, headers={"Retry-After": "0.05"}), Reply(status=503),
+                      Reply(drop=True))
+
+
+def faulty_server(seed: int) -> ServerProcess:
+    """The server a soak runs against (not started): 5% of requests get a server fault (429,
+    503, drop) and 5% a proxy fault (resets before the answer, after the headers or at a byte,
+    truncations), repeatable with ``seed``."""
+    return ServerProcess(fault_rate=0.05, faults=SOAK_SERVER_FAULTS, seed=seed, proxy=True,
+                         proxy_fault_rate=0.05)
 
 
 def open_fds() -> Optional[int]:
@@ -165,11 +178,12 @@ def _join_new_threads(before: set[threading.Thread]) -> None:
             thread.join(timeout=5)
 
 
-def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: bool = False,
+def soak(server: ServerProcess, *, calls: int, threads: int, warmup: int, batch: bool = False,
          limiter: Any = None, retries: int = 2) -> SoakReport:
     """Run ``calls`` (the first ``warmup`` of them before the memory baseline) on ``threads``
     threads, or through ``chatmini.batch`` with that many workers, with an optional
-    ``RateLimiter`` whose limits are then checked; return the report."""
+    ``RateLimiter`` whose limits are then checked; return the report. ``server`` is a started
+    ServerProcess with a proxy (``faulty_server``): the proxy counts the client's connections."""
     from ..batching import batch_iter  # only a batch soak needs it
 
     report = SoakReport("batch" if batch else "threads", calls, threads)
@@ -179,9 +193,9 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
     gc.collect()
     existing = set(threading.enumerate())
     report.threads_before, fds_before = threading.active_count(), open_fds()
-    stats = remote.stats()
+    stats = server.stats()
     probe = InFlightProbe() if limiter is not None else None
-    client = Client(KEY, base_url=remote.base_url, pool_maxsize=threads, timeout=(5, 10),
+    client = Client(KEY, base_url=server.base_url, pool_maxsize=threads, timeout=(5, 10),
                     retry=RetryPolicy(retries, backoff_factor=0.02, backoff_jitter=0.02),
                     plugins=[limiter, probe] if limiter is not None else ())
 
@@ -240,7 +254,7 @@ def soak(remote: RemoteServer, *, calls: int, threads: int, warmup: int, batch: 
     report.unaccounted = sum(o is None for o in outcomes)
     report.duplicated = sum(n > 1 for n in runs)
     report.outcomes = Counter(kind for kind in outcomes if kind is not None)
-    _count_connections(report, stats, remote.stats())
+    _count_connections(report, stats, server.stats())
     if probe is not None:
         _note_limits(report, probe, limiter.budget)
     return report
@@ -261,7 +275,7 @@ def _note_limits(report: SoakReport, probe: InFlightProbe, budget: Any) -> None:
 def _count_connections(report: SoakReport, before: dict[str, Any], after: dict[str, Any]) -> None:
     """Connections the client opened, and the faults that broke one (each forces a new one)."""
     report.connections = after["proxy_connections"] - before["proxy_connections"]
-    for side in ("server_faults", "proxy_fired"):
+    for side in ("faults", "proxy_fired"):
         for label, count in after[side].items():
             if count > before[side].get(label, 0):
                 report.faults[fault_kind(label)] += count - before[side].get(label, 0)
