@@ -88,7 +88,7 @@ class Client:
             raise InvalidRequestError("Pass either api_key= or auth=, not both")
         self.auth: Any = None
         if auth is not None or (api_key is None and os.environ.get(OAUTH_ENV)):
-            from .plugins.auth import auth_plugin  # only loaded when a credential is used
+            from .plugins._auth import auth_plugin  # only loaded when a credential is used
 
             self.auth = auth_plugin(auth)  # answers chatmini_authenticate: it is the credential
             plugins = [*plugins, self.auth]

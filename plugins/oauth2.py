@@ -21,9 +21,9 @@ from chatmini.request import Timeout
 from chatmini.retry import RetryPolicy
 from chatmini.urls import key_stays_private
 
+from ._token_cache import Token, TokenCache
+from ._token_endpoint import TokenEndpoint
 from .token_auth import TokenAuth
-from .token_cache import Token, TokenCache
-from .token_endpoint import TokenEndpoint
 
 if TYPE_CHECKING:
     import requests

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Generator, Mapping, Optional
 
 from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
-from chatmini.plugins.budget import Budget, Clock
-from chatmini.plugins.ratelimit_headers import pause_from_headers
+from chatmini.plugins._budget import Budget, Clock
+from chatmini.plugins._ratelimit_headers import pause_from_headers
 from chatmini.usage import usage_from_body
 
 if TYPE_CHECKING:

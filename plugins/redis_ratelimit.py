@@ -15,7 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from chatmini.errors import ChatminiError, InvalidRequestError
-from chatmini.plugins.budget import Budget
+from chatmini.plugins._budget import Budget
+from chatmini.plugins._redis_budget import RedisBudget, Ticket
 from chatmini.plugins.ratelimit import (
     DEFAULT_COMPLETION_TOKENS,
     MAX_COOLDOWN,
@@ -23,7 +24,6 @@ from chatmini.plugins.ratelimit import (
     check_limits,
     settle_budget,
 )
-from chatmini.plugins.redis_budget import RedisBudget, Ticket
 from chatmini.redaction import scrub_values
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional
 from chatmini.errors import ChatminiError
 from chatmini.hookspecs import hookimpl
 
-from .token_cache import Token, TokenCache
+from ._token_cache import Token, TokenCache
 
 if TYPE_CHECKING:
     import requests

@@ -9,8 +9,8 @@ from typing import Any, Callable, Optional
 
 from chatmini.errors import AuthenticationError, ChatminiError, excerpt
 
+from ._token_cache import Token, TokenCache
 from .token_auth import TokenAuth
-from .token_cache import Token, TokenCache
 
 EXPECTED = "a token string, (token, expires_at), or an object with .token and .expires_on"
 

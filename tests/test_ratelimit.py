@@ -9,9 +9,9 @@ import pytest
 
 import chatmini
 from chatmini.batching import batch
-from chatmini.plugins.budget import Budget, Pacer
+from chatmini.plugins._budget import Budget, Pacer
+from chatmini.plugins._ratelimit_headers import parse_duration, pause_from_headers
 from chatmini.plugins.ratelimit import RateLimiter, estimate_tokens
-from chatmini.plugins.ratelimit_headers import parse_duration, pause_from_headers
 from chatmini.testing import Reply
 
 from .conftest import HI

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from chatmini.plugins.jwt_claims import jwt_claims
+from chatmini.plugins._jwt_claims import jwt_claims
 from chatmini.testing import Reply
 
 ID, SECRET = "chatmini-test-client", "chatmini-test-secret"

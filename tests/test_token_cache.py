@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import pytest
 
-from chatmini.plugins.jwt_claims import jwt_claims, jwt_expiry
-from chatmini.plugins.token_cache import Token, TokenCache
+from chatmini.plugins._jwt_claims import jwt_claims, jwt_expiry
+from chatmini.plugins._token_cache import Token, TokenCache
 from chatmini.plugins.token_provider import as_token
 
 THREADS = 32

@@ -13,7 +13,7 @@ import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
-from chatmini.plugins.redis_scripts import LIMIT_LUA, NOT_NOW
+from chatmini.plugins._redis_scripts import LIMIT_LUA, NOT_NOW
 
 SETTLE_DELAY = 0.05  # a finished request's token correction waits this long for a ride
 MAX_POLL = 0.25  # longest sleep before asking Redis again for a turn

@@ -4,7 +4,7 @@ leases and reserves the next request's turn, on Redis' clock (``TIME``), not the
 State of one budget (keys share a ``{hash tag}``, so they live on one Redis Cluster node):
 
 - ``<name>:state``, a hash: ``req`` and ``tok``, when the next request and the next token may
-  be spent (GCRA virtual times, as ``chatmini.plugins.budget.Pacer``), ``cool`` the end of a
+  be spent (GCRA virtual times, as ``chatmini.plugins._budget.Pacer``), ``cool`` the end of a
   shared cool-down, ``full`` when an acquire last found every slot taken; Redis seconds since
   the epoch.
 - ``<name>:slots``, a sorted set of concurrency leases scored by expiry; expired ones are

@@ -20,8 +20,8 @@ from chatmini.request import Request, Timeout
 from chatmini.retry import AttemptFailed, RetryPolicy, drive
 from chatmini.transport import HTTPTransport, build_session
 
-from .jwt_claims import jwt_expiry
-from .token_cache import Token
+from ._jwt_claims import jwt_expiry
+from ._token_cache import Token
 
 if TYPE_CHECKING:
     import requests
