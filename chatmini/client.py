@@ -27,17 +27,17 @@ from .objects import APIResponseObject
 from .pipeline import send_call
 from .pluginhost import PluginHost
 from .redaction import describe_secret
-from .request import Request, Timeout
+from .request import Request
 from .resources import Chat, Models
 from .retry import RetryPolicy
 from .stats import StatsReport
 from .streaming import Stream
+from .timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout, for_stream
 from .transport import HTTPTransport, close_session, pooled_session
 from .urls import check_base_url, key_stays_private
 from .version import __version__
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_TIMEOUT = (5.0, 600.0)
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
@@ -202,8 +202,8 @@ class Client:
         if stream:
             headers["Accept"] = "text/event-stream"
         timeout = self.timeout if timeout is None else check_timeout(timeout)
-        if stream and self.stream_idle_timeout is not None:
-            timeout = (_connect_part(timeout), self.stream_idle_timeout)
+        if stream:
+            timeout = for_stream(timeout, self.stream_idle_timeout)
         return Request(
             method, self.base_url + path + self._query_suffix, headers, body,
             params=dict(params) if params is not None else None, endpoint=path,
@@ -313,20 +313,4 @@ def decode_body(
 
 _INVALID = object()
 
-
-def check_timeout(timeout: Timeout) -> Union[float, tuple[Optional[float], Optional[float]]]:
-    """Seconds, or a (connect, read) pair; anything else is a clear error."""
-    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        return float(timeout)
-    if isinstance(timeout, tuple) and len(timeout) == 2 and all(
-        t is None or (isinstance(t, (int, float)) and t > 0) for t in timeout
-    ):
-        return timeout
-    raise InvalidRequestError(
-        f"timeout must be seconds > 0 or a (connect, read) pair, not {timeout!r}"
-    )
-
-
-def _connect_part(timeout: Any) -> Optional[float]:
-    return timeout[0] if isinstance(timeout, tuple) else timeout
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from .redaction import redact_headers, redact_url
+from .timeouts import Timeout
 
 TIMING = "timing"  # the context key of a call's timing record (``response.timing`` reads it)
-Timeout = Union[float, "tuple[Optional[float], Optional[float]]", None]
 
 
 class Request:

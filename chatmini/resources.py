@@ -9,8 +9,8 @@ from .objects import ChatCompletion, ModelList
 
 if TYPE_CHECKING:
     from .client import Client
-    from .request import Timeout
     from .streaming import Stream
+    from .timeouts import Timeout
 
 
 class Completions:

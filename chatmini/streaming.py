@@ -14,7 +14,6 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional
 
 from .accumulate import ChunkAccumulator
-from .body import read_part
 from .errors import (
     APIResponseValidationError,
     ChatminiError,
@@ -26,6 +25,7 @@ from .errors import (
 from .objects import ChatCompletion, ChatCompletionChunk
 from .request import TIMING
 from .sse import EventStreamParser
+from .timeouts import read_part
 
 if TYPE_CHECKING:
     import requests

@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 
 from chatmini.errors import APIConnectionError, AuthenticationError, ChatminiError, excerpt
 from chatmini.redaction import scrub_values
-from chatmini.request import Request, Timeout
+from chatmini.request import Request
 from chatmini.retry import AttemptFailed, RetryPolicy, drive
+from chatmini.timeouts import Timeout
 from chatmini.transport import HTTPTransport, build_session
 
 from ._jwt_claims import jwt_expiry

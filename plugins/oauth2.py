@@ -17,8 +17,8 @@ from urllib.parse import quote_plus, urlsplit
 
 from chatmini.errors import AuthenticationError, InsecureTransportWarning, InvalidRequestError
 from chatmini.redaction import describe_secret
-from chatmini.request import Timeout
 from chatmini.retry import RetryPolicy
+from chatmini.timeouts import Timeout
 from chatmini.urls import key_stays_private
 
 from ._token_cache import Token, TokenCache

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, NoReturn, Optional
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
-from .errors import APIResponseValidationError, APITimeoutError
-from .redaction import redact_url
+from ..errors import APIResponseValidationError, APITimeoutError
+from ..redaction import redact_url
+from ..timeouts import read_part
 
 if TYPE_CHECKING:
-    from .request import Request
+    from ..request import Request
 
 READ_SIZE = 65536
 
@@ -68,13 +69,6 @@ def read_body(response: requests.Response, request: Request, limit: Optional[int
             )
     response._content = parts[0] if len(parts) == 1 else b"".join(parts)
     response._content_consumed = True
-
-
-def read_part(timeout: object) -> Optional[float]:
-    """The read timeout of a ``timeout`` setting (seconds, or a (connect, read) pair)."""
-    if isinstance(timeout, tuple):
-        return timeout[1]
-    return timeout if isinstance(timeout, (int, float)) else None
 
 
 def _too_large(
