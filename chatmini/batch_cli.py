@@ -90,7 +90,7 @@ class Summary:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the command; 0 when every request succeeded, 1 when any failed, 130 on Ctrl-C."""
-    from .batch_files import previous_results
+    from .batching.files import previous_results
     from .cli import report
     from .errors import ChatminiError
 
@@ -144,8 +144,8 @@ def execute(
     summary: Summary,
 ) -> bool:
     """Send the jobs not done yet and write their results; True when Ctrl-C stopped the run."""
-    from .batch_files import read_jobs
     from .batching import BatchInterrupted, batch_iter
+    from .batching.files import read_jobs
 
     client = make_client(args)
     pending: dict[int, Any] = {}
@@ -238,8 +238,8 @@ def make_client(args: argparse.Namespace) -> Any:
 def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
     """The per-job call: chat completions through ``complete``, other paths as plain POSTs;
     a bad line raises its error without sending anything. Each job records its duration."""
-    from .batch_files import CHAT_PATH
-    from .batching import complete
+    from .batching.files import CHAT_PATH
+    from .batching.run import complete
 
     def call(client: Any, job: Any) -> Any:
         if job.error is not None:
@@ -259,7 +259,7 @@ def result_writer(out: IO[str], summary: Summary) -> Callable[[Any, Any], None]:
     """Write one result line (flushed at once) and count it in the summary."""
     import json
 
-    from .batch_files import error_record, ok_record, usage_of
+    from .batching.files import error_record, ok_record, usage_of
     from .cli import report
     from .errors import InvalidRequestError
 

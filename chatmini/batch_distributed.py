@@ -7,7 +7,7 @@ import argparse
 import zlib
 from typing import Any, Callable, Optional
 
-from .batch_files import Key
+from .batching.files import Key
 
 FAIL_MODES = ("open", "closed")
 

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from .batch_files import Key, read_jobs, read_record
+from .batching.files import Key, read_jobs, read_record
 
 PROG = "chatmini batch merge"
 SHOWN = 10  # ids named per problem on stderr

@@ -6,11 +6,11 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
-from .client import Client
-from .errors import InvalidRequestError
-from .objects import ChatCompletion
+from ..client import Client
+from ..errors import InvalidRequestError
+from ..objects import ChatCompletion
+from ..shortcuts import default_model
 from .progress import ProgressBar
-from .shortcuts import default_model
 from .workers import BatchInterrupted, BatchRun, Progress
 
 Result = Union[ChatCompletion, Exception]  # or what a custom ``call`` returns

@@ -1,5 +1,6 @@
-"""The batch command's files: JSONL input lines (request bodies or OpenAI batch-file lines) into
-jobs, result records out, and what an earlier run already wrote (for resuming)."""
+"""The JSONL files of a batch job: input lines (request bodies or OpenAI batch-file lines) into
+jobs, result records out, and what an earlier run already wrote (for resuming). ``chatmini
+batch`` writes these files and ``chatmini batch merge`` joins them, both through here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import IO, Any, Iterator, Optional, Union
 
-from .errors import InvalidRequestError
+from ..errors import InvalidRequestError
 
 CHAT_PATH = "/chat/completions"
 Key = Union[str, int]  # a custom_id, or the input line number when the line has none
