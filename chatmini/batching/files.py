@@ -86,7 +86,8 @@ def read_jobs(lines: IO[str]) -> Iterator[Job]:
 
 
 def ok_record(job: Job, result: Any) -> dict[str, Any]:
-    """The result line of a call that succeeded (OpenAI's batch output shape)."""
+    """The result line of a call that succeeded (OpenAI's batch output shape, plus ``line``:
+    a job without a custom_id keeps ``"custom_id": null`` and is known by its line)."""
     meta = getattr(result, "_meta", None) or {}
     body = result.to_dict() if hasattr(result, "to_dict") else result
     response = {"status_code": 200, "request_id": meta.get("request_id"), "body": body}
