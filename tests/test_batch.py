@@ -10,7 +10,8 @@ import tracemalloc
 import pytest
 
 import chatmini
-from chatmini.batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter, complete
+from chatmini.batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
+from chatmini.batching.run import complete
 from chatmini.testing import Reply
 
 from .conftest import SECRET_KEY

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from chatmini import batch_cli
+from chatmini.cli import batch as batch_cli
 from chatmini.cli import main
 from chatmini.testing import Reply
 
@@ -182,7 +182,7 @@ def test_rate_limit_flags_build_the_limiter(tmp_path):
 
 
 def batch_cli_args(tmp_path, *extra):
-    from chatmini.cli import build_parser
+    from chatmini.cli.app import build_parser
 
     return build_parser().parse_args(["batch", "in", "-o", str(tmp_path / "o"), "--workers", "4",
                                       "--base-url", "http://127.0.0.1:9/v1", *extra])

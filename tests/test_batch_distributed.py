@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from chatmini.batch_distributed import shard_of
 from chatmini.cli import main
+from chatmini.cli.distributed import shard_of
 
 from .conftest import SECRET_KEY
 from .redis_support import RedisServer

@@ -15,6 +15,7 @@ import pytest
 
 import chatmini
 from chatmini import cli
+from chatmini.cli import chat as chat_command
 from chatmini.testing import Reply, Server
 
 KEY = "sk-cli-UNIQUE-93b1f0c2d8e4"
@@ -52,7 +53,7 @@ class StreamSpy:
 def spy_on_streams(monkeypatch: pytest.MonkeyPatch) -> StreamSpy:
     """Make the CLI build its Client with a StreamSpy registered."""
     spy = StreamSpy()
-    monkeypatch.setattr(cli, "Client", functools.partial(chatmini.Client, plugins=[spy]))
+    monkeypatch.setattr(chat_command, "Client", functools.partial(chatmini.Client, plugins=[spy]))
     return spy
 
 
@@ -185,7 +186,7 @@ def test_connection_refused(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
     with Server() as gone:
         url = gone.base_url
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setattr(cli, "Client", functools.partial(
+    monkeypatch.setattr(chat_command, "Client", functools.partial(
         chatmini.Client, retry=chatmini.RetryPolicy(0)))
     assert cli.main(["chat", "hi", "--base-url", url]) == 1
     captured = capsys.readouterr()
@@ -216,7 +217,7 @@ def test_insecure_transport_warning_is_one_line(
                       stacklevel=2)
         return chatmini.Client(**kwargs)
 
-    monkeypatch.setattr(cli, "Client", client)
+    monkeypatch.setattr(chat_command, "Client", client)
     assert cli.main(["chat", "hi"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "echo: hi\n"

@@ -6,7 +6,7 @@ import io
 import sys
 
 from chatmini.batching import batch
-from chatmini.progress import ProgressBar, clock_text, render
+from chatmini.batching.progress import ProgressBar, clock_text, render
 
 
 class FakeTTY(io.StringIO):

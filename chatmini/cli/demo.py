@@ -6,16 +6,17 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .client import Client
-from .errors import ChatminiError
-from .hookspecs import hookimpl
-from .shortcuts import ask
-from .testing import Reply, Server
+from ..client import Client
+from ..errors import ChatminiError
+from ..hookspecs import hookimpl
+from ..shortcuts import ask
+from ..testing import Reply, Server
+from .report import EXIT_OK
 
 if TYPE_CHECKING:
     import requests
 
-    from .request import Request
+    from ..request import Request
 
 DEMO_KEY = "sk-demo-not-a-real-key"  # the embedded server accepts anything
 MODEL = "gpt-4o-mini"
@@ -68,7 +69,7 @@ def run_demo(out: TextIO | None = None) -> int:
             failing_call(out, client, server)
     say(out)
     say(out, f"Done in {time.perf_counter() - started:.1f} s.")
-    return 0
+    return EXIT_OK
 
 
 def plain_call(out: TextIO, client: Client) -> None:

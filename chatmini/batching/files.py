@@ -1,5 +1,6 @@
-"""The batch command's files: JSONL input lines (request bodies or OpenAI batch-file lines) into
-jobs, result records out, and what an earlier run already wrote (for resuming)."""
+"""The JSONL files of a batch job: input lines (request bodies or OpenAI batch-file lines) into
+jobs, result records out, and what an earlier run already wrote (for resuming). ``chatmini
+batch`` writes these files and ``chatmini batch merge`` joins them, both through here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import IO, Any, Iterator, Optional, Union
 
-from .errors import InvalidRequestError
+from ..errors import InvalidRequestError
 
 CHAT_PATH = "/chat/completions"
 Key = Union[str, int]  # a custom_id, or the input line number when the line has none
@@ -85,7 +86,8 @@ def read_jobs(lines: IO[str]) -> Iterator[Job]:
 
 
 def ok_record(job: Job, result: Any) -> dict[str, Any]:
-    """The result line of a call that succeeded (OpenAI's batch output shape)."""
+    """The result line of a call that succeeded (OpenAI's batch output shape, plus ``line``:
+    a job without a custom_id keeps ``"custom_id": null`` and is known by its line)."""
     meta = getattr(result, "_meta", None) or {}
     body = result.to_dict() if hasattr(result, "to_dict") else result
     response = {"status_code": 200, "request_id": meta.get("request_id"), "body": body}

@@ -6,20 +6,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from .batch_files import Key, read_jobs, read_record
+from .report import EXIT_ERROR, EXIT_OK, PROG, report, stderr_line, usage_status
 
-PROG = "chatmini batch merge"
+if TYPE_CHECKING:
+    from ..batching.files import Key
+
+MERGE_PROG = f"{PROG} batch merge"
 SHOWN = 10  # ids named per problem on stderr
-EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 def build_merge_parser() -> argparse.ArgumentParser:
     """The parser of ``chatmini batch merge``."""
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=MERGE_PROG,
         description="Join the results files of 'chatmini batch --shard I/N' runs into one, in "
         "the order of the requests file; the last line for an id in each file is its result. "
         "Reports ids with no result, ids found in more than one file, and ids the requests "
@@ -42,6 +43,8 @@ class Merged:
 
     def add_file(self, path: str) -> None:
         """Read one results file; within it the last line for an id wins."""
+        from ..batching.files import read_record  # the thread pool stays unloaded until needed
+
         final: dict[Key, tuple[str, bool]] = {}
         with open(path, encoding="utf-8") as lines:
             for text in lines:
@@ -63,12 +66,12 @@ class Merged:
 
 def run_merge(argv: Sequence[str]) -> int:
     """Run the command: 0 complete, 1 something missing, duplicated or failed, 2 usage."""
-    from .cli import report
+    from ..batching.files import read_jobs
 
     try:
         args = build_merge_parser().parse_args(list(argv))
     except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+        return usage_status(exit_)
     merged = Merged()
     try:
         with open(args.input, encoding="utf-8") as source:
@@ -92,8 +95,8 @@ def run_merge(argv: Sequence[str]) -> int:
         report(f"cannot write {args.output}: {exc.strerror or exc}")
         return EXIT_ERROR
     written = len(order) - len(missing)
-    sys.stderr.write(f"{PROG}: {written} results from {len(args.outputs)} files into "
-                     f"{args.output} (input order): ok {written - failed}, failed {failed}\n")
+    stderr_line(f"{written} results from {len(args.outputs)} files into {args.output} "
+                f"(input order): ok {written - failed}, failed {failed}", prog=MERGE_PROG)
     problems = [
         ("missing (no result in any file)", missing),
         ("duplicated (in more than one file)", list(merged.duplicated)),
@@ -104,7 +107,7 @@ def run_merge(argv: Sequence[str]) -> int:
             report(f"{len(keys)} id(s) {what}: {describe(keys)}", kind="warning")
     if merged.unreadable:
         report(f"{merged.unreadable} unreadable line(s) ignored", kind="warning")
-    return EXIT_ERROR if missing or merged.duplicated or unexpected or failed else 0
+    return EXIT_ERROR if missing or merged.duplicated or unexpected or failed else EXIT_OK
 
 
 def describe(keys: list[Key]) -> str:

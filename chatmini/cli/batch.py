@@ -10,11 +10,8 @@ import time
 from collections import Counter
 from typing import IO, Any, Callable, Iterator, Optional
 
-from .batch_distributed import add_distributed_options, shard_filter
-
-PROG = "chatmini"
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+from .distributed import add_distributed_options, close_shared, shard_filter, shared_limiter
+from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, report, stderr_line
 
 
 def positive_int(text: str) -> int:
@@ -72,7 +69,7 @@ class Summary:
 
     def line(self) -> str:
         """``ok 98, failed 2 (RateLimitError 2), ... p50 0.052 s, p99 0.31 s, wall 4.1 s``."""
-        from .stats import nearest_rank
+        from ..stats import nearest_rank
 
         failed = sum(self.failed.values())
         kinds = ", ".join(f"{kind} {n}" for kind, n in self.failed.most_common(3))
@@ -90,9 +87,8 @@ class Summary:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the command; 0 when every request succeeded, 1 when any failed, 130 on Ctrl-C."""
-    from .batch_files import previous_results
-    from .cli import report
-    from .errors import ChatminiError
+    from ..batching.files import previous_results
+    from ..errors import ChatminiError
 
     done: dict[Any, bool] = {}
     try:
@@ -114,7 +110,7 @@ def run_batch(args: argparse.Namespace) -> int:
     summary = Summary()
     try:
         with source, out:
-            interrupted = execute(args, source, out, done, summary)
+            interrupted = send_pending(args, source, out, done, summary)
     except UnicodeDecodeError as exc:
         report(f"{args.input} is not UTF-8 text: {exc.reason} at byte {exc.start}")
         return EXIT_ERROR
@@ -122,11 +118,10 @@ def run_batch(args: argparse.Namespace) -> int:
         report(str(exc))
         return EXIT_ERROR
     finally:
-        sys.stderr.write(f"{PROG}: {summary.line()}\n")
-        sys.stderr.flush()
+        stderr_line(summary.line())
     if interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_ERROR if summary.failed else 0
+    return EXIT_ERROR if summary.failed else EXIT_OK
 
 
 def open_results(path: str) -> IO[str]:
@@ -139,13 +134,13 @@ def open_results(path: str) -> IO[str]:
     return out
 
 
-def execute(
+def send_pending(
     args: argparse.Namespace, source: IO[str], out: IO[str], done: dict[Any, bool],
     summary: Summary,
 ) -> bool:
     """Send the jobs not done yet and write their results; True when Ctrl-C stopped the run."""
-    from .batch_files import read_jobs
-    from .batching import BatchInterrupted, batch_iter
+    from ..batching import BatchInterrupted, batch_iter
+    from ..batching.files import read_jobs
 
     client = make_client(args)
     pending: dict[int, Any] = {}
@@ -187,13 +182,11 @@ def execute(
         return True
     finally:
         if summary.ok or summary.failed:
-            from .stats import print_stats
+            from ..stats import print_stats
 
             print_stats(client)  # stderr: the per-model latency table, as `chat --stats` prints
         client.close()
         if args.redis is not None:
-            from .batch_distributed import close_shared
-
             close_shared(client)
     return False
 
@@ -218,15 +211,14 @@ class _Counted:
 
 def make_client(args: argparse.Namespace) -> Any:
     """The shared Client: a pool of ``--workers`` connections and the rate limits asked for."""
-    from .client import DEFAULT_TIMEOUT, Client
+    from ..client import Client
+    from ..timeouts import DEFAULT_TIMEOUT
 
     plugins = []
     if args.redis is not None:
-        from .batch_distributed import shared_limiter
-
         plugins.append(shared_limiter(args))
     elif args.rpm or args.tpm or args.max_concurrent:
-        from .plugins.ratelimit import RateLimiter
+        from ..plugins.ratelimit import RateLimiter
 
         plugins.append(RateLimiter(args.rpm, args.tpm, args.max_concurrent))
     return Client(
@@ -238,8 +230,8 @@ def make_client(args: argparse.Namespace) -> Any:
 def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
     """The per-job call: chat completions through ``complete``, other paths as plain POSTs;
     a bad line raises its error without sending anything. Each job records its duration."""
-    from .batch_files import CHAT_PATH
-    from .batching import complete
+    from ..batching.files import CHAT_PATH
+    from ..batching.run import complete
 
     def call(client: Any, job: Any) -> Any:
         if job.error is not None:
@@ -259,9 +251,8 @@ def result_writer(out: IO[str], summary: Summary) -> Callable[[Any, Any], None]:
     """Write one result line (flushed at once) and count it in the summary."""
     import json
 
-    from .batch_files import error_record, ok_record, usage_of
-    from .cli import report
-    from .errors import InvalidRequestError
+    from ..batching.files import error_record, ok_record, usage_of
+    from ..errors import InvalidRequestError
 
     def write(job: Any, result: Any) -> None:
         rejected = isinstance(result, InvalidRequestError)  # refused before anything was sent

@@ -6,11 +6,11 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
-from .client import Client
-from .errors import InvalidRequestError
-from .objects import ChatCompletion
+from ..client import Client
+from ..errors import InvalidRequestError
+from ..objects import ChatCompletion
+from ..shortcuts import default_model
 from .progress import ProgressBar
-from .shortcuts import default_model
 from .workers import BatchInterrupted, BatchRun, Progress
 
 Result = Union[ChatCompletion, Exception]  # or what a custom ``call`` returns
@@ -64,7 +64,7 @@ def _start(
     own = client is None
     if client is None:
         client = Client(pool_maxsize=workers)
-    elif client.pool_maxsize < workers:
+    elif client.pool_maxsize is not None and client.pool_maxsize < workers:
         warnings.warn(
             f"{workers} workers share a Client with pool_maxsize={client.pool_maxsize}: the "
             f"extra workers open and discard connections; use Client(pool_maxsize={workers})",

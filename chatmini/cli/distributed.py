@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import zlib
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .batch_files import Key
+if TYPE_CHECKING:
+    from ..batching.files import Key
 
 FAIL_MODES = ("open", "closed")
 
@@ -55,8 +56,8 @@ def add_distributed_options(batch: argparse.ArgumentParser) -> None:
 
 def shared_limiter(args: argparse.Namespace) -> Any:
     """The RedisRateLimiter the options ask for (``--redis`` with at least one limit)."""
-    from .errors import InvalidRequestError
-    from .plugins.redis_ratelimit import RedisRateLimiter
+    from ..errors import InvalidRequestError
+    from ..plugins.redis_ratelimit import RedisRateLimiter
 
     if not (args.rpm or args.tpm or args.max_concurrent):
         raise InvalidRequestError("--redis shares limits: give --rpm, --tpm or --max-concurrent")
@@ -68,7 +69,7 @@ def shared_limiter(args: argparse.Namespace) -> Any:
 
 def close_shared(client: Any) -> None:
     """Settle what the client's shared limiter still holds (at the end of a run)."""
-    from .plugins.redis_ratelimit import RedisRateLimiter
+    from ..plugins.redis_ratelimit import RedisRateLimiter
 
     for plugin in client.plugin_manager.get_plugins():
         if isinstance(plugin, RedisRateLimiter):

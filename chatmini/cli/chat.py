@@ -1,5 +1,5 @@
-"""The ``chatmini`` command: ``chat`` with a prompt from the shell, ``batch`` for a file of
-requests, ``demo`` for a tour."""
+"""``chatmini chat``: one prompt from the shell or stdin, the reply streamed to stdout, and an
+error as one line on stderr, never a traceback, never the key."""
 
 from __future__ import annotations
 
@@ -7,29 +7,18 @@ import argparse
 import os
 import sys
 import warnings
-from typing import Sequence
+from typing import Any
 
-from . import __version__
-from .batch_cli import add_batch_command, run_batch
-from .batch_merge import merge_requested, run_merge
-from .client import DEFAULT_TIMEOUT, Client, InsecureTransportWarning
-from .errors import ChatminiError
-from .shortcuts import default_model
-from .stats import print_stats
-
-PROG = "chatmini"
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from ..client import Client
+from ..errors import ChatminiError, InsecureTransportWarning
+from ..shortcuts import default_model
+from ..stats import print_stats
+from ..timeouts import DEFAULT_TIMEOUT
+from .report import EXIT_ERROR, EXIT_OK, EXIT_USAGE, report
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand (kept apart so tests and docs can reuse it)."""
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="A small client for ChatGPT and any OpenAI-compatible API."
-    )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+def add_chat_command(commands: Any) -> None:
+    """Add ``chat`` to the ``chatmini`` subcommands."""
     chat = commands.add_parser(
         "chat", help="send one prompt and print the reply",
         description="Send one prompt and print the reply. The key and base URL come from "
@@ -43,43 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--stats", action="store_true",
                       help="print the latency table (p50/p90/p99, TTFT) to stderr at the end")
     chat.add_argument("--timeout", type=float, help="seconds to wait for the server")
-    commands.add_parser("demo", help="a short tour against an embedded server (no key needed)")
-    add_batch_command(commands)
-    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
-    merge = merge_requested(argv)  # ``batch merge`` would read as ``batch INPUT``
-    if merge is not None:
-        return run_merge(merge)
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # --help, --version and usage errors end here
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    try:
-        if args.command == "demo":
-            from .demo import run_demo  # imported on demand: it pulls in the test server
-
-            return run_demo()
-        if args.command == "batch":
-            return run_batch(args)
-        return chat(args)
-    except KeyboardInterrupt:  # Ctrl-C: whatever was open is closed on the way out
-        sys.stdout.write("\n")
-        sys.stdout.flush()
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
-        silence_stdout()
-        return EXIT_ERROR
-
-
-def chat(args: argparse.Namespace) -> int:
-    """``chatmini chat``: one prompt in, the reply out; errors as one line, never a traceback."""
+def run_chat(args: argparse.Namespace) -> int:
+    """Run the command: the reply on stdout, 0; an error as one line on stderr, 1; 2 usage."""
     prompt = read_prompt(args.prompt)
     if prompt is None:
         return EXIT_USAGE
@@ -109,7 +65,7 @@ def chat(args: argparse.Namespace) -> int:
                     out.flush()
         out.write("\n")
         out.flush()
-        return 0
+        return EXIT_OK
     except ChatminiError as exc:
         if printed:  # keep the partial reply, end its line before the error
             out.write("\n")
@@ -135,21 +91,3 @@ def read_prompt(given: str | None) -> str | None:
         report("the prompt is empty")
         return None
     return given
-
-
-def report(message: str, secret: str | None = None, kind: str = "error") -> None:
-    """One ``chatmini: error:`` (or warning) line on stderr, the API key blanked if present."""
-    if secret:
-        message = message.replace(secret, "<redacted>")
-    line = " ".join(message.split())
-    sys.stderr.write(f"{PROG}: {kind}: {line}\n")
-    sys.stderr.flush()
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
