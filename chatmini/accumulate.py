@@ -25,7 +25,7 @@ class _ToolCall:
         self.name: str | None = None
         self.arguments: list[str] = []
 
-    def add(self, tc: dict) -> None:
+    def add(self, tc: dict[str, Any]) -> None:
         """Merge one fragment; a repeated identical name (llama.cpp) is not appended again."""
         if self.id is None:
             tc_id = tc.get("id")
@@ -48,7 +48,7 @@ class _ToolCall:
         if args.__class__ is str and args:
             self.arguments.append(args)
 
-    def result(self) -> dict:
+    def result(self) -> dict[str, Any]:
         """Render as a non-streaming ``tool_calls`` entry."""
         return {
             "id": self.id,
@@ -79,11 +79,11 @@ class _Choice:
         self.refusal: list[str] | None = None
         self.finish_reason: str | None = None
         self.logprobs = False  # a logprobs object was seen
-        self.lp_content: list | None = None
-        self.lp_refusal: list | None = None
+        self.lp_content: list[Any] | None = None
+        self.lp_refusal: list[Any] | None = None
         self.tool_calls: dict[int, _ToolCall] = {}
 
-    def add(self, c: dict) -> None:
+    def add(self, c: dict[str, Any]) -> None:
         """Merge one ``choices[i]`` entry of a chunk (general, slower path)."""
         delta = c.get("delta")
         if delta.__class__ is dict and delta:
@@ -131,7 +131,7 @@ class _Choice:
                 else:
                     self.lp_refusal.extend(lp)
 
-    def result(self) -> dict:
+    def result(self) -> dict[str, Any]:
         """Render as a non-streaming ``choices`` entry."""
         message: dict[str, Any] = {
             "role": self.role or "assistant",
@@ -193,7 +193,7 @@ class ChunkAccumulator:
         choices = self._choices
         return bool(choices) and all(c.finish_reason is not None for c in choices.values())
 
-    def add(self, chunk: dict) -> None:
+    def add(self, chunk: dict[str, Any]) -> None:
         """Merge one parsed chunk; non-dict garbage anywhere in it is skipped, not fatal."""
         if chunk.__class__ is not dict:
             return
@@ -237,7 +237,7 @@ class ChunkAccumulator:
                     state = states[i] = _Choice(i)
                 state.add(c)
 
-    def _take_meta(self, chunk: dict) -> None:
+    def _take_meta(self, chunk: dict[str, Any]) -> None:
         """Record id/created/model/system_fingerprint from the first chunk carrying each."""
         missing = []
         for key in self._missing:
@@ -248,7 +248,7 @@ class ChunkAccumulator:
                 self._meta[key] = value
         self._missing = tuple(missing)
 
-    def result(self) -> dict:
+    def result(self) -> dict[str, Any]:
         """Build the merged ``chat.completion`` dict (may be called repeatedly)."""
         meta = self._meta
         out: dict[str, Any] = {

@@ -83,7 +83,8 @@ def compress(coding: str, data: bytes, level: Optional[int] = None) -> bytes:
     module = module_for(coding)
     level = check_level(coding, level)
     if coding == "br":
-        return module.compress(data, quality=level)
+        packed: bytes = module.compress(data, quality=level)
+        return packed
     if coding == "zstd":
         return _zstd_frame(module, data, level)
     packer = zlib.compressobj(level, zlib.DEFLATED, _WBITS[coding])
@@ -101,7 +102,8 @@ def _zstd_frame(module: Any, data: bytes, level: int) -> bytes:
     if packer is None:
         packer = packers[level] = module.ZstdCompressor(level=level)
     packer.set_pledged_input_size(len(data))
-    return packer.compress(data, mode=module.ZstdCompressor.FLUSH_FRAME)
+    frame: bytes = packer.compress(data, mode=module.ZstdCompressor.FLUSH_FRAME)
+    return frame
 
 
 def decompress(coding: str, data: bytes) -> bytes:
@@ -109,7 +111,8 @@ def decompress(coding: str, data: bytes) -> bytes:
     module = module_for(coding)
     try:
         if coding in _MODULES:
-            return module.decompress(data)
+            plain: bytes = module.decompress(data)
+            return plain
         return zlib.decompress(data, _WBITS[coding])
     except Exception as exc:  # zlib.error, brotli.error, ZstdError: one meaning, bad input
         raise ValueError(f"not valid {coding} data: {exc}") from None
@@ -122,6 +125,9 @@ class FlushingCompressor:
     trailer. This is how a server keeps a compressed event stream live (zlib's Z_SYNC_FLUSH,
     zstd's block flush, brotli's flush).
     """
+
+    _feed: Callable[[bytes], bytes]
+    _finish: Callable[[], bytes]
 
     def __init__(self, coding: str, level: Optional[int] = None) -> None:
         module = module_for(coding)

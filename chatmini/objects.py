@@ -63,9 +63,9 @@ class APIObject:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, APIObject):
-            return self._data == other._data
+            return bool(self._data == other._data)
         if isinstance(other, dict):
-            return self._data == other
+            return bool(self._data == other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
@@ -82,7 +82,8 @@ class APIObject:
 
     def to_dict(self) -> dict[str, Any]:
         """The parsed JSON this object reads from (the same dict, not a copy)."""
-        return self._data
+        data: dict[str, Any] = self._data
+        return data
 
     def to_json(self, indent: Optional[int] = 2) -> str:
         """The object as JSON text."""
@@ -104,7 +105,8 @@ class APIResponseObject(APIObject):
     @property
     def _request_id(self) -> Optional[str]:
         """The server's ``x-request-id``, as openai-python exposes it."""
-        return self._meta.get("request_id")
+        request_id: Optional[str] = self._meta.get("request_id")
+        return request_id
 
     @property
     def context(self) -> dict[str, Any]:

@@ -86,9 +86,9 @@ class PluginHost:
                 if not pm.is_blocked(name) and pm.get_plugin(name) is None:
                     pm.register(instantiate(plugin), name=name)
         for plugin in extra:
-            name = getattr(plugin, "chatmini_plugin_name", None)
-            if name is None or not pm.is_blocked(name):
-                pm.register(plugin, name=name)
+            wanted: Optional[str] = getattr(plugin, "chatmini_plugin_name", None)
+            if wanted is None or not pm.is_blocked(wanted):
+                pm.register(plugin, name=wanted)
         pm.check_pending()
         if env_flag(TRACE_ENV):
             pm.trace.root.setwriter(sys.stderr.write)
@@ -129,10 +129,12 @@ class PluginHost:
         self._prepare_request(request=request, client=client)
 
     def authenticate(self, request: Request, client: Client) -> Optional[str]:
-        return self._authenticate(request=request, client=client)
+        header: Optional[str] = self._authenticate(request=request, client=client)
+        return header
 
     def send(self, request: Request, client: Client) -> Optional[requests.Response]:
-        return self._send(request=request, client=client)
+        response: Optional[requests.Response] = self._send(request=request, client=client)
+        return response
 
     def after_attempt(
         self,
@@ -150,7 +152,10 @@ class PluginHost:
         error: ChatminiError,
         client: Client,
     ) -> Optional[str]:
-        return self._retry_decision(request=request, response=response, error=error, client=client)
+        decision: Optional[str] = self._retry_decision(
+            request=request, response=response, error=error, client=client
+        )
+        return decision
 
     def wants_decode_body(self) -> bool:
         """Whether any plugin implements chatmini_decode_body (else the call is skipped)."""

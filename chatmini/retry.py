@@ -56,7 +56,7 @@ class RetryPolicy(Retry):
 
     def new(self, **kw: Any) -> RetryPolicy:
         kw.setdefault("retry_after_limit", self.retry_after_limit)
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
     def parse_retry_after(self, retry_after: str) -> float:
         """Seconds from a Retry-After value: integer, fractional (urllib3 refuses) or HTTP-date."""

@@ -63,7 +63,7 @@ class StatsRow(NamedTuple):
 
     model: str
     endpoint: str
-    count: int
+    count: int  # type: ignore[assignment]  # the field, not tuple.count: the table's column
     errors: int
     p50: Optional[float]
     p90: Optional[float]

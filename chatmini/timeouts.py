@@ -30,14 +30,14 @@ def check_timeout(timeout: Timeout) -> Union[float, tuple[Optional[float], Optio
 
 def connect_part(timeout: Any) -> Optional[float]:
     """The connect timeout of a checked ``timeout``."""
-    return timeout[0] if isinstance(timeout, tuple) else timeout
+    part = timeout[0] if isinstance(timeout, tuple) else timeout
+    return None if part is None else float(part)
 
 
 def read_part(timeout: object) -> Optional[float]:
     """The read timeout of a ``timeout`` setting (seconds, or a (connect, read) pair)."""
-    if isinstance(timeout, tuple):
-        return timeout[1]
-    return timeout if isinstance(timeout, (int, float)) else None
+    part = timeout[1] if isinstance(timeout, tuple) else timeout
+    return float(part) if isinstance(part, (int, float)) else None
 
 
 def for_stream(timeout: Timeout, idle: Optional[float]) -> Timeout:

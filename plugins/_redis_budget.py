@@ -190,7 +190,7 @@ class RedisBudget:
         if left > 0:
             self._cool_until[name] = time.monotonic() + left
         self._contended[name] = reply[3] == 1
-        return reply
+        return list(reply)
 
     # -- the keeper thread -------------------------------------------------------------------
 

@@ -113,7 +113,7 @@ def _shown(body: bytes, headers: Mapping[str, str]) -> str:
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A handler writing to whatever ``sys.stderr`` is when a record arrives."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

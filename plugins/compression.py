@@ -116,7 +116,7 @@ class Compression:
 
     @hookimpl(wrapper=True)
     def chatmini_send(self, request: Request) -> Generator[None, Any, requests.Response]:
-        response = yield
+        response: requests.Response = yield
         if response is not None and response.status_code in (400, 415):
             state = request.context.get(_KEY)
             if state is not None and state.packed is not None and request.body is state.packed:

@@ -61,7 +61,7 @@ class LimiterHooks:
         spent = cost if self._count_tokens else 0
         ticket = self._acquire(request, spent)
         try:
-            response = yield
+            response: Optional[requests.Response] = yield
         except BaseException:
             self._settle(ticket, -spent, 0.0, True)
             raise

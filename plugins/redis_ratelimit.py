@@ -142,7 +142,7 @@ class RedisRateLimiter(LimiterHooks):
         else:
             settle_budget(ticket, token_delta, cool_down, release)
 
-    def _fall_back(self, exc: Exception) -> None:
+    def _fall_back(self, exc: BaseException) -> None:
         """Fail open: limit this process alone until ``recheck`` seconds pass; warn once."""
         with self._lock:
             first = self._down_until is None
@@ -161,7 +161,7 @@ class RedisRateLimiter(LimiterHooks):
         else:
             logger.debug("redis limiter could not settle: %s", self._reason(exc))
 
-    def _reason(self, exc: Exception) -> str:
+    def _reason(self, exc: BaseException) -> str:
         return scrub_values(f"{type(exc).__name__}: {exc}", [self._password])
 
     def close(self) -> None:
@@ -177,7 +177,10 @@ class RedisRateLimiter(LimiterHooks):
                 f"max_concurrent={max_concurrent} fail_mode={self.fail_mode!r}>")
 
 
-def connect(redis: Union[str, Any, None], timeout: float) -> tuple[Any, tuple, Optional[str]]:
+Errors = tuple[type[BaseException], ...]
+
+
+def connect(redis: Union[str, Any, None], timeout: float) -> tuple[Any, Errors, Optional[str]]:
     """A redis-py client (from a URL: socket timeouts, no retries), the errors that mean Redis
     failed, and the password to keep out of messages."""
     try:

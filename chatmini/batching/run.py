@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
+from typing import Any, Callable, Generator, Iterable, Mapping, Optional, Union
 
 from ..client import Client
 from ..errors import InvalidRequestError
 from ..objects import ChatCompletion
 from ..shortcuts import default_model
+from ..streaming import Stream
 from .progress import ProgressBar
 from .workers import BatchInterrupted, BatchRun, Progress
 
@@ -41,9 +42,11 @@ def complete(client: Client, item: Any, model: Optional[str] = None) -> ChatComp
     """The default call: one chat completion (a ``stream=True`` input is read to the end)."""
     kwargs = as_request(item, model)
     if kwargs.get("stream"):
-        with client.chat.completions.create(**kwargs) as stream:
+        stream: Stream = client.chat.completions.create(**kwargs)
+        with stream:
             return stream.get_final_completion()
-    return client.chat.completions.create(**kwargs)
+    completion: ChatCompletion = client.chat.completions.create(**kwargs)
+    return completion
 
 
 def _start(
@@ -72,7 +75,9 @@ def _start(
             stacklevel=3,
         )
     bar = ProgressBar() if progress is True else None
-    callback = bar if bar is not None else (progress or None)
+    callback: Optional[Progress] = bar if bar is not None else (
+        progress if callable(progress) else None
+    )
     used = client
 
     def run_one(item: Any) -> Any:
@@ -99,7 +104,7 @@ def batch_iter(
     model: Optional[str] = None,
     call: Optional[Call] = None,
     interrupt_timeout: float = INTERRUPT_TIMEOUT,
-) -> Iterator[tuple[int, Result]]:
+) -> Generator[tuple[int, Result], None, None]:
     """Yield ``(input index, result)`` as calls finish; at most ~3×workers inputs are held.
 
     Arguments are those of ``batch``. Leaving the loop early stops the workers (calls in flight

@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, Sized
 
 Progress = Callable[[int, Optional[int], int], None]
 _EXIT = object()  # tags a worker's last message
@@ -74,7 +74,7 @@ class BatchRun:
         interrupt_timeout: float,
         collect_only: bool = False,
     ) -> None:
-        self.total: Optional[int] = len(inputs) if hasattr(inputs, "__len__") else None
+        self.total: Optional[int] = len(inputs) if isinstance(inputs, Sized) else None
         self.pulled = 0
         self._source = iter(inputs)
         self._source_lock = threading.Lock()

@@ -48,7 +48,7 @@ class FaultProxy:
         self.injected: Counter[str] = Counter()
         self.fired: Counter[str] = Counter()
         self._random = random.Random(seed)
-        self._queue: deque[Fault] = deque()
+        self._queue: deque[Optional[Fault]] = deque()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self.stopping = threading.Event()
@@ -177,7 +177,7 @@ class FaultProxy:
         finally:
             with self._lock:
                 self._sockets.discard(client)
-                self._sockets.discard(upstream)  # type: ignore[arg-type]
+                self._sockets.discard(upstream)
             client.close()
             if upstream is not None:
                 upstream.close()

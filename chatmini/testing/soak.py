@@ -99,8 +99,11 @@ def chat(client: Client, index: int) -> str:
     messages = [{"role": "user", "content": f"soak {index}"}]
     if index % 2:
         with client.chat.completions.create(model="m", messages=messages, stream=True) as s:
-            return s.get_final_completion().choices[0].message.content
-    return client.chat.completions.create(model="m", messages=messages).choices[0].message.content
+            text: str = s.get_final_completion().choices[0].message.content
+            return text
+    reply = client.chat.completions.create(model="m", messages=messages)
+    answer: str = reply.choices[0].message.content
+    return answer
 
 
 def classify(index: int, outcome: Any) -> str:
@@ -119,7 +122,7 @@ class SoakReport:
     mode: str
     calls: int
     threads: int
-    outcomes: Counter = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
     unaccounted: int = 0
     duplicated: int = 0
     threads_before: int = 0
@@ -128,7 +131,7 @@ class SoakReport:
     rss_growth: Optional[int] = None
     connections: int = 0
     faulted: int = 0
-    faults: Counter = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)  # the first outcome of each kind
     elapsed: float = 0.0
     limits: dict[str, float] = field(default_factory=dict)
@@ -146,7 +149,8 @@ class SoakReport:
              self.threads_after <= self.threads_before),
             ("open fds (before, pool open, closed)", f"{before}, {held}, {after}",
              f"<= {before} + pool {self.threads}; <= {before}",
-             before is None or (held <= before + self.threads and after <= before)),
+             before is None or held is None or after is None
+             or (held <= before + self.threads and after <= before)),
             ("RSS growth after warm-up", _mb(self.rss_growth), f"< {_mb(RSS_GROWTH_LIMIT)}",
              self.rss_growth is None or self.rss_growth < RSS_GROWTH_LIMIT),
             ("connections opened", f"{self.connections:,}",

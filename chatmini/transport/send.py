@@ -47,7 +47,7 @@ class HTTPTransport:
         prepared = requests.PreparedRequest()
         prepared.method = request.method
         prepared.url = request.url
-        headers = CaseInsensitiveDict(request.headers)
+        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(request.headers)
         body = request.body
         if body is not None:
             headers["Content-Length"] = str(len(body))

@@ -68,7 +68,7 @@ def close_session(session: requests.Session) -> None:
         managers = [getattr(adapter, "poolmanager", None)]
         managers += list(getattr(adapter, "proxy_manager", {}).values())
         for manager in managers:
-            pools = getattr(manager, "pools", None)
+            pools: Any = getattr(manager, "pools", None)
             for key in list(pools.keys()) if pools is not None else ():
                 pool = pools.get(key)
                 if pool is not None:
