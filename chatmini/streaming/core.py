@@ -1,64 +1,73 @@
-"""Streamed replies: bytes read as they arrive, events parsed, chunks handed out, no silent cuts.
+"""The stream core: bytes read as they arrive, events parsed, items handed out, no silent cuts.
 
-Bytes are read with ``read1`` (whatever the socket has, up to 64 KiB), so an event reaches the
-caller as soon as it arrives for chunked, close-delimited and gzip-compressed bodies alike;
-``iter_content(n)`` would wait for n bytes on a close-delimited body. The Stream is a plain
-iterator object (no generator holding a reference back to it), so dropping it closes the
-connection at once through ``__del__``.
+One core serves every streamed API; a small decoder per API (``chat``, ``responses``) turns
+events into the items the caller gets and says when the stream is complete. Bytes are read
+with ``read1`` (whatever the socket has, up to 64 KiB), so an event reaches the caller as soon
+as it arrives for chunked, close-delimited and gzip-compressed bodies alike; ``iter_content(n)``
+would wait for n bytes on a close-delimited body. The stream is a plain iterator object (no
+generator holding a reference back to it), so dropping it closes the connection at once
+through ``__del__``.
 """
 
 from __future__ import annotations
 
-import json
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Generic, Iterator, NoReturn, Optional, Protocol, TypeVar
 
-from .accumulate import ChunkAccumulator
-from .errors import (
-    APIResponseValidationError,
-    ChatminiError,
-    IncompleteStreamError,
-    excerpt,
-    safe_excerpt,
-    stream_error,
-)
-from .objects import ChatCompletion, ChatCompletionChunk
-from .request import TIMING
-from .sse import EventStreamParser
-from .timeouts import read_part
+from ..errors import APIResponseValidationError, ChatminiError, IncompleteStreamError, excerpt
+from ..request import TIMING
+from ..sse import EventStreamParser
+from ..timeouts import read_part
 
 if TYPE_CHECKING:
     import requests
 
     from chatmini.plugins.timing import Timing
 
-    from .client import Client
-    from .request import Request
-    from .sse import ServerSentEvent
+    from ..client import Client
+    from ..request import Request
+    from ..sse import ServerSentEvent
 
 READ_SIZE = 65536
-DONE = "[DONE]"
+T = TypeVar("T", covariant=True)
 
 
-class Stream:
-    """An iterator of ChatCompletionChunk objects over one streamed reply; a context manager.
+class Decoder(Protocol[T]):
+    """What one API adds to the stream core: events to items, and when the stream is done."""
 
-    ``completed`` is True once ``[DONE]`` arrived; ``chunk_count`` and ``text`` (choice 0's
-    content so far) tell what has been received. ``get_final_completion()`` drains the rest
-    and assembles one ChatCompletion from every chunk.
+    done: bool  # a terminal event arrived: the stream is complete once it is handed out
+    end: str  # what a complete stream ends with, for messages: "[DONE]"
+
+    def decode(self, event: ServerSentEvent) -> Optional[T]:
+        """The item for one event (None: nothing to hand out); raises the ChatminiError an
+        error event stands for."""
+
+    def complete_at_end(self) -> bool:
+        """At the end of the body without a terminal event: True when nothing was lost."""
+
+    def incomplete(self, why: str) -> IncompleteStreamError:
+        """The truncation error, with what has been received so far."""
+
+
+class EventStream(Generic[T]):
+    """An iterator of one API's items over one streamed reply; a context manager.
+
+    ``completed`` is True once the API's terminal event (chat's ``[DONE]``) arrived.
     """
 
-    def __init__(self, client: Client, request: Request, response: requests.Response) -> None:
+    def __init__(
+        self, client: Client, request: Request, response: requests.Response, decoder: Decoder[T]
+    ) -> None:
         self.response = response
         self.request = request
         self.completed = False
         self._client = client
+        self._decoder = decoder
         self._host = client.plugin_host
         self._notify = self._host.wants_stream_events()
         self._notify_reads = self._host.wants_stream_reads()
         self._read = response.raw.read1
         self._parser = EventStreamParser()
-        self._accumulator = ChunkAccumulator()
         self._events: Iterator[ServerSentEvent] = iter(())
         self._finished = False
         self._idle = read_part(request.timeout)
@@ -66,20 +75,6 @@ class Stream:
         self._waiting_bytes = 0  # and the bytes read for it since
 
     # -- what has arrived --------------------------------------------------------------------
-
-    @property
-    def chunk_count(self) -> int:
-        return self._accumulator.chunk_count
-
-    @property
-    def text(self) -> str:
-        """Choice 0's content received so far."""
-        return self._accumulator.text
-
-    @property
-    def usage(self) -> Any:
-        """The ``usage`` dict of the final chunk (``stream_options={"include_usage": True}``)."""
-        return self._accumulator.usage
 
     @property
     def context(self) -> dict[str, Any]:
@@ -97,15 +92,15 @@ class Stream:
 
     # -- iteration ---------------------------------------------------------------------------
 
-    def __iter__(self) -> Stream:
+    def __iter__(self) -> EventStream[T]:
         return self
 
-    def __next__(self) -> ChatCompletionChunk:
+    def __next__(self) -> T:
         while True:
             for event in self._events:
-                chunk = self._handle(event)
-                if chunk is not None:
-                    return ChatCompletionChunk(chunk)
+                item = self._handle(event)
+                if item is not None:
+                    return item
                 if self._finished:
                     raise StopIteration
             if self._finished:
@@ -117,7 +112,7 @@ class Stream:
         try:
             data = self._read(READ_SIZE, decode_content=True)
         except Exception as exc:  # urllib3/http.client/socket errors all mean a broken stream
-            self._fail(self._incomplete(_read_failure(exc)), cause=exc)
+            self._fail(self._decoder.incomplete(_read_failure(exc)), cause=exc)
         events = self._parser.feed(data) if data else self._parser.close()
         if events:
             self._waiting_since = None
@@ -127,10 +122,12 @@ class Stream:
         if data:
             self._check_incomplete(len(data))
             return events  # no event complete yet: read on
-        if self._accumulator.finished:  # every choice reported finish_reason: nothing was lost
+        if self._decoder.complete_at_end():  # the API's own rule: nothing was lost
             self._end(None)
             return []
-        self._fail(self._incomplete("the server closed the stream before [DONE]"))
+        self._fail(self._decoder.incomplete(
+            f"the server closed the stream before {self._decoder.end}"
+        ))
 
     def _check_incomplete(self, size: int) -> None:
         """Bytes without a complete event. Each byte resets the socket's read timeout, so an
@@ -149,39 +146,22 @@ class Stream:
                 response=self.response, request=self.request,
             ))
         if self._idle is not None and now - self._waiting_since > self._idle:
-            self._fail(self._incomplete(
+            self._fail(self._decoder.incomplete(
                 f"no complete event within the {self._idle:g} s idle timeout (bytes trickled in)"
             ))
 
-    def _handle(self, event: ServerSentEvent) -> Optional[dict[str, Any]]:
-        """One event: a chunk dict to hand out, or None for [DONE] (stream then finished)."""
+    def _handle(self, event: ServerSentEvent) -> Optional[T]:
+        """One event: the item to hand out, or None; a terminal event finishes the stream."""
         if self._notify:
             self._host.stream_event(self.request, event, self._client)
-        data = event.data
-        if data == DONE:
+        try:
+            item = self._decoder.decode(event)
+        except ChatminiError as error:
+            self._fail(error)
+        if self._decoder.done:
             self.completed = True
             self._end(None)
-            return None
-        try:
-            chunk = json.loads(data)
-        except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
-            chunk = None if event.event != "error" else data
-        if event.event == "error" or (type(chunk) is dict and chunk.get("error")):
-            self._fail(stream_error(chunk, self.request))
-        if type(chunk) is not dict:
-            self._fail(APIResponseValidationError(
-                f"Stream event is not a JSON object: {safe_excerpt(data, self.request)!r}",
-                response=self.response, body=data, request=self.request,
-            ))
-        self._accumulator.add(chunk)
-        return chunk
-
-    def _incomplete(self, why: str) -> IncompleteStreamError:
-        count = self._accumulator.chunk_count
-        return IncompleteStreamError(
-            f"Stream incomplete: {why} (after {count} chunk{'s' if count != 1 else ''}).",
-            request=self.request, partial_text=self._accumulator.text, chunk_count=count,
-        )
+        return item
 
     # -- ending ------------------------------------------------------------------------------
 
@@ -197,15 +177,15 @@ class Stream:
         self._events = iter(())
         raw = self.response.raw
         if release:
-            raw.drain_conn()  # the chunked terminator follows [DONE]: the connection is reusable
+            raw.drain_conn()  # the chunked terminator follows the end: the connection is reusable
         self.response.close()
-        self._host.stream_end(self.request, self, error, self._client)
+        self._host.stream_end(self.request, self, error, self._client)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Stop reading and close the connection; the rest of the reply is discarded."""
         self._end(None, release=False)
 
-    def __enter__(self) -> Stream:
+    def __enter__(self) -> EventStream[T]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -218,27 +198,10 @@ class Stream:
             except Exception:  # noqa: S110 - nothing may escape a finaliser
                 pass
 
-    # -- conveniences ------------------------------------------------------------------------
-
-    def text_deltas(self) -> Iterator[str]:
-        """Choice 0's content pieces as they arrive (what a terminal prints)."""
-        for chunk in self:
-            for choice in chunk._data.get("choices") or ():
-                if choice.get("index", 0) == 0:
-                    piece = (choice.get("delta") or {}).get("content")
-                    if piece:
-                        yield piece
-
-    def get_final_completion(self) -> ChatCompletion:
-        """Drain the rest of the stream and return the ChatCompletion assembled from all chunks."""
+    def drain(self) -> None:
+        """Read the rest of the stream, handing nothing out."""
         for _ in self:
             pass
-        meta = {"request_id": self.request_id, "context": self.request.context}
-        return ChatCompletion(self._accumulator.result(), meta)
-
-    def __repr__(self) -> str:
-        state = "completed" if self.completed else ("closed" if self._finished else "open")
-        return f"<Stream {state} chunks={self.chunk_count}>"
 
 
 def _read_failure(exc: BaseException) -> str:
