@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 READ_SIZE = 65536
 T = TypeVar("T", covariant=True)
+S = TypeVar("S", bound="EventStream[Any]")
 
 
 class Decoder(Protocol[T]):
@@ -92,7 +93,7 @@ class EventStream(Generic[T]):
 
     # -- iteration ---------------------------------------------------------------------------
 
-    def __iter__(self) -> EventStream[T]:
+    def __iter__(self: S) -> S:
         return self
 
     def __next__(self) -> T:
@@ -185,7 +186,7 @@ class EventStream(Generic[T]):
         """Stop reading and close the connection; the rest of the reply is discarded."""
         self._end(None, release=False)
 
-    def __enter__(self) -> EventStream[T]:
+    def __enter__(self: S) -> S:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
