@@ -62,3 +62,21 @@ def test_the_package_type_checks_strictly(installed):
     done = run([sys.executable, "-m", "mypy", "--cache-dir", str(installed / ".mypy_cache"), "chatmini"], installed)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Success: no issues found" in done.stdout
+
+
+def test_setup_cfg_installs_every_package():
+    """setup.cfg lists packages one by one: a new package left out would be missing from
+    ``pip install .`` (the editable install used by the tests would not notice)."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    on_disk = {
+        ".".join(("chatmini", *p.parent.relative_to(ROOT / "chatmini").parts))
+        for p in (ROOT / "chatmini").rglob("__init__.py")
+    } | {
+        ".".join(("chatmini", "plugins", *p.parent.relative_to(ROOT / "plugins").parts))
+        for p in (ROOT / "plugins").rglob("__init__.py")
+    }
+    assert listed == on_disk

@@ -1,16 +1,16 @@
-"""The openai-python call shape: ``client.chat.completions.create`` and ``client.models.list``."""
+"""``client.chat.completions``: Chat Completions, streamed or not."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Optional, Union, overload
 
-from .errors import InvalidRequestError
-from .objects import ChatCompletion, ModelList
+from ..errors import InvalidRequestError
+from ..objects import ChatCompletion
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .streaming import Stream
-    from .timeouts import Timeout
+    from ..client import Client
+    from ..streaming import Stream
+    from ..timeouts import Timeout
 
 
 class Completions:
@@ -66,16 +66,3 @@ class Chat:
 
     def __init__(self, client: Client) -> None:
         self.completions = Completions(client)
-
-
-class Models:
-    """``client.models``."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(self, *, timeout: Timeout = None) -> ModelList:
-        """The models the server offers; ``.data`` holds entries with ``.id``."""
-        return self._client.request(  # type: ignore[no-any-return]
-            "GET", "/models", None, timeout=timeout, cast=ModelList
-        )
