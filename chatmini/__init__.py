@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .plugins.compression import Compression, CompressionRejectedError
     from .plugins.msgpack_codec import MessagePack
     from .plugins.oauth2 import OAuth2ClientCredentials
+    from .plugins.otel import OpenTelemetry
     from .plugins.prometheus import PrometheusMetrics
     from .plugins.ratelimit import RateLimiter
     from .plugins.redis_ratelimit import LimiterUnavailableError, RedisRateLimiter
@@ -61,6 +62,7 @@ _LAZY = {
     "CompressionRejectedError": ".plugins.compression",
     "MessagePack": ".plugins.msgpack_codec",
     "OAuth2ClientCredentials": ".plugins.oauth2",
+    "OpenTelemetry": ".plugins.otel",
     "PrometheusMetrics": ".plugins.prometheus",
     "RateLimiter": ".plugins.ratelimit",
     "LimiterUnavailableError": ".plugins.redis_ratelimit",
@@ -128,6 +130,7 @@ __all__ = [
     "Compression",
     "MessagePack",
     "OAuth2ClientCredentials",
+    "OpenTelemetry",
     "PrometheusMetrics",
     "RateLimiter",
     "RedisRateLimiter",

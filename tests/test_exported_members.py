@@ -23,13 +23,14 @@ PUBLIC = {
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",
     "RateLimitError", "UnprocessableEntityError",
     # plugins a user constructs
-    "Compression", "MessagePack", "OAuth2ClientCredentials", "PrometheusMetrics", "RateLimiter",
-    "RedisRateLimiter", "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",
+    "Compression", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
+    "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "SlowCallAlert", "SlowCallRule",
+    "StatsdMetrics", "TokenProvider",
     # settings and helpers
     "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
-        "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials",
+        "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
         "PrometheusMetrics", "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter",
         "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider"}
 
@@ -61,7 +62,7 @@ def test_every_exception_is_a_chatmini_error_or_warning():
 
 def test_lazy_names_load_nothing_at_import():
     heavy = ("chatmini.plugins", "chatmini.batching", "chatmini.cli", "chatmini.testing",
-             "prometheus_client", "redis", "msgpack")
+             "prometheus_client", "redis", "msgpack", "opentelemetry")
     code = ("import sys, chatmini; "
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} or "
             f"any(m == h or m.startswith(h + '.') for h in {heavy!r})))")

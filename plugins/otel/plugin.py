@@ -1,0 +1,292 @@
+"""The ``opentelemetry`` plugin: a CLIENT span and the GenAI client metrics for every GenAI call.
+
+It emits through opentelemetry-api alone: without an SDK configured, spans and metrics are
+OpenTelemetry's no-ops. Each step uses a public hook:
+
+- ``chatmini_prepare_request``, first attempt: start the span as a child of the caller's current
+  span and work out the trace-context headers once; every attempt then carries them.
+- ``chatmini_send`` (a wrapper): the span is current while an attempt is sent, so an HTTP-level
+  instrumentation nests under it; it is detached in the same thread before the send returns.
+- ``chatmini_after_attempt``: a ``chatmini.attempt`` event for each failed attempt and each
+  attempt after the first.
+- ``chatmini_stream_read``: time to first chunk and time per output chunk, once per read.
+- ``chatmini_call_end`` (calls not streamed, or failed) and ``chatmini_stream_end`` (streams,
+  dropped ones too, from their finaliser): answer attributes, usage, status, metrics, span end.
+
+The span is never current while a stream is read: a stream may be read later, in another
+thread, or be dropped and finalised by the garbage collector, where a context cannot be detached
+safely. Per-call state lives in the call's context, so nothing here needs a lock.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Generator, Literal, Optional, Union
+
+try:
+    from opentelemetry import context as otel_context
+    from opentelemetry import metrics, propagate, trace
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+except ImportError:  # pragma: no cover - the extra is part of the test install
+    raise ImportError(
+        "chatmini.OpenTelemetry needs opentelemetry-api: pip install 'chatmini[otel]'"
+    ) from None
+
+from chatmini.errors import InvalidRequestError
+from chatmini.hookspecs import hookimpl
+from chatmini.version import __version__
+
+from . import conventions as sc
+from .messages import input_attributes, output_attributes
+from .operations import (
+    Attributes,
+    Operation,
+    answer_attributes,
+    operation_for,
+    read_body,
+    request_attributes,
+    server_of,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+    from chatmini.client import Client
+    from chatmini.errors import ChatminiError
+    from chatmini.request import Request
+    from chatmini.sse import ServerSentEvent
+    from chatmini.streaming import Stream
+
+KEY = "opentelemetry"  # this plugin's record in the call's context
+DONE = "[DONE]"
+ATTEMPT_EVENT = "chatmini.attempt"
+STATUS_LIMIT = 1000  # characters of an error message kept as the span's status description
+
+
+class _Call:
+    """One traced call: its span and what its metrics need."""
+
+    __slots__ = ("span", "context", "carrier", "operation", "openai", "start", "metric",
+                 "first_chunk", "last_chunk", "ended")
+
+    def __init__(self, span: trace.Span, carrier: dict[str, str], operation: Operation,
+                 openai: bool, metric: Attributes) -> None:
+        self.span = span
+        recording = span.is_recording()
+        self.context = trace.set_span_in_context(span) if recording else None
+        self.carrier = carrier
+        self.operation = operation
+        self.openai = openai
+        self.metric = metric  # attributes every metric of this call carries
+        self.start = perf_counter()
+        self.first_chunk: Optional[float] = None
+        self.last_chunk: Optional[float] = None
+        self.ended = False
+
+
+class OpenTelemetry:
+    """Traces and measures GenAI calls after OpenTelemetry's GenAI semantic conventions.
+
+    ``provider_name`` overrides ``gen_ai.provider.name`` (default: ``azure.ai.openai`` for an
+    AzureClient or an Azure OpenAI host, else ``openai``); ``capture_content`` records message
+    content (default: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, off);
+    ``tracer_provider`` and ``meter_provider`` default to OpenTelemetry's global ones.
+    """
+
+    chatmini_plugin_name = "opentelemetry"
+
+    def __init__(
+        self,
+        *,
+        provider_name: Optional[str] = None,
+        capture_content: Optional[bool] = None,
+        tracer_provider: Optional[trace.TracerProvider] = None,
+        meter_provider: Optional[metrics.MeterProvider] = None,
+    ) -> None:
+        if provider_name is not None and (type(provider_name) is not str or not provider_name):
+            raise InvalidRequestError(
+                f"provider_name must be a non-empty string, not {provider_name!r}"
+            )
+        self.provider_name = provider_name
+        self.capture_content = (
+            sc.capture_from_env() if capture_content is None else bool(capture_content)
+        )
+        self._tracer = trace.get_tracer("chatmini", __version__, tracer_provider,
+                                        schema_url=sc.SCHEMA_URL)
+        meter = metrics.get_meter("chatmini", __version__, meter_provider,
+                                  schema_url=sc.SCHEMA_URL)
+
+        def histogram(spec: tuple[str, str, str], buckets: tuple[float, ...]) -> Any:
+            name, unit, description = spec
+            return meter.create_histogram(name, unit, description,
+                                          explicit_bucket_boundaries_advisory=buckets)
+
+        self._duration = histogram(sc.DURATION, sc.SECONDS_BUCKETS)
+        self._tokens = histogram(sc.TOKEN_USAGE, sc.TOKEN_BUCKETS)
+        self._first_chunk = histogram(sc.TIME_TO_FIRST_CHUNK, sc.SECONDS_BUCKETS)
+        self._per_chunk = histogram(sc.TIME_PER_OUTPUT_CHUNK, sc.SECONDS_BUCKETS)
+
+    # -- the call starts -------------------------------------------------------------------------
+
+    @hookimpl(tryfirst=True)
+    def chatmini_prepare_request(self, request: Request, client: Client) -> None:
+        context = request.context
+        call: Union[_Call, Literal[False], None] = context.get(KEY)
+        if call is None:
+            call = context[KEY] = self._start(request, client)
+        if call and call.carrier:
+            request.headers.update(call.carrier)
+
+    def _start(self, request: Request, client: Client) -> Union[_Call, Literal[False]]:
+        """The call's span and record, or False for a call that is not a GenAI operation."""
+        operation = operation_for(request.endpoint)
+        if operation is None:
+            return False
+        address, port, azure_host = server_of(client.base_url)
+        provider = self.provider_name or (
+            sc.AZURE_OPENAI if azure_host or hasattr(client, "azure_deployment") else sc.OPENAI
+        )
+        openai = provider == sc.OPENAI
+        metric: Attributes = {sc.OPERATION_NAME: operation.name, sc.PROVIDER_NAME: provider,
+                              sc.SERVER_ADDRESS: address, sc.SERVER_PORT: port}
+        model = request.model
+        name = operation.name
+        if type(model) is str and model:
+            metric[sc.REQUEST_MODEL] = model
+            name = f"{name} {model}"
+        attributes = dict(metric)
+        params = request.params or {}
+        attributes.update(request_attributes(params, openai))
+        if request.stream:
+            attributes[sc.REQUEST_STREAM] = True
+        if openai and operation.api_type:
+            attributes[sc.OPENAI_API_TYPE] = operation.api_type
+        span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        if self.capture_content and span.is_recording():
+            span.set_attributes(input_attributes(params))
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        return _Call(span, carrier, operation, openai, metric)
+
+    @hookimpl(wrapper=True, tryfirst=True)
+    def chatmini_send(self, request: Request) -> Generator[None, Any, Optional[requests.Response]]:
+        call = request.context.get(KEY)
+        if not call or call.context is None:
+            response: Optional[requests.Response] = yield
+            return response
+        token = otel_context.attach(call.context)
+        try:
+            response = yield
+        finally:
+            otel_context.detach(token)
+        return response
+
+    @hookimpl
+    def chatmini_after_attempt(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: Optional[ChatminiError],
+    ) -> None:
+        call = request.context.get(KEY)
+        if not call or call.context is None or (error is None and request.attempt == 1):
+            return
+        attributes: Attributes = {sc.HTTP_RESEND_COUNT: request.attempt - 1}
+        if response is not None:
+            attributes[sc.HTTP_STATUS_CODE] = response.status_code
+        if error is not None:
+            attributes[sc.ERROR_TYPE] = type(error).__name__
+        call.span.add_event(ATTEMPT_EVENT, attributes)
+
+    # -- streamed chunks -------------------------------------------------------------------------
+
+    @hookimpl
+    def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
+        call = request.context.get(KEY)
+        count = len(events) - (events[-1].data == DONE)
+        if not call or count <= 0:
+            return
+        now = perf_counter()
+        metric = call.metric
+        per_chunk = self._per_chunk.record
+        if call.last_chunk is None:
+            call.first_chunk = now - call.start
+            self._first_chunk.record(call.first_chunk, metric)
+        else:
+            per_chunk(now - call.last_chunk, metric)
+        for _ in range(count - 1):  # chunks of one read arrived together: zero apart
+            per_chunk(0.0, metric)
+        call.last_chunk = now
+
+    # -- the call ends ---------------------------------------------------------------------------
+
+    @hookimpl
+    def chatmini_call_end(
+        self,
+        request: Request,
+        response: Optional[requests.Response],
+        error: Optional[ChatminiError],
+    ) -> None:
+        call = request.context.get(KEY)
+        if not call or (error is None and request.stream):
+            return  # not traced, or a stream: its end finishes the call
+        data = None
+        if error is None and response is not None:
+            try:
+                body = response.content or b""
+            except Exception:  # a plugin-made response may have nothing to read
+                body = b""
+            data = read_body(body, call.operation)
+        self._finish(call, request, data, error)
+
+    @hookimpl
+    def chatmini_stream_end(
+        self, request: Request, stream: Stream, error: Optional[ChatminiError]
+    ) -> None:
+        call = request.context.get(KEY)
+        if not call or call.ended:
+            return
+        final = call.operation.final
+        try:
+            data = final(stream) if final is not None else {"usage": getattr(stream, "usage", None)}
+        except Exception:  # chunks that do not assemble must not keep the span open
+            data = None
+        self._finish(call, request, data, error)
+
+    def _finish(
+        self, call: _Call, request: Request, data: Any, error: Optional[ChatminiError]
+    ) -> None:
+        """Answer attributes, status and metrics; the span ends whatever happens."""
+        call.ended = True
+        duration = perf_counter() - call.start
+        span = call.span
+        try:
+            answer, tokens_in, tokens_out = answer_attributes(data, call.openai)
+            metric = dict(call.metric)
+            for name in (sc.RESPONSE_MODEL, sc.OPENAI_RESPONSE_SERVICE_TIER,
+                         sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT):
+                if name in answer:
+                    metric[name] = answer[name]
+            if call.context is not None:
+                if call.first_chunk is not None:
+                    answer[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = call.first_chunk
+                if request.attempt > 1:
+                    answer[sc.HTTP_RESEND_COUNT] = request.attempt - 1
+                if self.capture_content:
+                    answer.update(output_attributes(data))
+                span.set_attributes(answer)
+            if tokens_in is not None:
+                self._tokens.record(tokens_in, {**metric, sc.TOKEN_TYPE: sc.INPUT})
+            if tokens_out is not None:
+                self._tokens.record(tokens_out, {**metric, sc.TOKEN_TYPE: sc.OUTPUT})
+            if error is not None:
+                metric[sc.ERROR_TYPE] = type(error).__name__
+                span.set_attribute(sc.ERROR_TYPE, type(error).__name__)
+                span.set_status(Status(StatusCode.ERROR, str(error)[:STATUS_LIMIT]))
+            self._duration.record(duration, metric)
+        finally:
+            span.end()
+
+    def __repr__(self) -> str:
+        provider = self.provider_name or "detected"
+        return f"<OpenTelemetry provider={provider} capture_content={self.capture_content}>"
