@@ -137,9 +137,12 @@ def chatmini_call_end(
     response: Optional[requests.Response],
     error: Optional[ChatminiError],
     client: Client,
+    result: Any,
 ) -> None:
     """Called once per call after its last attempt, with the final response or error.
 
+    ``result`` is what the call returns (the decoded answer, e.g. a ChatCompletion, or the
+    Stream), None when it fails: read the answer here instead of parsing the body again.
     A 2xx whose body is not the JSON expected arrives here with that validation error. For
     streams this is when the response headers arrived; the events follow through
     ``chatmini_stream_event`` and the end through ``chatmini_stream_end``.

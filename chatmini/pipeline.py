@@ -91,7 +91,7 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
     """Run one call to completion and return ``decode(response, attempt)`` for its 2xx answer.
 
     Decoding happens before ``chatmini_call_end``, so a 2xx body that is not what was expected
-    reaches plugins as the call's error.
+    reaches plugins as the call's error, and a decoded answer reaches them as its ``result``.
     """
     host = client.plugin_host
     run = _Call(client, call)
@@ -108,7 +108,7 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
     except ChatminiError as exc:
         host.call_end(run.request, response, exc, client)
         raise
-    host.call_end(run.request, response, None, client)
+    host.call_end(run.request, response, None, client, result)
     return result
 
 

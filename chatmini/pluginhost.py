@@ -170,8 +170,11 @@ class PluginHost:
         response: Optional[requests.Response],
         error: Optional[ChatminiError],
         client: Client,
+        result: Any = None,
     ) -> None:
-        self._call_end(request=request, response=response, error=error, client=client)
+        self._call_end(
+            request=request, response=response, error=error, client=client, result=result
+        )
 
     def wants_stream_events(self) -> bool:
         """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""

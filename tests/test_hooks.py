@@ -317,20 +317,25 @@ def test_send_wrapper_may_raise_a_status_error_for_the_answer_it_got(make_client
 
 def test_hook_chatmini_call_end(make_client, server):
     ends = []
+    results = []
 
     class End:
         @chatmini.hookimpl
-        def chatmini_call_end(self, request, response, error):
+        def chatmini_call_end(self, request, response, error, result):
             ends.append((request.attempt, getattr(response, "status_code", None),
                          type(error).__name__ if error else None))
+            results.append(result)
 
     client = make_client(plugins=[End()], max_retries=1)
     server.enqueue(Reply(status=500))
-    create(client)
+    reply = create(client)
     server.enqueue(Reply(status=500), Reply(status=500))
     with pytest.raises(chatmini.InternalServerError):
         create(client)
-    assert ends == [(2, 200, None), (2, 500, "InternalServerError")]
+    stream = create(client, stream=True)
+    assert ends == [(2, 200, None), (2, 500, "InternalServerError"), (1, 200, None)]
+    assert results[0] is reply and results[1] is None and results[2] is stream
+    stream.close()
 
 
 def test_hook_chatmini_stream_event(make_client, server):
