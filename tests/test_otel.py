@@ -404,7 +404,7 @@ def test_azure_is_detected_and_a_configured_provider_wins(otel, server):
     other.close()
 
 
-def test_embeddings_read_only_the_end_of_the_answer(otel, make_client, server):
+def test_embeddings_are_their_own_operation(otel, make_client, server):
     vectors = [{"object": "embedding", "index": i, "embedding": [0.25] * 512} for i in range(3)]
     server.enqueue(Reply(body={"object": "list", "data": vectors, "model": "text-embedding-3-small",
                                "usage": {"prompt_tokens": 6, "total_tokens": 6}}))
@@ -463,3 +463,9 @@ def test_it_works_with_the_timing_plugin_blocked(otel, make_client):
     client = make_client(plugins=[otel.plugin()], disabled_plugins=["timing", "logging"])
     list(chat(client, stream=True))
     assert otel.span().attributes["gen_ai.response.time_to_first_chunk"] > 0
+
+
+def test_a_traceparent_the_caller_set_is_left_alone(otel, make_client, server):
+    mine = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    chat(make_client(plugins=[otel.plugin()]), extra_headers={"traceparent": mine})
+    assert server.requests[0].headers["traceparent"] == mine

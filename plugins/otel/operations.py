@@ -10,8 +10,6 @@ the wrong kind is left out, never handed to OpenTelemetry and never raised to th
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
@@ -25,16 +23,11 @@ Attributes = dict[str, AttributeValue]
 
 @dataclass(frozen=True)
 class Operation:
-    """One GenAI operation: its conventions' name and how chatmini reads its answers.
-
-    ``whole_body`` False reads only the end of a body (``model`` and ``usage``): embeddings
-    answers put them after vectors that would cost a second full parse. ``final`` turns a
-    finished stream of this API into its whole answer (a dict), for streamed calls.
-    """
+    """One GenAI operation: its conventions' name, and for streamed calls ``final``, which
+    turns a finished stream of this API into its whole answer (a dict)."""
 
     name: str
     api_type: Optional[str] = None  # openai.api.type, for the openai provider
-    whole_body: bool = True
     final: Optional[Callable[[Any], Any]] = None
 
 
@@ -49,7 +42,7 @@ OPERATIONS: Mapping[str, Operation] = {
     "/chat/completions": Operation("chat", "chat_completions", final=_chat_final),
     "/responses": Operation("chat", "responses"),
     "/completions": Operation("text_completion", final=_chat_final),
-    "/embeddings": Operation("embeddings", whole_body=False),
+    "/embeddings": Operation("embeddings"),
 }
 
 
@@ -105,35 +98,22 @@ def _output_type(response_format: Any) -> Optional[str]:
     return "json" if kind in ("json_object", "json_schema") else kind
 
 
-def read_body(body: bytes, operation: Operation) -> Any:
-    """A non-streamed answer's JSON (for ``whole_body=False`` only its ``model`` and
-    ``usage``), or None when it is not JSON."""
-    if not body:
-        return None
-    if not operation.whole_body:
-        return {"model": _last_value(body, b'"model"'), "usage": _last_value(body, b'"usage"')}
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-
-
-_COLON = re.compile(rb"\s*:\s*")
-_DECODER = json.JSONDecoder()
-_VALUE_SPAN = 4096
-
-
-def _last_value(body: bytes, key: bytes) -> Any:
-    """The value after the last ``key`` of a JSON body, read without parsing the rest."""
-    at = body.rfind(key)
-    colon = _COLON.match(body, at + len(key)) if at >= 0 else None
-    if colon is None:
-        return None
-    text = body[colon.end(): colon.end() + _VALUE_SPAN].decode("utf-8", "replace")
-    try:
-        return _DECODER.raw_decode(text)[0]
-    except (ValueError, RecursionError):
-        return None
+# Answer fields recorded as they are when they are non-empty strings: key -> attribute.
+_ANSWER_STRINGS = (("id", sc.RESPONSE_ID), ("model", sc.RESPONSE_MODEL))
+_OPENAI_STRINGS = _ANSWER_STRINGS + (
+    ("system_fingerprint", sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT),
+    ("service_tier", sc.OPENAI_RESPONSE_SERVICE_TIER),
+)
+# usage: (attribute, the details object, its count) in Chat Completions' and Responses' words.
+_USAGE = (
+    (sc.USAGE_INPUT_TOKENS, None, "prompt_tokens"), (sc.USAGE_INPUT_TOKENS, None, "input_tokens"),
+    (sc.USAGE_OUTPUT_TOKENS, None, "completion_tokens"),
+    (sc.USAGE_OUTPUT_TOKENS, None, "output_tokens"),
+    (sc.USAGE_CACHE_READ_INPUT_TOKENS, "prompt_tokens_details", "cached_tokens"),
+    (sc.USAGE_CACHE_READ_INPUT_TOKENS, "input_tokens_details", "cached_tokens"),
+    (sc.USAGE_REASONING_OUTPUT_TOKENS, "completion_tokens_details", "reasoning_tokens"),
+    (sc.USAGE_REASONING_OUTPUT_TOKENS, "output_tokens_details", "reasoning_tokens"),
+)
 
 
 def answer_attributes(
@@ -143,29 +123,25 @@ def answer_attributes(
     attributes: Attributes = {}
     if type(data) is not dict:
         return attributes, None, None
-    _put(attributes, sc.RESPONSE_ID, data.get("id"))
-    _put(attributes, sc.RESPONSE_MODEL, data.get("model"))
+    get = data.get
+    for key, name in _OPENAI_STRINGS if openai else _ANSWER_STRINGS:
+        value = get(key)
+        if type(value) is str and value:
+            attributes[name] = value
     reasons = finish_reasons(data)
     if reasons:
         attributes[sc.RESPONSE_FINISH_REASONS] = reasons
-    if openai:
-        _put(attributes, sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, data.get("system_fingerprint"))
-        _put(attributes, sc.OPENAI_RESPONSE_SERVICE_TIER, data.get("service_tier"))
-    usage = data.get("usage")
+    usage = get("usage")
     if type(usage) is not dict:
         return attributes, None, None
-    tokens_in = _count(usage, "prompt_tokens", "input_tokens")
-    tokens_out = _count(usage, "completion_tokens", "output_tokens")
-    cached = _count(_details(usage, "prompt_tokens_details", "input_tokens_details"),
-                    "cached_tokens")
-    reasoning = _count(_details(usage, "completion_tokens_details", "output_tokens_details"),
-                       "reasoning_tokens")
-    for name, value in ((sc.USAGE_INPUT_TOKENS, tokens_in), (sc.USAGE_OUTPUT_TOKENS, tokens_out),
-                        (sc.USAGE_CACHE_READ_INPUT_TOKENS, cached),
-                        (sc.USAGE_REASONING_OUTPUT_TOKENS, reasoning)):
-        if value is not None:
-            attributes[name] = value
-    return attributes, tokens_in, tokens_out
+    counts: dict[str, int] = {}
+    for name, details, key in _USAGE:  # the first spelling present wins
+        where = usage if details is None else usage.get(details)
+        value = where.get(key) if type(where) is dict else None
+        if type(value) is int and value >= 0 and name not in counts:
+            counts[name] = value
+    attributes.update(counts)
+    return attributes, counts.get(sc.USAGE_INPUT_TOKENS), counts.get(sc.USAGE_OUTPUT_TOKENS)
 
 
 _RESPONSES_STATUS = {"completed": "stop", "failed": "error", "cancelled": "cancelled"}
@@ -187,28 +163,5 @@ def finish_reasons(data: dict[str, Any]) -> tuple[str, ...]:
     return (reason,) if reason is not None else ()
 
 
-def _put(attributes: Attributes, name: str, value: Any) -> None:
-    if type(value) is str and value:
-        attributes[name] = value
-
-
 def _field(value: Any, key: str) -> Any:
     return value.get(key) if type(value) is dict else None
-
-
-def _details(usage: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = usage.get(key)
-        if type(value) is dict:
-            return value
-    return None
-
-
-def _count(usage: Any, *keys: str) -> Optional[int]:
-    if type(usage) is not dict:
-        return None
-    for key in keys:
-        value = usage.get(key)
-        if type(value) is int and value >= 0:
-            return value
-    return None

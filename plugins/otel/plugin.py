@@ -4,14 +4,16 @@ It emits through opentelemetry-api alone: without an SDK configured, spans and m
 OpenTelemetry's no-ops. Each step uses a public hook:
 
 - ``chatmini_prepare_request``, first attempt: start the span as a child of the caller's current
-  span and work out the trace-context headers once; every attempt then carries them.
+  span (with the attributes a sampler may use) and work out the trace-context headers once;
+  every attempt then carries them, unless the caller set them.
 - ``chatmini_send`` (a wrapper): the span is current while an attempt is sent, so an HTTP-level
   instrumentation nests under it; it is detached in the same thread before the send returns.
 - ``chatmini_after_attempt``: a ``chatmini.attempt`` event for each failed attempt and each
   attempt after the first.
 - ``chatmini_stream_read``: time to first chunk and time per output chunk, once per read.
-- ``chatmini_call_end`` (calls not streamed, or failed) and ``chatmini_stream_end`` (streams,
-  dropped ones too, from their finaliser): answer attributes, usage, status, metrics, span end.
+- ``chatmini_call_end`` (calls not streamed, or failed; the answer is its ``result``) and
+  ``chatmini_stream_end`` (streams, dropped ones too, from their finaliser): the request's and
+  the answer's attributes in one go, usage, status, metrics, span end.
 
 The span is never current while a stream is read: a stream may be read later, in another
 thread, or be dropped and finalised by the garbage collector, where a context cannot be detached
@@ -34,6 +36,7 @@ except ImportError:  # pragma: no cover - the extra is part of the test install
 
 from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
+from chatmini.objects import APIObject
 from chatmini.version import __version__
 
 from . import conventions as sc
@@ -43,7 +46,6 @@ from .operations import (
     Operation,
     answer_attributes,
     operation_for,
-    read_body,
     request_attributes,
     server_of,
 )
@@ -61,23 +63,29 @@ KEY = "opentelemetry"  # this plugin's record in the call's context
 DONE = "[DONE]"
 ATTEMPT_EVENT = "chatmini.attempt"
 STATUS_LIMIT = 1000  # characters of an error message kept as the span's status description
+# Answer attributes the metrics carry too (the conventions' recommended metric attributes).
+METRIC_ANSWER = (sc.RESPONSE_MODEL, sc.OPENAI_RESPONSE_SERVICE_TIER,
+                 sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT)
 
 
 class _Call:
-    """One traced call: its span and what its metrics need."""
+    """One traced call: its span, the context that carries it, and what its metrics need."""
 
-    __slots__ = ("span", "context", "carrier", "operation", "openai", "start", "metric",
-                 "first_chunk", "last_chunk", "ended")
+    __slots__ = ("span", "recording", "context", "carrier", "operation", "openai", "metric",
+                 "start", "first_chunk", "last_chunk", "ended")
 
-    def __init__(self, span: trace.Span, carrier: dict[str, str], operation: Operation,
-                 openai: bool, metric: Attributes) -> None:
+    def __init__(self, span: trace.Span, operation: Operation, openai: bool,
+                 metric: Attributes) -> None:
         self.span = span
-        recording = span.is_recording()
-        self.context = trace.set_span_in_context(span) if recording else None
-        self.carrier = carrier
+        self.recording = span.is_recording()
+        self.carrier: dict[str, str] = {}  # trace-context headers for every attempt
+        self.context: Optional[otel_context.Context] = None
+        if span.get_span_context().is_valid:  # also when sampled out: downstream must know
+            self.context = trace.set_span_in_context(span)
+            propagate.inject(self.carrier, context=self.context)
         self.operation = operation
         self.openai = openai
-        self.metric = metric  # attributes every metric of this call carries
+        self.metric = metric  # the attributes every metric of this call carries
         self.start = perf_counter()
         self.first_chunk: Optional[float] = None
         self.last_chunk: Optional[float] = None
@@ -135,7 +143,9 @@ class OpenTelemetry:
         if call is None:
             call = context[KEY] = self._start(request, client)
         if call and call.carrier:
-            request.headers.update(call.carrier)
+            headers = request.headers
+            for name, value in call.carrier.items():
+                headers.setdefault(name, value)  # a traceparent the caller set stays
 
     def _start(self, request: Request, client: Client) -> Union[_Call, Literal[False]]:
         """The call's span and record, or False for a call that is not a GenAI operation."""
@@ -154,19 +164,9 @@ class OpenTelemetry:
         if type(model) is str and model:
             metric[sc.REQUEST_MODEL] = model
             name = f"{name} {model}"
-        attributes = dict(metric)
-        params = request.params or {}
-        attributes.update(request_attributes(params, openai))
-        if request.stream:
-            attributes[sc.REQUEST_STREAM] = True
-        if openai and operation.api_type:
-            attributes[sc.OPENAI_API_TYPE] = operation.api_type
-        span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        if self.capture_content and span.is_recording():
-            span.set_attributes(input_attributes(params))
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=trace.set_span_in_context(span))
-        return _Call(span, carrier, operation, openai, metric)
+        # What samplers may look at goes in at creation; the rest when the call ends, in one go.
+        span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=metric)
+        return _Call(span, operation, openai, metric)
 
     @hookimpl(wrapper=True, tryfirst=True)
     def chatmini_send(self, request: Request) -> Generator[None, Any, Optional[requests.Response]]:
@@ -189,7 +189,7 @@ class OpenTelemetry:
         error: Optional[ChatminiError],
     ) -> None:
         call = request.context.get(KEY)
-        if not call or call.context is None or (error is None and request.attempt == 1):
+        if not call or not call.recording or (error is None and request.attempt == 1):
             return
         attributes: Attributes = {sc.HTTP_RESEND_COUNT: request.attempt - 1}
         if response is not None:
@@ -222,21 +222,12 @@ class OpenTelemetry:
 
     @hookimpl
     def chatmini_call_end(
-        self,
-        request: Request,
-        response: Optional[requests.Response],
-        error: Optional[ChatminiError],
+        self, request: Request, error: Optional[ChatminiError], result: Any
     ) -> None:
         call = request.context.get(KEY)
         if not call or (error is None and request.stream):
             return  # not traced, or a stream: its end finishes the call
-        data = None
-        if error is None and response is not None:
-            try:
-                body = response.content or b""
-            except Exception:  # a plugin-made response may have nothing to read
-                body = b""
-            data = read_body(body, call.operation)
+        data = result.to_dict() if isinstance(result, APIObject) else result
         self._finish(call, request, data, error)
 
     @hookimpl
@@ -262,30 +253,43 @@ class OpenTelemetry:
         span = call.span
         try:
             answer, tokens_in, tokens_out = answer_attributes(data, call.openai)
-            metric = dict(call.metric)
-            for name in (sc.RESPONSE_MODEL, sc.OPENAI_RESPONSE_SERVICE_TIER,
-                         sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT):
-                if name in answer:
-                    metric[name] = answer[name]
-            if call.context is not None:
-                if call.first_chunk is not None:
-                    answer[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = call.first_chunk
-                if request.attempt > 1:
-                    answer[sc.HTTP_RESEND_COUNT] = request.attempt - 1
-                if self.capture_content:
-                    answer.update(output_attributes(data))
-                span.set_attributes(answer)
+            metric = call.metric
+            said = [name for name in METRIC_ANSWER if name in answer]
+            if said or error is not None:
+                metric = {**metric, **{name: answer[name] for name in said}}
+            if call.recording:
+                span.set_attributes(self._span_attributes(call, request, data, answer))
             if tokens_in is not None:
                 self._tokens.record(tokens_in, {**metric, sc.TOKEN_TYPE: sc.INPUT})
             if tokens_out is not None:
                 self._tokens.record(tokens_out, {**metric, sc.TOKEN_TYPE: sc.OUTPUT})
             if error is not None:
-                metric[sc.ERROR_TYPE] = type(error).__name__
-                span.set_attribute(sc.ERROR_TYPE, type(error).__name__)
+                error_type = metric[sc.ERROR_TYPE] = type(error).__name__
+                span.set_attribute(sc.ERROR_TYPE, error_type)
                 span.set_status(Status(StatusCode.ERROR, str(error)[:STATUS_LIMIT]))
             self._duration.record(duration, metric)
         finally:
             span.end()
+
+    def _span_attributes(
+        self, call: _Call, request: Request, data: Any, answer: Attributes
+    ) -> Attributes:
+        """What the span says beyond its creation attributes: the request, then the answer."""
+        params = request.params or {}
+        attributes = request_attributes(params, call.openai)
+        if request.stream:
+            attributes[sc.REQUEST_STREAM] = True
+        if call.openai and call.operation.api_type:
+            attributes[sc.OPENAI_API_TYPE] = call.operation.api_type
+        attributes.update(answer)
+        if call.first_chunk is not None:
+            attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = call.first_chunk
+        if request.attempt > 1:
+            attributes[sc.HTTP_RESEND_COUNT] = request.attempt - 1
+        if self.capture_content:
+            attributes.update(input_attributes(params))
+            attributes.update(output_attributes(data))
+        return attributes
 
     def __repr__(self) -> str:
         provider = self.provider_name or "detected"
