@@ -30,6 +30,12 @@ PRINTS = {
     "docs/observability.md:logging": ["INFO chatmini: POST /v1/chat/completions 200 "],
     "docs/observability.md:prometheus": ["chatmini_request_duration_seconds_count"],
     "docs/observability.md:statsd": ["myapp.llm.request.duration:"],
+    "docs/observability.md:opentelemetry": [
+        "span 'chat gpt-4o-mini' UNSET: gen_ai.operation.name=chat",
+        "event chatmini.attempt {'http.request.resend_count': 0, 'http.response.status_code': 503",
+        "gen_ai.request.stream=True", "traceparent sent: 00-",
+        "metric gen_ai.client.operation.duration  count=2",
+        "metric gen_ai.client.operation.time_to_first_chunk  count=1"],
     "docs/observability.md:own-exporter": ['"status": 200'],
     "docs/plugins.md:complete-plugin": ["/chat/completions: HTTP 200 after 2 attempt(s)"],
 }

@@ -15,7 +15,7 @@ EXAMPLES = {s.name: s for s in page_snippets("docs/observability.md") if s.not_r
 
 def test_examples_are_found():
     assert set(EXAMPLES) >= {"timing", "stats", "slow-call-rules", "logging", "prometheus",
-                             "statsd", "own-exporter"}
+                             "statsd", "opentelemetry", "own-exporter"}
 
 
 def test_metric_table_matches_the_exporters():
