@@ -13,20 +13,16 @@ loopback call.
 
 from __future__ import annotations
 
-import argparse
-import platform
-import statistics
 import sys
-from typing import Any
+from typing import Any, Sequence
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from timing_overhead import GOAL, Canned, paired, per_call_cpu, per_event_cpu, rounds, table
+from timing_overhead import arguments, measure
 
 import chatmini
-from chatmini.testing import Server
 
 BARE = "default client (no OpenTelemetry)"
 API_ONLY = "OpenTelemetry(), API only (no SDK)"
@@ -48,7 +44,7 @@ def sdk_plugin() -> chatmini.OpenTelemetry:
     return chatmini.OpenTelemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
 
-def make_clients(base_url: str, *plugins: Any) -> dict[str, chatmini.Client]:
+def make_clients(base_url: str, plugins: Sequence[Any] = ()) -> dict[str, chatmini.Client]:
     """One client per configuration, each with ``plugins`` after its own."""
     own = {BARE: [], API_ONLY: [chatmini.OpenTelemetry()], WITH_SDK: [sdk_plugin()]}
     return {name: chatmini.Client(api_key="k", base_url=base_url, plugins=[*extra, *plugins])
@@ -56,36 +52,7 @@ def make_clients(base_url: str, *plugins: Any) -> dict[str, chatmini.Client]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--calls", type=int, default=400)
-    parser.add_argument("--chunks", type=int, default=20_000)
-    args = parser.parse_args()
-    names = [BARE, API_ONLY, WITH_SDK]
-    with Server() as server:
-        clients = make_clients(server.base_url)
-        calls = rounds(names, args.rounds, lambda n: per_call_cpu(clients[n], args.calls))
-        events = rounds(names, args.rounds,
-                        lambda n: per_event_cpu(clients[n], server, args.chunks))
-        for client in clients.values():
-            client.close()
-    offline = make_clients("http://127.0.0.1:9/v1", Canned())
-    own = rounds(names, args.rounds, lambda n: per_call_cpu(offline[n], args.calls * 10))
-    print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"{args.rounds} rounds: `{' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}`\n")
-    print("\n".join(table(f"Non-streamed call over loopback ({args.calls} calls a round)",
-                          "CPU µs/call", calls)))
-    print("\n".join(table(f"Non-streamed call, network replaced by a plugin "
-                          f"({args.calls * 10} calls a round)", "CPU µs/call", own)))
-    print("\n".join(table(f"Streamed reply ({args.chunks} chunks a round)", "CPU µs/event",
-                          events)))
-    bare = statistics.median(calls[BARE])
-    for name in names[1:]:
-        looped = paired(calls, name, lambda v, b: v / b - 1)
-        added = paired(own, name, lambda v, b: v - b)
-        verdict = "PASS" if max(looped, added / bare) < GOAL else "MISS"
-        print(f"- {name}: {looped:+.1%} per call over loopback; its own work {added:.1f} µs = "
-              f"{added / bare:.1%} of a bare call's {bare:.0f} µs (goal < {GOAL:.0%}): {verdict}")
+    measure([BARE, API_ONLY, WITH_SDK], make_clients, arguments(__doc__.splitlines()[0]))
     return 0
 
 

@@ -108,21 +108,28 @@ def make_clients(base_url: str, **options: Any) -> dict[str, chatmini.Client]:
             for name, blocked in CONFIGS.items()}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """``--rounds``, ``--calls`` and ``--chunks`` from the command line."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--chunks", type=int, default=20_000)
-    args = parser.parse_args()
-    names = list(CONFIGS)
+    return parser.parse_args()
+
+
+def measure(
+    names: list[str], make: Callable[..., dict[str, chatmini.Client]], args: argparse.Namespace
+) -> None:
+    """Measure the clients ``make(base_url, **options)`` returns (``names[0]`` is the baseline)
+    over loopback, with the network replaced, and per stream event; print tables and verdicts."""
     with Server() as server:
-        clients = make_clients(server.base_url)
+        clients = make(server.base_url)
         calls = rounds(names, args.rounds, lambda n: per_call_cpu(clients[n], args.calls))
         events = rounds(names, args.rounds,
                         lambda n: per_event_cpu(clients[n], server, args.chunks))
         for client in clients.values():
             client.close()
-    offline = make_clients("http://127.0.0.1:9/v1", plugins=[Canned()])
+    offline = make("http://127.0.0.1:9/v1", plugins=[Canned()])
     own = rounds(names, args.rounds, lambda n: per_call_cpu(offline[n], args.calls * 10))
     print(f"Python {platform.python_version()} on {platform.machine()}, "
           f"{args.rounds} rounds: `{' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}`\n")
@@ -139,6 +146,10 @@ def main() -> int:
         verdict = "PASS" if max(looped, added / bare) < GOAL else "MISS"
         print(f"- {name}: {looped:+.1%} per call over loopback; its own work {added:.1f} µs = "
               f"{added / bare:.1%} of a bare call's {bare:.0f} µs (goal < {GOAL:.0%}): {verdict}")
+
+
+def main() -> int:
+    measure(list(CONFIGS), make_clients, arguments(__doc__.splitlines()[0]))
     return 0
 
 

@@ -104,22 +104,16 @@ _OPENAI_STRINGS = _ANSWER_STRINGS + (
     ("system_fingerprint", sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT),
     ("service_tier", sc.OPENAI_RESPONSE_SERVICE_TIER),
 )
-# usage: (attribute, the details object, its count) in Chat Completions' and Responses' words.
-_USAGE = (
-    (sc.USAGE_INPUT_TOKENS, None, "prompt_tokens"), (sc.USAGE_INPUT_TOKENS, None, "input_tokens"),
-    (sc.USAGE_OUTPUT_TOKENS, None, "completion_tokens"),
-    (sc.USAGE_OUTPUT_TOKENS, None, "output_tokens"),
-    (sc.USAGE_CACHE_READ_INPUT_TOKENS, "prompt_tokens_details", "cached_tokens"),
-    (sc.USAGE_CACHE_READ_INPUT_TOKENS, "input_tokens_details", "cached_tokens"),
-    (sc.USAGE_REASONING_OUTPUT_TOKENS, "completion_tokens_details", "reasoning_tokens"),
-    (sc.USAGE_REASONING_OUTPUT_TOKENS, "output_tokens_details", "reasoning_tokens"),
-)
 
 
 def answer_attributes(
     data: Any, openai: bool
 ) -> tuple[Attributes, Optional[int], Optional[int]]:
-    """(response attributes, input tokens, output tokens) of an answer; None where not said."""
+    """(response attributes, input tokens, output tokens) of an answer; None where not said.
+
+    Usage is read in Chat Completions' words (``prompt_tokens``, ``prompt_tokens_details``)
+    or the Responses API's (``input_tokens``, ``input_tokens_details``).
+    """
     attributes: Attributes = {}
     if type(data) is not dict:
         return attributes, None, None
@@ -134,14 +128,30 @@ def answer_attributes(
     usage = get("usage")
     if type(usage) is not dict:
         return attributes, None, None
-    counts: dict[str, int] = {}
-    for name, details, key in _USAGE:  # the first spelling present wins
-        where = usage if details is None else usage.get(details)
-        value = where.get(key) if type(where) is dict else None
-        if type(value) is int and value >= 0 and name not in counts:
-            counts[name] = value
-    attributes.update(counts)
-    return attributes, counts.get(sc.USAGE_INPUT_TOKENS), counts.get(sc.USAGE_OUTPUT_TOKENS)
+    tokens_in = _count(usage, "prompt_tokens", "input_tokens")
+    tokens_out = _count(usage, "completion_tokens", "output_tokens")
+    cached = _count(usage.get("prompt_tokens_details") or usage.get("input_tokens_details"),
+                    "cached_tokens")
+    reasoning = _count(
+        usage.get("completion_tokens_details") or usage.get("output_tokens_details"),
+        "reasoning_tokens",
+    )
+    for name, count in ((sc.USAGE_INPUT_TOKENS, tokens_in), (sc.USAGE_OUTPUT_TOKENS, tokens_out),
+                        (sc.USAGE_CACHE_READ_INPUT_TOKENS, cached),
+                        (sc.USAGE_REASONING_OUTPUT_TOKENS, reasoning)):
+        if count is not None:
+            attributes[name] = count
+    return attributes, tokens_in, tokens_out
+
+
+def _count(where: Any, key: str, other: Optional[str] = None) -> Optional[int]:
+    """A token count: ``where[key]`` (else ``where[other]``) when it is an int >= 0."""
+    if type(where) is not dict:
+        return None
+    value = where.get(key)
+    if type(value) is not int and other is not None:
+        value = where.get(other)
+    return value if type(value) is int and value >= 0 else None
 
 
 _RESPONSES_STATUS = {"completed": "stop", "failed": "error", "cancelled": "cancelled"}
