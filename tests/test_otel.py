@@ -9,12 +9,14 @@ import threading
 from typing import Any
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind, StatusCode
 
 import chatmini
@@ -260,15 +262,41 @@ def test_traceparent_reaches_the_server_on_every_attempt(otel, make_client, serv
     assert span.parent.span_id == parent.get_span_context().span_id
 
 
-def test_no_traceparent_without_a_tracer_or_propagator(otel, make_client, server, monkeypatch):
+def test_no_traceparent_without_a_tracer_or_propagator(otel, make_client, server):
     chat(make_client(plugins=[OpenTelemetry()]))  # the API's no-op tracer: nothing to propagate
-    from opentelemetry import propagate
-    from opentelemetry.propagators.composite import CompositePropagator
-
-    monkeypatch.setattr(propagate, "_HTTP_TEXT_FORMAT", CompositePropagator([]))
-    chat(make_client(plugins=[otel.plugin()]))  # a recording span, but no propagator
+    configured = propagate.get_global_textmap()
+    propagate.set_global_textmap(CompositePropagator([]))  # OTEL_PROPAGATORS=none
+    try:
+        chat(make_client(plugins=[otel.plugin()]))  # a recording span, but no propagator
+    finally:
+        propagate.set_global_textmap(configured)
     assert [r.headers.get("traceparent") for r in server.requests] == [None, None]
     assert len(otel.finished()) == 1
+
+
+def test_a_sampled_out_call_still_propagates_and_counts(make_client, server):
+    telemetry = Telemetry()
+    telemetry.tracer_provider = TracerProvider(sampler=ALWAYS_OFF)
+    telemetry.tracer_provider.add_span_processor(SimpleSpanProcessor(telemetry.spans))
+    client = make_client(plugins=[telemetry.plugin()], max_retries=1)
+    server.enqueue(Reply(status=503))
+    chat(client)
+    assert telemetry.finished() == []
+    sent = [r.headers["traceparent"] for r in server.requests]
+    assert sent[0] == sent[1] and int(sent[0].split("-")[3], 16) & 1 == 0  # valid, not sampled
+    assert telemetry.points("gen_ai.client.operation.duration")[0].count == 1
+
+
+def test_a_stream_read_in_another_thread_ends_its_span_there(otel, make_client):
+    client = make_client(plugins=[otel.plugin()])
+    stream = chat(client, stream=True)
+    seen = []
+    reader = threading.Thread(target=lambda: seen.append(("".join(stream.text_deltas()),
+                                                          trace.get_current_span())))
+    reader.start()
+    reader.join(10)
+    assert seen[0][0] == "echo: hi" and not seen[0][1].get_span_context().is_valid
+    assert otel.span().end_time is not None
 
 
 def test_the_span_is_current_while_sending_and_never_after(otel, make_client):
