@@ -413,6 +413,7 @@ def test_no_credential_anywhere_in_spans(otel, make_client, server, monkeypatch)
     assert len(otel.finished()) == 3
     for span in otel.finished():
         assert SECRET_KEY not in span.to_json()
+    assert SECRET_KEY not in otel.reader.get_metrics_data().to_json()
     assert all(r.headers["Authorization"] == f"Bearer {SECRET_KEY}" for r in server.requests)
 
 

@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatmini.plugins.otel.messages import input_attributes, output_attributes
-from chatmini.plugins.otel.operations import answer_attributes, request_attributes
+from chatmini.plugins.otel.operations import (
+    answer_metric_attributes,
+    answer_span_attributes,
+    request_attributes,
+)
 
 KEYS = ["id", "model", "choices", "finish_reason", "message", "content", "text", "role",
         "tool_calls", "function", "arguments", "usage", "prompt_tokens", "completion_tokens",
@@ -51,8 +55,9 @@ def test_request_and_input_readers_accept_any_body(params, openai):
 @settings(max_examples=200, deadline=None)
 @given(json_values, st.booleans())
 def test_answer_readers_accept_any_answer(data, openai):
-    attributes, tokens_in, tokens_out = answer_attributes(data, openai)
+    attributes, tokens_in, tokens_out = answer_metric_attributes(data, openai)
     assert_valid(attributes)
+    assert_valid(answer_span_attributes(data))
     assert tokens_in is None or (type(tokens_in) is int and tokens_in >= 0)
     assert tokens_out is None or (type(tokens_out) is int and tokens_out >= 0)
     assert_valid(output_attributes(data))

@@ -98,50 +98,66 @@ def _output_type(response_format: Any) -> Optional[str]:
     return "json" if kind in ("json_object", "json_schema") else kind
 
 
-# Answer fields recorded as they are when they are non-empty strings: key -> attribute.
-_ANSWER_STRINGS = (("id", sc.RESPONSE_ID), ("model", sc.RESPONSE_MODEL))
-_OPENAI_STRINGS = _ANSWER_STRINGS + (
+# Answer strings the metrics carry too (with the openai provider, its openai.response.*).
+_MODEL = (("model", sc.RESPONSE_MODEL),)
+_OPENAI_MODEL = _MODEL + (
     ("system_fingerprint", sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT),
     ("service_tier", sc.OPENAI_RESPONSE_SERVICE_TIER),
 )
 
 
-def answer_attributes(
+def answer_metric_attributes(
     data: Any, openai: bool
 ) -> tuple[Attributes, Optional[int], Optional[int]]:
-    """(response attributes, input tokens, output tokens) of an answer; None where not said.
+    """What every signal needs from an answer: (``gen_ai.response.model`` and with the openai
+    provider ``openai.response.*``, input tokens, output tokens); None where not said.
 
-    Usage is read in Chat Completions' words (``prompt_tokens``, ``prompt_tokens_details``)
-    or the Responses API's (``input_tokens``, ``input_tokens_details``).
+    Usage is read in Chat Completions' words (``prompt_tokens``) or the Responses API's
+    (``input_tokens``).
     """
     attributes: Attributes = {}
     if type(data) is not dict:
         return attributes, None, None
     get = data.get
-    for key, name in _OPENAI_STRINGS if openai else _ANSWER_STRINGS:
+    for key, name in _OPENAI_MODEL if openai else _MODEL:
         value = get(key)
         if type(value) is str and value:
             attributes[name] = value
-    reasons = finish_reasons(data)
-    if reasons:
-        attributes[sc.RESPONSE_FINISH_REASONS] = reasons
     usage = get("usage")
     if type(usage) is not dict:
         return attributes, None, None
-    tokens_in = _count(usage, "prompt_tokens", "input_tokens")
-    tokens_out = _count(usage, "completion_tokens", "output_tokens")
-    cached = _count(usage.get("prompt_tokens_details") or usage.get("input_tokens_details"),
-                    "cached_tokens")
-    reasoning = _count(
-        usage.get("completion_tokens_details") or usage.get("output_tokens_details"),
-        "reasoning_tokens",
-    )
-    for name, count in ((sc.USAGE_INPUT_TOKENS, tokens_in), (sc.USAGE_OUTPUT_TOKENS, tokens_out),
-                        (sc.USAGE_CACHE_READ_INPUT_TOKENS, cached),
-                        (sc.USAGE_REASONING_OUTPUT_TOKENS, reasoning)):
+    return (attributes, _count(usage, "prompt_tokens", "input_tokens"),
+            _count(usage, "completion_tokens", "output_tokens"))
+
+
+def answer_span_attributes(data: Any) -> Attributes:
+    """What only the span says about an answer: its id, finish reasons and token usage,
+    cached and reasoning tokens included when reported."""
+    attributes: Attributes = {}
+    if type(data) is not dict:
+        return attributes
+    value = data.get("id")
+    if type(value) is str and value:
+        attributes[sc.RESPONSE_ID] = value
+    reasons = finish_reasons(data)
+    if reasons:
+        attributes[sc.RESPONSE_FINISH_REASONS] = reasons
+    usage = data.get("usage")
+    if type(usage) is not dict:
+        return attributes
+    for name, count in (
+        (sc.USAGE_INPUT_TOKENS, _count(usage, "prompt_tokens", "input_tokens")),
+        (sc.USAGE_OUTPUT_TOKENS, _count(usage, "completion_tokens", "output_tokens")),
+        (sc.USAGE_CACHE_READ_INPUT_TOKENS, _count(
+            usage.get("prompt_tokens_details") or usage.get("input_tokens_details"),
+            "cached_tokens")),
+        (sc.USAGE_REASONING_OUTPUT_TOKENS, _count(
+            usage.get("completion_tokens_details") or usage.get("output_tokens_details"),
+            "reasoning_tokens")),
+    ):
         if count is not None:
             attributes[name] = count
-    return attributes, tokens_in, tokens_out
+    return attributes
 
 
 def _count(where: Any, key: str, other: Optional[str] = None) -> Optional[int]:
@@ -161,10 +177,8 @@ def finish_reasons(data: dict[str, Any]) -> tuple[str, ...]:
     """One reason per generation: each choice's ``finish_reason``, or a Responses API status."""
     choices = data.get("choices")
     if type(choices) is list:
-        return tuple(
-            reason for choice in choices
-            if type(choice) is dict and type(reason := choice.get("finish_reason")) is str
-        )
+        reasons = [choice.get("finish_reason") for choice in choices if type(choice) is dict]
+        return tuple(reason for reason in reasons if type(reason) is str)
     status = data.get("status")
     if status == "incomplete":
         reason = _field(data.get("incomplete_details"), "reason")

@@ -44,7 +44,8 @@ from .messages import input_attributes, output_attributes
 from .operations import (
     Attributes,
     Operation,
-    answer_attributes,
+    answer_metric_attributes,
+    answer_span_attributes,
     operation_for,
     request_attributes,
     server_of,
@@ -63,9 +64,6 @@ KEY = "opentelemetry"  # this plugin's record in the call's context
 DONE = "[DONE]"
 ATTEMPT_EVENT = "chatmini.attempt"
 STATUS_LIMIT = 1000  # characters of an error message kept as the span's status description
-# Answer attributes the metrics carry too (the conventions' recommended metric attributes).
-METRIC_ANSWER = (sc.RESPONSE_MODEL, sc.OPENAI_RESPONSE_SERVICE_TIER,
-                 sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT)
 
 
 class _Call:
@@ -252,11 +250,8 @@ class OpenTelemetry:
         duration = perf_counter() - call.start
         span = call.span
         try:
-            answer, tokens_in, tokens_out = answer_attributes(data, call.openai)
-            metric = call.metric
-            said = [name for name in METRIC_ANSWER if name in answer]
-            if said or error is not None:
-                metric = {**metric, **{name: answer[name] for name in said}}
+            answer, tokens_in, tokens_out = answer_metric_attributes(data, call.openai)
+            metric = {**call.metric, **answer} if answer or error is not None else call.metric
             if call.recording:
                 span.set_attributes(self._span_attributes(call, request, data, answer))
             if tokens_in is not None:
@@ -282,6 +277,7 @@ class OpenTelemetry:
         if call.openai and call.operation.api_type:
             attributes[sc.OPENAI_API_TYPE] = call.operation.api_type
         attributes.update(answer)
+        attributes.update(answer_span_attributes(data))
         if call.first_chunk is not None:
             attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = call.first_chunk
         if request.attempt > 1:
