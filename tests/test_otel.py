@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -498,3 +500,12 @@ def test_a_traceparent_the_caller_set_is_left_alone(otel, make_client, server):
     mine = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     chat(make_client(plugins=[otel.plugin()]), extra_headers={"traceparent": mine})
     assert server.requests[0].headers["traceparent"] == mine
+
+
+def test_without_opentelemetry_installed_the_error_names_the_extra():
+    code = ("import sys; sys.modules['opentelemetry'] = None\n"
+            "import chatmini\n"
+            "try:\n    chatmini.OpenTelemetry\nexcept ImportError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert "pip install 'chatmini[otel]'" in out
