@@ -39,12 +39,12 @@ class ChatDecoder:
         self.request = request
         self.response = response
         self.accumulator = ChunkAccumulator()
-        self.done = False
+        self.done = self.completed = False
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
         data = event.data
         if data == DONE:
-            self.done = True
+            self.done = self.completed = True
             return None
         try:
             chunk = json.loads(data)

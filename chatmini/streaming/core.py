@@ -36,7 +36,8 @@ S = TypeVar("S", bound="EventStream[Any]")
 class Decoder(Protocol[T]):
     """What one API adds to the stream core: events to items, and when the stream is done."""
 
-    done: bool  # a terminal event arrived: the stream is complete once it is handed out
+    done: bool  # a terminal event arrived: the stream ends once it is handed out
+    completed: bool  # and it says the reply is whole (Responses: not ``response.incomplete``)
     end: str  # what a complete stream ends with, for messages: "[DONE]"
 
     def decode(self, event: ServerSentEvent) -> Optional[T]:
@@ -53,7 +54,8 @@ class Decoder(Protocol[T]):
 class EventStream(Generic[T]):
     """An iterator of one API's items over one streamed reply; a context manager.
 
-    ``completed`` is True once the API's terminal event (chat's ``[DONE]``) arrived.
+    ``completed`` is True once the API's terminal event said the reply is whole (chat's
+    ``[DONE]``, Responses' ``response.completed``).
     """
 
     def __init__(
@@ -90,6 +92,26 @@ class EventStream(Generic[T]):
     @property
     def request_id(self) -> Optional[str]:
         return self.response.headers.get("x-request-id")
+
+    # What every API's stream reports to plugins (``chatmini_stream_end``); each stream
+    # class answers from its decoder.
+
+    @property
+    def chunk_count(self) -> int:
+        """Events received so far that carried data (chat: chunks)."""
+        raise NotImplementedError
+
+    @property
+    def usage(self) -> Any:
+        """The reply's token ``usage`` dict once the stream reported it, else None."""
+        return None
+
+    @property
+    def first_output_at(self) -> Optional[float]:
+        """``time.perf_counter()`` when the first output delta arrived, for streams whose first
+        events carry no output (Responses: ``response.created``); None when the first event
+        is the first output (chat) or none arrived yet."""
+        return None
 
     # -- iteration ---------------------------------------------------------------------------
 
@@ -160,7 +182,7 @@ class EventStream(Generic[T]):
         except ChatminiError as error:
             self._fail(error)
         if self._decoder.done:
-            self.completed = True
+            self.completed = self._decoder.completed
             self._end(None)
         return item
 
