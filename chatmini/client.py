@@ -10,7 +10,7 @@ import json
 import os
 import warnings
 from functools import partial
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -41,6 +41,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
+OpenStream = Callable[["Client", Request, requests.Response], EventStream[Any]]  # a stream class
 
 
 class Client:
@@ -222,7 +223,7 @@ class Client:
         params: Optional[Mapping[str, Any]] = None,
         *,
         cast: type[APIResponseObject] = APIResponseObject,
-        stream_cls: Optional[type[EventStream[Any]]] = None,
+        stream_cls: Optional[OpenStream] = None,
         **options: Any,
     ) -> Any:
         """Send any call through the whole pipeline (plugins, retries, errors) and decode it.
@@ -321,7 +322,7 @@ _INVALID = object()
 _ANSWER_KEYS = frozenset(("choices", "data", "output"))  # a Response carries its own error
 
 
-def stream_class(endpoint: str) -> type[EventStream[Any]]:
+def stream_class(endpoint: str) -> OpenStream:
     """The stream type of a path: Responses events for ``/responses``, chat chunks else."""
     if endpoint == "/responses" or endpoint.startswith("/responses/"):
         return ResponseStream

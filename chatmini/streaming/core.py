@@ -202,7 +202,7 @@ class EventStream(Generic[T]):
         if release:
             raw.drain_conn()  # the chunked terminator follows the end: the connection is reusable
         self.response.close()
-        self._host.stream_end(self.request, self, error, self._client)  # type: ignore[arg-type]
+        self._host.stream_end(self.request, self, error, self._client)
 
     def close(self) -> None:
         """Stop reading and close the connection; the rest of the reply is discarded."""
