@@ -12,6 +12,7 @@ from ..errors import InvalidRequestError
 from ..usage import token_counts
 
 CHAT_PATH = "/chat/completions"
+APIS = {CHAT_PATH: "chat", "/responses": "responses"}  # paths a resource's create() sends
 Key = Union[str, int]  # a custom_id, or the input line number when the line has none
 
 
