@@ -162,8 +162,9 @@ class Response(APIResponseObject):
     @property
     def output(self) -> list[Any]:
         """The output items (message, function_call, reasoning, ...); [] when the server
-        sent ``output: null``."""
-        return wrap(self._data.get("output") or [])  # type: ignore[no-any-return]
+        sent ``output: null`` (or anything but a list)."""
+        output = self._data.get("output")
+        return wrap(output) if type(output) is list else []  # type: ignore[no-any-return]
 
     @property
     def output_text(self) -> str:

@@ -204,3 +204,10 @@ def test_the_batch_command_sends_responses_lines(server, tmp_path, monkeypatch, 
     assert bodies["r2"]["status"] == "completed" and bodies["r2"]["model"] == MODEL
     assert server.requests[0].json["model"] == MODEL  # --model filled in
     assert "tokens in 3 out 5" in capsys.readouterr().err
+
+
+def test_long_scripted_answers_and_malformed_output(client, server):
+    server.enqueue(Reply(chunks=3), Reply(body={"object": "response", "output": {"x": 1}}))
+    assert create(client).output_text == "tok tok tok "
+    odd = create(client)
+    assert odd.output == [] and odd.output_text == "" and odd.to_dict()["output"] == {"x": 1}

@@ -184,3 +184,40 @@ def test_arguments_from_deltas_equal_the_done_arguments(wire, pieces, done, size
 def test_the_client_still_works_after_the_splitting(wire):
     _, _, client = wire
     assert client.responses.create(model=MODEL, input="ok").output_text == "echo: ok"
+
+
+# -- hostile streams -----------------------------------------------------------------------------
+
+TYPES = ["response.created", "response.output_text.delta", "response.output_text.done",
+         "response.function_call_arguments.delta", "response.function_call_arguments.done",
+         "response.reasoning_summary_text.delta", "response.output_item.added",
+         "response.output_item.done", "response.refusal.delta", "response.completed",
+         "response.incomplete", "response.failed", "error", "response.new.delta", None]
+values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 3) | st.text(max_size=5) | st.just(SECRET_KEY),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["type", "text", "content", "arguments", "summary", "output", "error",
+                         "message", "code", "id"]), inner, max_size=4),
+    max_leaves=12)
+events = st.fixed_dictionaries({"type": st.sampled_from(TYPES)}, optional={
+    "delta": values, "output_index": values, "content_index": values, "summary_index": values,
+    "item": values, "response": values, "text": values, "arguments": values, "error": values,
+    "sequence_number": values, "code": values, "message": values})
+
+
+@ON_SOCKETS
+@given(sent=st.lists(events, max_size=10), tail=st.sampled_from([b"", b"data: [DONE]\n\n",
+                                                                 b"data: {", b"event: error\n"]))
+def test_any_events_end_in_events_or_a_chatmini_error(wire, sent, tail):
+    server, _, client = wire
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in sent).encode() + tail
+    server.enqueue(Reply(raw_stream=body))
+    stream = client.responses.create(model=MODEL, input="x", stream=True)
+    try:
+        for event in stream:
+            assert isinstance(event, chatmini.ResponseStreamEvent)
+        final = stream.get_final_response()
+        assert isinstance(final.output_text, str) and isinstance(final.output, list)
+    except chatmini.ChatminiError as exc:
+        assert SECRET_KEY not in str(exc)
+    assert isinstance(stream.output_text, str)
