@@ -164,7 +164,7 @@ class Response(APIResponseObject):
         """The output items (message, function_call, reasoning, ...); [] when the server
         sent ``output: null`` (or anything but a list)."""
         output = self._data.get("output")
-        return wrap(output) if type(output) is list else []  # type: ignore[no-any-return]
+        return wrap(output) if type(output) is list else []
 
     @property
     def output_text(self) -> str:

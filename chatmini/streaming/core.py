@@ -11,10 +11,18 @@ through ``__del__``.
 
 from __future__ import annotations
 
+import json
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Generic, Iterator, NoReturn, Optional, Protocol, TypeVar
 
-from ..errors import APIResponseValidationError, ChatminiError, IncompleteStreamError, excerpt
+from ..errors import (
+    APIResponseValidationError,
+    ChatminiError,
+    IncompleteStreamError,
+    excerpt,
+    safe_excerpt,
+    stream_error,
+)
 from ..request import TIMING
 from ..sse import EventStreamParser
 from ..timeouts import read_part
@@ -232,3 +240,35 @@ def _read_failure(exc: BaseException) -> str:
     if "timed out" in text or "timeout" in type(exc).__name__.lower():
         return "no data within the read (idle) timeout"
     return f"the connection broke ({type(exc).__name__}: {excerpt(str(exc), 120)})"
+
+
+# Shared by the decoders.
+
+
+def event_object(
+    event: ServerSentEvent, request: Request, response: requests.Response
+) -> dict[str, Any]:
+    """The JSON object an event carries. An ``error`` event without one raises the error it
+    stands for; any other event that is not a JSON object, APIResponseValidationError."""
+    try:
+        payload = json.loads(event.data)
+    except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
+        payload = event.data
+    if type(payload) is dict:
+        return payload
+    if event.event == "error":
+        raise stream_error(payload, request)
+    raise APIResponseValidationError(
+        f"Stream event is not a JSON object: {safe_excerpt(event.data, request)!r}",
+        response=response, body=event.data, request=request,
+    )
+
+
+def truncation(
+    why: str, request: Request, text: str, count: int, unit: str
+) -> IncompleteStreamError:
+    """The IncompleteStreamError of a stream cut short, with what it had received."""
+    return IncompleteStreamError(
+        f"Stream incomplete: {why} (after {count} {unit}{'s' if count != 1 else ''}).",
+        request=request, partial_text=text, chunk_count=count,
+    )

@@ -11,7 +11,6 @@ truncation.
 
 from __future__ import annotations
 
-import json
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
@@ -23,7 +22,7 @@ from ..errors import (
     stream_error,
 )
 from ..objects import Response, ResponseStreamEvent, output_text
-from .core import EventStream
+from .core import EventStream, event_object, truncation
 
 if TYPE_CHECKING:
     import requests
@@ -84,17 +83,7 @@ class ResponsesDecoder:
             raise self.incomplete("the server sent [DONE] before a terminal event")
         if not data:
             return None  # an empty data line: a proxy's keep-alive
-        try:
-            payload = json.loads(data)
-        except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
-            payload = data
-        if type(payload) is not dict:
-            if event.event == "error":
-                raise stream_error(payload, self.request)
-            raise APIResponseValidationError(
-                f"Stream event is not a JSON object: {safe_excerpt(data, self.request)!r}",
-                response=self.response, body=data, request=self.request,
-            )
+        payload = event_object(event, self.request, self.response)
         kind = payload.get("type")
         if kind is None and event.event != "message":
             kind = payload["type"] = event.event  # named only by the event: line
@@ -190,11 +179,7 @@ class ResponsesDecoder:
         return False  # only a terminal event says the reply is whole
 
     def incomplete(self, why: str) -> IncompleteStreamError:
-        count = self.count
-        return IncompleteStreamError(
-            f"Stream incomplete: {why} (after {count} event{'s' if count != 1 else ''}).",
-            request=self.request, partial_text=self.text, chunk_count=count,
-        )
+        return truncation(why, self.request, self.text, self.count, "event")
 
 
 _ITEMS = frozenset(("response.output_item.added", "response.output_item.done"))
