@@ -76,6 +76,7 @@ class ResponsesDecoder:
         self.finished: set[int] = set()  # output indexes whose output_item.done arrived
         self.pieces: dict[Key, list[str]] = {}
         self.values: dict[Key, str] = {}  # the .done events' final values
+        self._run: Optional[tuple[str, Any, Any, list[str]]] = None  # the last delta's part
 
     def decode(self, event: ServerSentEvent) -> Optional[ResponseStreamEvent]:
         data = event.data
@@ -89,8 +90,11 @@ class ResponsesDecoder:
             kind = payload["type"] = event.event  # named only by the event: line
         self.count += 1
         if kind.__class__ is str:
-            if kind in _DELTAS or (self.first_output_at is None and kind.endswith(".delta")):
-                self._delta(kind, payload)
+            known = _DELTAS.get(kind)
+            if known is not None:
+                self._delta(known, payload)
+            elif self.first_output_at is None and kind.endswith(".delta"):
+                self.first_output_at = perf_counter()  # a kind of output chatmini does not keep
             elif kind in _DONES:
                 what, field, value = _DONES[kind]
                 text = payload.get(value)
@@ -107,21 +111,25 @@ class ResponsesDecoder:
             return None
         return ResponseStreamEvent(payload)
 
-    def _delta(self, kind: str, payload: dict[str, Any]) -> None:
+    def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> None:
+        """One output delta: noted as output, kept with the pieces of its part (the part of
+        the delta before it, usually, which skips building its key)."""
         if self.first_output_at is None:
             self.first_output_at = perf_counter()
-        known = _DELTAS.get(kind)
         delta = payload.get("delta")
-        if known is None or delta.__class__ is not str:
+        if delta.__class__ is not str:
             return
-        if kind == TEXT_DELTA:
+        what, field = known
+        if what == "text":
             self.texts.append(delta)
-        key = _key(known[0], known[1], payload)
-        pieces = self.pieces.get(key)
-        if pieces is None:
-            self.pieces[key] = [delta]
-        else:
-            pieces.append(delta)
+        index, sub = payload.get("output_index"), payload.get(field) if field else 0
+        run = self._run
+        if run is not None and run[0] == what and run[1] == index and run[2] == sub:
+            run[3].append(delta)
+            return
+        pieces = self.pieces.setdefault((what, _index(index), _index(sub)), [])
+        pieces.append(delta)
+        self._run = (what, index, sub, pieces)
 
     def _item(self, done: bool, payload: dict[str, Any]) -> None:
         index, item = _index(payload.get("output_index")), payload.get("item")
