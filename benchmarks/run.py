@@ -25,6 +25,7 @@ from adapters import make_adapters
 from chart import write_chart
 from harness import TARGET_COLUMNS, Settings, Table, markdown, target_rows
 from memory import bench_memory
+from responses_stream import bench_responses_stream
 from sections import Context, bench_calls, bench_imports, bench_stream, bench_ttft
 from throughput import bench_throughput
 from venvs import bench_venvs
@@ -34,8 +35,8 @@ from chatmini.testing import Server
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
-SECTIONS = [bench_calls, bench_stream, bench_ttft, bench_imports, bench_memory, bench_venvs,
-            bench_throughput]
+SECTIONS = [bench_calls, bench_stream, bench_ttft, bench_responses_stream, bench_imports,
+            bench_memory, bench_venvs, bench_throughput]
 NAMES = {f.__name__.removeprefix("bench_"): f for f in SECTIONS}
 PACKAGES = ("chatmini", "requests", "urllib3", "pluggy", "openai", "httpx2", "httpx", "pydantic")
 

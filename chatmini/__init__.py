@@ -30,13 +30,20 @@ from .errors import (
     UnprocessableEntityError,
 )
 from .hookspecs import hookimpl
-from .objects import APIObject, ChatCompletion, ChatCompletionChunk, ModelList
+from .objects import (
+    APIObject,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ModelList,
+    Response,
+    ResponseStreamEvent,
+)
 from .request import Request
 from .retry import RetryPolicy
 from .shortcuts import ask, ask_stream
 from .sse import ServerSentEvent
 from .stats import StatsReport
-from .streaming import Stream
+from .streaming import ResponseStream, Stream
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -100,6 +107,9 @@ __all__ = [
     "ChatCompletionChunk",
     "ModelList",
     "Request",
+    "Response",
+    "ResponseStream",
+    "ResponseStreamEvent",
     "ServerSentEvent",
     "StatsReport",
     "Stream",

@@ -10,7 +10,7 @@ import json
 import os
 import warnings
 from functools import partial
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -28,10 +28,10 @@ from .pipeline import send_call
 from .pluginhost import PluginHost
 from .redaction import describe_secret
 from .request import Request
-from .resources import Chat, Models
+from .resources import Chat, Models, Responses
 from .retry import RetryPolicy
 from .stats import StatsReport
-from .streaming import Stream
+from .streaming import EventStream, ResponseStream, Stream
 from .timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout, for_stream
 from .transport import HTTPTransport, close_session, pooled_session
 from .urls import check_base_url, key_stays_private
@@ -41,6 +41,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
+OpenStream = Callable[["Client", Request, requests.Response], EventStream[Any]]  # a stream class
 
 
 class Client:
@@ -141,6 +142,7 @@ class Client:
         )
         self.chat = Chat(self)
         self.models = Models(self)
+        self.responses = Responses(self)
         self.plugin_host.client_init(self)
 
     def _base_headers(self, extra: Optional[Mapping[str, str]]) -> dict[str, str]:
@@ -186,10 +188,14 @@ class Client:
         stream: bool = False,
         timeout: Timeout = None,
         extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
     ) -> Request:
         """The Request for one call, before any plugin has seen it (no credential yet)."""
         if not path.startswith("/"):
             path = "/" + path
+        query = self._query_suffix
+        if extra_query:
+            query += ("&" if query else "?") + urlencode(dict(extra_query), doseq=True)
         headers = dict(self.default_headers)
         if extra_headers:
             headers.update(extra_headers)
@@ -205,7 +211,7 @@ class Client:
         if stream:
             timeout = for_stream(timeout, self.stream_idle_timeout)
         return Request(
-            method, self.base_url + path + self._query_suffix, headers, body,
+            method, self.base_url + path + query, headers, body,
             params=dict(params) if params is not None else None, endpoint=path,
             stream=stream, timeout=timeout,
         )
@@ -217,19 +223,20 @@ class Client:
         params: Optional[Mapping[str, Any]] = None,
         *,
         cast: type[APIResponseObject] = APIResponseObject,
+        stream_cls: Optional[OpenStream] = None,
         **options: Any,
     ) -> Any:
         """Send any call through the whole pipeline (plugins, retries, errors) and decode it.
 
-        ``options`` are those of ``build_request``: ``stream``, ``timeout``, ``extra_headers``.
+        ``options`` are those of ``build_request``: ``stream``, ``timeout``, ``extra_headers``,
+        ``extra_query``. A stream is a ``stream_cls``: by default a ResponseStream for the
+        Responses API's paths, a chat Stream for any other.
         """
         call = self.build_request(method, path, params, **options)
         if call.stream:
-            return send_call(self, call, self._open_stream)
+            opened = stream_cls or stream_class(call.endpoint)
+            return send_call(self, call, lambda response, request: opened(self, request, response))
         return send_call(self, call, partial(decode_body, cast=cast, client=self))
-
-    def _open_stream(self, response: requests.Response, request: Request) -> Stream:
-        return Stream(self, request, response)
 
     def post(self, path: str, json: Optional[Mapping[str, Any]] = None, **options: Any) -> Any:
         """POST any JSON to any path of the API (``/embeddings``, ``/responses``, ...)."""
@@ -305,12 +312,20 @@ def decode_body(
         )
     if type(data) is not dict:
         return data
-    if data.get("error") and "choices" not in data and "data" not in data:
+    if data.get("error") and not data.keys() & _ANSWER_KEYS:
         raise stream_error(data, request)  # a gateway's 200 carrying an error object
     meta = {"request_id": response.headers.get("x-request-id"), "context": request.context}
     return cast(data, meta)
 
 
 _INVALID = object()
+_ANSWER_KEYS = frozenset(("choices", "data", "output"))  # a Response carries its own error
+
+
+def stream_class(endpoint: str) -> OpenStream:
+    """The stream type of a path: Responses events for ``/responses``, chat chunks else."""
+    if endpoint == "/responses" or endpoint.startswith("/responses/"):
+        return ResponseStream
+    return Stream
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .errors import ChatminiError
     from .request import Request
     from .sse import ServerSentEvent
-    from .streaming import Stream
+    from .streaming import EventStream
 
 PROJECT = "chatmini"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -173,13 +173,17 @@ def chatmini_stream_event(request: Request, event: ServerSentEvent, client: Clie
 
 @hookspec
 def chatmini_stream_end(
-    request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
+    request: Request, stream: EventStream[Any], error: Optional[ChatminiError], client: Client
 ) -> None:
-    """Called once when a stream ends: ``[DONE]``, an error, closed early, or dropped unread.
+    """Called once when a stream ends: its terminal event (chat: ``[DONE]``; Responses:
+    ``response.completed`` or ``.incomplete``), an error, closed early, or dropped unread.
 
     A stream the caller drops without closing is ended from its finaliser (``error`` None).
-
-    ``stream.completed`` tells whether ``[DONE]`` arrived; ``stream.chunk_count`` how many chunks.
+    ``stream`` is a chat ``Stream`` or a ``ResponseStream``: ``stream.completed`` tells whether
+    the terminal event said the reply is whole, ``stream.chunk_count`` how many chunks (or
+    Responses events) arrived, ``stream.usage`` the reported usage (either naming: read it with
+    ``chatmini.usage.token_counts``), ``stream.first_output_at`` when the first output delta
+    came, for streams whose first events carry no output (else None).
     """
 
 

@@ -152,3 +152,51 @@ class ModelList(APIResponseObject):
 
     def __len__(self) -> int:
         return len(self.data)
+
+
+class Response(APIResponseObject):
+    """A Responses API ``response`` object (``client.responses.create``)."""
+
+    __slots__ = ()
+
+    @property
+    def output(self) -> list[Any]:
+        """The output items (message, function_call, reasoning, ...); [] when the server
+        sent ``output: null`` (or anything but a list)."""
+        output = self._data.get("output")
+        return wrap(output) if type(output) is list else []
+
+    @property
+    def output_text(self) -> str:
+        """The text of every ``output_text`` part of the message items, joined (openai-python's
+        convenience); "" when there is none."""
+        return output_text(self._data.get("output"))
+
+
+class ResponseStreamEvent(APIObject):
+    """One event of a Responses stream: ``.type``, ``.sequence_number`` and the event's fields;
+    ``.response`` (on ``response.created``, ``response.completed``, ...) is a Response."""
+
+    __slots__ = ()
+
+    @property
+    def response(self) -> Optional[Response]:
+        data = self._data.get("response")
+        return Response(data) if type(data) is dict else None
+
+
+def output_text(output: Any) -> str:
+    """The ``output_text`` parts of the message items of a Responses ``output`` list, joined;
+    anything malformed is skipped."""
+    if type(output) is not list:
+        return ""
+    texts = []
+    for item in output:
+        content = item.get("content") if type(item) is dict else None
+        if type(content) is list and item.get("type") == "message":
+            for part in content:
+                if type(part) is dict and part.get("type") == "output_text":
+                    text = part.get("text")
+                    if type(text) is str:
+                        texts.append(text)
+    return "".join(texts)

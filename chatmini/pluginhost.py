@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .errors import ChatminiError
     from .request import Request
     from .sse import ServerSentEvent
-    from .streaming import Stream
+    from .streaming import EventStream
 
 ENTRY_POINT_GROUP = "chatmini"
 AUTOLOAD_ENV = "CHATMINI_DISABLE_PLUGIN_AUTOLOAD"
@@ -193,7 +193,11 @@ class PluginHost:
         self._stream_event(request=request, event=event, client=client)
 
     def stream_end(
-        self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
+        self,
+        request: Request,
+        stream: EventStream[Any],
+        error: Optional[ChatminiError],
+        client: Client,
     ) -> None:
         self._stream_end(request=request, stream=stream, error=error, client=client)
 

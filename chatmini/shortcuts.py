@@ -7,6 +7,7 @@ import threading
 from typing import Any, Iterator, Optional
 
 from .client import Client
+from .errors import InvalidRequestError
 
 DEFAULT_MODEL = "gpt-4o-mini"
 _default_client: Optional[Client] = None
@@ -27,10 +28,21 @@ def default_client() -> Client:
         return _default_client
 
 
-def _messages(prompt: str, system: Optional[str]) -> list[dict[str, str]]:
+def _call(
+    prompt: str, model: Optional[str], system: Optional[str], client: Optional[Client],
+    api: str, params: dict[str, Any],
+) -> Any:
+    """One call of ``api``: the prompt as the user message (chat) or the input (responses),
+    ``system`` as the system message or the instructions."""
+    used = client or default_client()
+    model = model or default_model()
+    if api == "responses":
+        return used.responses.create(model=model, input=prompt, instructions=system, **params)
+    if api != "chat":
+        raise InvalidRequestError(f"api must be 'chat' or 'responses', not {api!r}")
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
-    return messages
+    return used.chat.completions.create(model=model, messages=messages, **params)
 
 
 def ask(
@@ -39,13 +51,15 @@ def ask(
     model: Optional[str] = None,
     system: Optional[str] = None,
     client: Optional[Client] = None,
+    api: str = "chat",
     **params: Any,
 ) -> str:
-    """Send one user prompt and return the reply's text ("" when the reply has none)."""
-    completion = (client or default_client()).chat.completions.create(
-        model=model or default_model(), messages=_messages(prompt, system), **params
-    )
-    choices = completion.choices
+    """Send one user prompt and return the reply's text ("" when the reply has none);
+    ``api="responses"`` asks through the Responses API instead of Chat Completions."""
+    answer = _call(prompt, model, system, client, api, params)
+    if api == "responses":
+        return answer.output_text  # type: ignore[no-any-return]
+    choices = answer.choices
     return (choices[0].message.content or "") if choices else ""
 
 
@@ -55,11 +69,9 @@ def ask_stream(
     model: Optional[str] = None,
     system: Optional[str] = None,
     client: Optional[Client] = None,
+    api: str = "chat",
     **params: Any,
 ) -> Iterator[str]:
     """Like ``ask``, but yields the reply's text pieces as they arrive."""
-    stream = (client or default_client()).chat.completions.create(
-        model=model or default_model(), messages=_messages(prompt, system), stream=True, **params
-    )
-    with stream:
+    with _call(prompt, model, system, client, api, {**params, "stream": True}) as stream:
         yield from stream.text_deltas()

@@ -1,29 +1,63 @@
-"""Token usage read from an answer's bytes, shared by every plugin that counts tokens.
+"""Token usage, the one reader every plugin that counts tokens shares: from an answer's bytes
+or from a ``usage`` dict, in Chat Completions' naming (``prompt_tokens``/``completion_tokens``)
+or the Responses API's (``input_tokens``/``output_tokens``).
 
-Timing and the rate limiters need ``prompt_tokens``/``completion_tokens`` of each non-streamed
-answer; reading them with two small searches near the last ``"usage"`` key costs a few
-microseconds where parsing the whole body again would cost far more.
+Timing and the rate limiters need the counts of each non-streamed answer; reading them with a
+few small searches near the last ``"usage"`` key costs a few microseconds where parsing the
+whole body again would cost far more.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
 
 _COUNT = re.compile(rb"\s*:\s*(\d+)")
 _BOTH = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)\s*,\s*"completion_tokens"\s*:\s*(\d+)')
 _USAGE_SPAN = 1024
+Counts = tuple[Optional[int], Optional[int]]
 
 
-def usage_from_body(body: bytes) -> tuple[Optional[int], Optional[int]]:
-    """(prompt_tokens, completion_tokens) from a JSON body's ``usage`` without parsing it again."""
+def usage_from_body(body: bytes) -> Counts:
+    """(prompt or input tokens, completion or output tokens) from a JSON body's ``usage``,
+    without parsing it again."""
     at = body.rfind(b'"usage"')
     if at < 0:
         return None, None
-    both = _BOTH.search(body, at, at + _USAGE_SPAN)  # OpenAI's order: one search
+    both = _BOTH.search(body, at, at + _USAGE_SPAN)  # OpenAI's chat order: one search
     if both:
         return int(both[1]), int(both[2])
-    return _count(body, b'"prompt_tokens"', at), _count(body, b'"completion_tokens"', at)
+    prompt = _count(body, b'"prompt_tokens"', at)
+    completion = _count(body, b'"completion_tokens"', at)
+    if prompt is None and completion is None:  # the Responses API's names
+        return _count(body, b'"input_tokens"', at), _count(body, b'"output_tokens"', at)
+    return prompt, completion
+
+
+def token_counts(usage: Any) -> Counts:
+    """(prompt or input tokens, completion or output tokens) of a ``usage`` dict."""
+    if not isinstance(usage, dict):
+        return None, None
+    prompt = _int(usage.get("prompt_tokens"))
+    completion = _int(usage.get("completion_tokens"))
+    if prompt is None and completion is None:
+        return _int(usage.get("input_tokens")), _int(usage.get("output_tokens"))
+    return prompt, completion
+
+
+def total_tokens(usage: Any) -> Optional[int]:
+    """A ``usage`` dict's ``total_tokens``, else its two counts added; None without either."""
+    if not isinstance(usage, dict):
+        return None
+    total = _int(usage.get("total_tokens"))
+    if total is not None:
+        return total
+    counts = [n for n in token_counts(usage) if n is not None]
+    return sum(counts) if counts else None
+
+
+def _int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _count(body: bytes, key: bytes, at: int) -> Optional[int]:

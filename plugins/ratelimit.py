@@ -17,7 +17,7 @@ from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
 from chatmini.plugins._budget import Budget, Clock
 from chatmini.plugins._ratelimit_headers import pause_from_headers
-from chatmini.usage import usage_from_body
+from chatmini.usage import total_tokens, usage_from_body
 
 if TYPE_CHECKING:
     import requests
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from chatmini.client import Client
     from chatmini.errors import ChatminiError
     from chatmini.request import Request
-    from chatmini.streaming import Stream
+    from chatmini.streaming import EventStream
 
 DEFAULT_COMPLETION_TOKENS = 256  # assumed completion size when a request sets no max_tokens
 DEFAULT_COOLDOWN = 1.0  # pause after a 429 that says nothing about how long to wait
@@ -57,7 +57,7 @@ class LimiterHooks:
     def chatmini_send(
         self, request: Request, client: Client
     ) -> Generator[None, Any, Optional[requests.Response]]:
-        cost = estimate_tokens(request.params, self.default_max_tokens)
+        cost = estimate_tokens(request.params, self.default_max_tokens, request.endpoint)
         spent = cost if self._count_tokens else 0
         ticket = self._acquire(request, spent)
         try:
@@ -79,7 +79,7 @@ class LimiterHooks:
 
     @hookimpl
     def chatmini_stream_end(
-        self, request: Request, stream: Stream, error: Optional[ChatminiError]
+        self, request: Request, stream: EventStream[Any], error: Optional[ChatminiError]
     ) -> None:
         held = request.context.pop(_STREAM_KEY, None)
         if held is None:
@@ -87,9 +87,11 @@ class LimiterHooks:
         ticket, cost = held
         delta = 0.0
         if self._count_tokens:
-            used = _total(stream.usage)
+            used: Optional[float] = total_tokens(stream.usage)
             if used is None:  # no include_usage: the prompt estimate plus one token per chunk
-                used = cost - completion_allowance(request.params, self.default_max_tokens)
+                used = cost - completion_allowance(
+                    request.params, self.default_max_tokens, request.endpoint
+                )
                 used += stream.chunk_count
             delta = used - cost
         self._settle(ticket, delta, 0.0, True)
@@ -174,55 +176,57 @@ def settle_budget(budget: Budget, token_delta: float, cool_down: float, release:
         budget.cool_down(cool_down)
 
 
-def _total(usage: Any) -> Optional[float]:
-    if not isinstance(usage, Mapping):
-        return None
-    total = usage.get("total_tokens")
-    if isinstance(total, (int, float)):
-        return float(total)
-    parts = [usage.get("prompt_tokens"), usage.get("completion_tokens")]
-    numbers = [p for p in parts if isinstance(p, (int, float))]
-    return float(sum(numbers)) if numbers else None
-
-
 def prompt_chars(params: Mapping[str, Any]) -> int:
-    """Characters of text a request sends: message contents (text parts too), or ``input``."""
-    chars = 0
-    messages = params.get("messages")
-    if isinstance(messages, list):
-        for message in messages:
-            content = message.get("content") if isinstance(message, dict) else None
-            if isinstance(content, str):
-                chars += len(content)
-            elif isinstance(content, list):
-                chars += sum(
-                    len(part.get("text") or "") for part in content if isinstance(part, dict)
-                )
-        return chars
-    for key in ("input", "prompt"):
+    """Characters of text a request sends: message contents (text parts too), else ``input``
+    (strings, or Responses input items) or ``prompt``, plus ``instructions``."""
+    instructions = params.get("instructions")
+    chars = len(instructions) if isinstance(instructions, str) else 0
+    for key in ("messages", "input", "prompt"):
         value = params.get(key)
         if isinstance(value, str):
             chars += len(value)
         elif isinstance(value, list):
-            chars += sum(len(v) for v in value if isinstance(v, str))
+            chars += sum(_text_chars(item) for item in value)
+        if key == "messages" and value is not None:
+            break
     return chars
 
 
-def completion_allowance(params: Optional[Mapping[str, Any]], default: int) -> int:
-    """Tokens a reply may use: ``max_completion_tokens`` or ``max_tokens`` (else ``default``)
-    times ``n``; 0 for requests that produce no completion (embeddings)."""
-    if not params or ("messages" not in params and "prompt" not in params):
+def _text_chars(item: Any) -> int:
+    """Characters of one message or input item: a string, or a dict's text content."""
+    if isinstance(item, str):
+        return len(item)
+    if not isinstance(item, dict):
         return 0
-    limit = params.get("max_completion_tokens") or params.get("max_tokens") or default
+    content = item.get("content", item.get("output"))
+    if isinstance(content, list):
+        return sum(_text_chars(part.get("text")) for part in content if isinstance(part, dict))
+    return _text_chars(content)
+
+
+def completion_allowance(
+    params: Optional[Mapping[str, Any]], default: int, endpoint: str = ""
+) -> int:
+    """Tokens a reply may use: ``max_completion_tokens``, ``max_tokens`` or, for the Responses
+    API, ``max_output_tokens`` (else ``default``) times ``n``; 0 for requests that produce no
+    completion (embeddings)."""
+    responses = endpoint == "/responses"
+    if not params or ("messages" not in params and "prompt" not in params and not responses):
+        return 0
+    limit = (params.get("max_completion_tokens") or params.get("max_tokens")
+             or params.get("max_output_tokens") or default)
     n = params.get("n") or 1
     if not isinstance(limit, int) or not isinstance(n, int):
         return default
     return limit * n
 
 
-def estimate_tokens(params: Optional[Mapping[str, Any]], default_completion: int) -> int:
-    """Tokens a request will cost before it is sent: prompt characters / 4 plus the allowance."""
+def estimate_tokens(
+    params: Optional[Mapping[str, Any]], default_completion: int, endpoint: str = ""
+) -> int:
+    """Tokens a request will cost before it is sent: prompt characters / 4 plus the allowance
+    (``endpoint``: the call's path, which tells a Responses request from an embedding)."""
     if not params:
         return 0
     prompt = math.ceil(prompt_chars(params) / CHARS_PER_TOKEN)
-    return prompt + completion_allowance(params, default_completion)
+    return prompt + completion_allowance(params, default_completion, endpoint)

@@ -76,5 +76,18 @@ def test_only_a_complete_run_writes_docs_by_default(tmp_path):
         assert run.output_path(run.parse_args(partial)) is None
     out = tmp_path / "b.md"
     assert run.output_path(run.parse_args(["--quick", "--out", str(out)])) == out
-    assert set(run.NAMES) == {"calls", "stream", "ttft", "imports", "memory", "venvs",
-                              "throughput"}
+    assert set(run.NAMES) == {"calls", "stream", "ttft", "responses_stream", "imports",
+                              "memory", "venvs", "throughput"}
+
+
+def test_the_responses_stream_section_counts_every_event_of_each_client():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import responses_stream
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    settings = harness.Settings(rounds=1, calls=1, chunks=50, ttft_samples=1, ttft_chunks=1,
+                                import_runs=1, quick=True)
+    table = responses_stream.bench_responses_stream(type("Ctx", (), {"settings": settings}))
+    assert [row[0] for row in table.rows] == ["chatmini", "openai", "bare http.client"]
+    assert "58-event reply" in table.title and all(row[-1] == "0" for row in table.rows)

@@ -13,8 +13,9 @@ PUBLIC = {
     # clients
     "AzureClient", "Client",
     # what calls return and hooks receive
-    "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request",
-    "ServerSentEvent", "StatsReport", "Stream", "Timing",
+    "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request", "Response",
+    "ResponseStream", "ResponseStreamEvent", "ServerSentEvent", "StatsReport", "Stream",
+    "Timing",
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import IO, Any, Iterator, Optional, Union
 
 from ..errors import InvalidRequestError
+from ..usage import token_counts
 
 CHAT_PATH = "/chat/completions"
+APIS = {CHAT_PATH: "chat", "/responses": "responses"}  # paths a resource's create() sends
 Key = Union[str, int]  # a custom_id, or the input line number when the line has none
 
 
@@ -137,10 +139,5 @@ def read_record(text: str) -> Optional[tuple[Key, bool]]:
 def usage_of(result: Any) -> tuple[int, int]:
     """(prompt, completion) tokens a result reports in its ``usage``, else (0, 0)."""
     data = result.to_dict() if hasattr(result, "to_dict") else result
-    usage = data.get("usage") if isinstance(data, dict) else None
-    if not isinstance(usage, dict):
-        return 0, 0
-    prompt = usage.get("prompt_tokens", usage.get("input_tokens", 0))
-    completion = usage.get("completion_tokens", usage.get("output_tokens", 0))
-    return (prompt if isinstance(prompt, int) else 0,
-            completion if isinstance(completion, int) else 0)
+    prompt, completion = token_counts(data.get("usage") if isinstance(data, dict) else None)
+    return prompt or 0, completion or 0

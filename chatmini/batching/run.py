@@ -8,13 +8,13 @@ from typing import Any, Callable, Generator, Iterable, Mapping, Optional, Union
 
 from ..client import Client
 from ..errors import InvalidRequestError
-from ..objects import ChatCompletion
+from ..objects import ChatCompletion, Response
 from ..shortcuts import default_model
-from ..streaming import Stream
+from ..streaming import ResponseStream
 from .progress import ProgressBar
 from .workers import BatchInterrupted, BatchRun, Progress
 
-Result = Union[ChatCompletion, Exception]  # or what a custom ``call`` returns
+Result = Union[ChatCompletion, Response, Exception]  # or what a custom ``call`` returns
 Call = Callable[[Client, Any], Any]
 DEFAULT_WORKERS = 16
 INTERRUPT_TIMEOUT = 10.0
@@ -24,9 +24,12 @@ class PoolSizeWarning(UserWarning):
     """More workers than pooled connections: the extra ones open and drop connections."""
 
 
-def as_request(item: Any, model: Optional[str] = None) -> dict[str, Any]:
-    """``chat.completions.create`` arguments for a prompt string or a dict of arguments."""
+def as_request(item: Any, model: Optional[str] = None, api: str = "chat") -> dict[str, Any]:
+    """``create`` arguments (of ``chat.completions``, or of ``responses`` for
+    ``api="responses"``) for a prompt string or a dict of arguments."""
     if isinstance(item, str):
+        if api == "responses":
+            return {"model": model or default_model(), "input": item}
         return {"model": model or default_model(), "messages": [{"role": "user", "content": item}]}
     if isinstance(item, Mapping):
         kwargs = dict(item)
@@ -38,15 +41,21 @@ def as_request(item: Any, model: Optional[str] = None) -> dict[str, Any]:
     )
 
 
-def complete(client: Client, item: Any, model: Optional[str] = None) -> ChatCompletion:
-    """The default call: one chat completion (a ``stream=True`` input is read to the end)."""
-    kwargs = as_request(item, model)
+def complete(
+    client: Client, item: Any, model: Optional[str] = None, api: str = "chat"
+) -> Union[ChatCompletion, Response]:
+    """The default call: one chat completion, or one Response with ``api="responses"`` (a
+    ``stream=True`` input is read to the end)."""
+    kwargs = as_request(item, model, api)
+    responses = api == "responses"
+    create = client.responses.create if responses else client.chat.completions.create
     if kwargs.get("stream"):
-        stream: Stream = client.chat.completions.create(**kwargs)
-        with stream:
-            return stream.get_final_completion()
-    completion: ChatCompletion = client.chat.completions.create(**kwargs)
-    return completion
+        with create(**kwargs) as stream:
+            if isinstance(stream, ResponseStream):
+                return stream.get_final_response()
+            return stream.get_final_completion()  # type: ignore[no-any-return]
+    result: Union[ChatCompletion, Response] = create(**kwargs)
+    return result
 
 
 def _start(
@@ -59,11 +68,16 @@ def _start(
     model: Optional[str],
     call: Optional[Call],
     interrupt_timeout: float,
+    api: str = "chat",
     collect_only: bool = False,
 ) -> tuple[BatchRun, Callable[[], None]]:
     """Check the settings, make a Client if none was given, start the workers."""
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InvalidRequestError(f"workers must be an integer >= 1, not {workers!r}")
+    if api not in ("chat", "responses"):
+        raise InvalidRequestError(f"api must be 'chat' or 'responses', not {api!r}")
+    if call is not None and api != "chat":
+        raise InvalidRequestError(f"call= replaces the {api} call: pass call= or api=, not both")
     own = client is None
     if client is None:
         client = Client(pool_maxsize=workers)
@@ -81,7 +95,7 @@ def _start(
     used = client
 
     def run_one(item: Any) -> Any:
-        return call(used, item) if call is not None else complete(used, item, model)
+        return call(used, item) if call is not None else complete(used, item, model, api)
 
     run = BatchRun(inputs, run_one, workers, fail_fast, callback, interrupt_timeout, collect_only)
 
@@ -104,6 +118,7 @@ def batch_iter(
     model: Optional[str] = None,
     call: Optional[Call] = None,
     interrupt_timeout: float = INTERRUPT_TIMEOUT,
+    api: str = "chat",
 ) -> Generator[tuple[int, Result], None, None]:
     """Yield ``(input index, result)`` as calls finish; at most ~3×workers inputs are held.
 
@@ -112,7 +127,7 @@ def batch_iter(
     """
     run, finish = _start(
         client, inputs, workers=workers, fail_fast=fail_fast, progress=progress, model=model,
-        call=call, interrupt_timeout=interrupt_timeout,
+        call=call, interrupt_timeout=interrupt_timeout, api=api,
     )
     try:
         yield from run.results()
@@ -130,6 +145,7 @@ def batch(
     model: Optional[str] = None,
     call: Optional[Call] = None,
     interrupt_timeout: float = INTERRUPT_TIMEOUT,
+    api: str = "chat",
 ) -> list[Result]:
     """Run every input on ``workers`` threads sharing ``client``; results in input order.
 
@@ -137,13 +153,15 @@ def batch(
     defaults to ``model=`` then CHATMINI_MODEL). Each result is a ChatCompletion or the
     exception its call ended with; ``fail_fast=True`` raises the first one instead.
     ``progress`` is a ``(done, total, errors)`` callback, or True for a stderr bar on a TTY.
-    ``call(client, item)`` replaces the chat call. ``client=None`` makes one from the
+    ``call(client, item)`` replaces the chat call; ``api="responses"`` makes it a Responses
+    call (inputs: prompt strings or dicts of ``responses.create`` arguments; results:
+    Response objects). ``client=None`` makes one from the
     environment with a pool of ``workers`` connections. On Ctrl-C no new call starts, calls in
     flight get ``interrupt_timeout`` seconds, and BatchInterrupted carries the results.
     """
     run, finish = _start(
         client, inputs, workers=workers, fail_fast=fail_fast, progress=progress, model=model,
-        call=call, interrupt_timeout=interrupt_timeout,
+        call=call, interrupt_timeout=interrupt_timeout, api=api,
         collect_only=not progress and not fail_fast,
     )
     out: dict[int, Result] = {}

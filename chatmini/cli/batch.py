@@ -37,7 +37,8 @@ def add_batch_command(commands: Any) -> None:
         description="Run every request of a JSONL file on worker threads, within optional rate "
         "limits, appending one result line per request to OUTPUT as it completes. Lines are "
         "request bodies for /chat/completions, or OpenAI batch-file lines (custom_id, method, "
-        "url, body). Rerunning with the same OUTPUT skips requests already done. "
+        "url, body; url /v1/chat/completions, /v1/responses or another). Rerunning with "
+        "the same OUTPUT skips requests already done. "
         "'chatmini batch merge' joins the outputs of --shard runs.",
     )
     batch.add_argument("input", help="the JSONL requests file ('-' for stdin)")
@@ -228,9 +229,10 @@ def make_client(args: argparse.Namespace) -> Any:
 
 
 def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
-    """The per-job call: chat completions through ``complete``, other paths as plain POSTs;
-    a bad line raises its error without sending anything. Each job records its duration."""
-    from ..batching.files import CHAT_PATH
+    """The per-job call: chat completions and Responses through ``complete``, other paths as
+    plain POSTs; a bad line raises its error without sending anything. Each job records its
+    duration."""
+    from ..batching.files import APIS
     from ..batching.run import complete
 
     def call(client: Any, job: Any) -> Any:
@@ -238,8 +240,8 @@ def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
             raise job.error
         start = time.perf_counter()
         try:
-            if job.path == CHAT_PATH:
-                return complete(client, job.body, model)
+            if job.path in APIS:
+                return complete(client, job.body, model, APIS[job.path])
             return client.post(job.path, json=job.body)
         finally:
             job.seconds = time.perf_counter() - start

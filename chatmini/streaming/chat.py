@@ -7,18 +7,12 @@ reported a ``finish_reason`` (some servers omit ``[DONE]``).
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ..accumulate import ChunkAccumulator
-from ..errors import (
-    APIResponseValidationError,
-    IncompleteStreamError,
-    safe_excerpt,
-    stream_error,
-)
+from ..errors import IncompleteStreamError, stream_error
 from ..objects import ChatCompletion, ChatCompletionChunk
-from .core import EventStream
+from .core import EventStream, event_object, truncation
 
 if TYPE_CHECKING:
     import requests
@@ -39,24 +33,16 @@ class ChatDecoder:
         self.request = request
         self.response = response
         self.accumulator = ChunkAccumulator()
-        self.done = False
+        self.done = self.completed = False
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
         data = event.data
         if data == DONE:
-            self.done = True
+            self.done = self.completed = True
             return None
-        try:
-            chunk = json.loads(data)
-        except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
-            chunk = None if event.event != "error" else data
-        if event.event == "error" or (type(chunk) is dict and chunk.get("error")):
+        chunk = event_object(event, self.request, self.response)
+        if event.event == "error" or chunk.get("error"):
             raise stream_error(chunk, self.request)
-        if type(chunk) is not dict:
-            raise APIResponseValidationError(
-                f"Stream event is not a JSON object: {safe_excerpt(data, self.request)!r}",
-                response=self.response, body=data, request=self.request,
-            )
         self.accumulator.add(chunk)
         return ChatCompletionChunk(chunk)
 
@@ -64,11 +50,8 @@ class ChatDecoder:
         return self.accumulator.finished  # every choice reported finish_reason: nothing lost
 
     def incomplete(self, why: str) -> IncompleteStreamError:
-        count = self.accumulator.chunk_count
-        return IncompleteStreamError(
-            f"Stream incomplete: {why} (after {count} chunk{'s' if count != 1 else ''}).",
-            request=self.request, partial_text=self.accumulator.text, chunk_count=count,
-        )
+        accumulator = self.accumulator
+        return truncation(why, self.request, accumulator.text, accumulator.chunk_count, "chunk")
 
 
 class Stream(EventStream[ChatCompletionChunk]):

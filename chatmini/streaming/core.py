@@ -11,10 +11,18 @@ through ``__del__``.
 
 from __future__ import annotations
 
+import json
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Generic, Iterator, NoReturn, Optional, Protocol, TypeVar
 
-from ..errors import APIResponseValidationError, ChatminiError, IncompleteStreamError, excerpt
+from ..errors import (
+    APIResponseValidationError,
+    ChatminiError,
+    IncompleteStreamError,
+    excerpt,
+    safe_excerpt,
+    stream_error,
+)
 from ..request import TIMING
 from ..sse import EventStreamParser
 from ..timeouts import read_part
@@ -36,7 +44,8 @@ S = TypeVar("S", bound="EventStream[Any]")
 class Decoder(Protocol[T]):
     """What one API adds to the stream core: events to items, and when the stream is done."""
 
-    done: bool  # a terminal event arrived: the stream is complete once it is handed out
+    done: bool  # a terminal event arrived: the stream ends once it is handed out
+    completed: bool  # and it says the reply is whole (Responses: not ``response.incomplete``)
     end: str  # what a complete stream ends with, for messages: "[DONE]"
 
     def decode(self, event: ServerSentEvent) -> Optional[T]:
@@ -53,7 +62,8 @@ class Decoder(Protocol[T]):
 class EventStream(Generic[T]):
     """An iterator of one API's items over one streamed reply; a context manager.
 
-    ``completed`` is True once the API's terminal event (chat's ``[DONE]``) arrived.
+    ``completed`` is True once the API's terminal event said the reply is whole (chat's
+    ``[DONE]``, Responses' ``response.completed``).
     """
 
     def __init__(
@@ -90,6 +100,26 @@ class EventStream(Generic[T]):
     @property
     def request_id(self) -> Optional[str]:
         return self.response.headers.get("x-request-id")
+
+    # What every API's stream reports to plugins (``chatmini_stream_end``); each stream
+    # class answers from its decoder.
+
+    @property
+    def chunk_count(self) -> int:
+        """Events received so far that carried data (chat: chunks)."""
+        raise NotImplementedError
+
+    @property
+    def usage(self) -> Any:
+        """The reply's token ``usage`` dict once the stream reported it, else None."""
+        return None
+
+    @property
+    def first_output_at(self) -> Optional[float]:
+        """``time.perf_counter()`` when the first output delta arrived, for streams whose first
+        events carry no output (Responses: ``response.created``); None when the first event
+        is the first output (chat) or none arrived yet."""
+        return None
 
     # -- iteration ---------------------------------------------------------------------------
 
@@ -160,7 +190,7 @@ class EventStream(Generic[T]):
         except ChatminiError as error:
             self._fail(error)
         if self._decoder.done:
-            self.completed = True
+            self.completed = self._decoder.completed
             self._end(None)
         return item
 
@@ -180,7 +210,7 @@ class EventStream(Generic[T]):
         if release:
             raw.drain_conn()  # the chunked terminator follows the end: the connection is reusable
         self.response.close()
-        self._host.stream_end(self.request, self, error, self._client)  # type: ignore[arg-type]
+        self._host.stream_end(self.request, self, error, self._client)
 
     def close(self) -> None:
         """Stop reading and close the connection; the rest of the reply is discarded."""
@@ -210,3 +240,35 @@ def _read_failure(exc: BaseException) -> str:
     if "timed out" in text or "timeout" in type(exc).__name__.lower():
         return "no data within the read (idle) timeout"
     return f"the connection broke ({type(exc).__name__}: {excerpt(str(exc), 120)})"
+
+
+# Shared by the decoders.
+
+
+def event_object(
+    event: ServerSentEvent, request: Request, response: requests.Response
+) -> dict[str, Any]:
+    """The JSON object an event carries. An ``error`` event without one raises the error it
+    stands for; any other event that is not a JSON object, APIResponseValidationError."""
+    try:
+        payload = json.loads(event.data)
+    except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
+        payload = event.data
+    if type(payload) is dict:
+        return payload
+    if event.event == "error":
+        raise stream_error(payload, request)
+    raise APIResponseValidationError(
+        f"Stream event is not a JSON object: {safe_excerpt(event.data, request)!r}",
+        response=response, body=event.data, request=request,
+    )
+
+
+def truncation(
+    why: str, request: Request, text: str, count: int, unit: str
+) -> IncompleteStreamError:
+    """The IncompleteStreamError of a stream cut short, with what it had received."""
+    return IncompleteStreamError(
+        f"Stream incomplete: {why} (after {count} {unit}{'s' if count != 1 else ''}).",
+        request=request, partial_text=text, chunk_count=count,
+    )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codings
 from . import negotiation, replies
+from . import responses as responses_api
 from .replies import Reply, StreamEncoder
 
 if TYPE_CHECKING:
@@ -156,6 +157,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send_json(reply.status, replies.models(), reply)
         elif self.command == "GET" and path.startswith("/v1/models/"):
             self._send_json(reply.status, replies.model(path[len("/v1/models/"):]), reply)
+        elif path == responses_api.PREFIX or path.startswith(responses_api.PREFIX + "/"):
+            answer = responses_api.answer(self.command, self.path, path, request, reply,
+                                          self._seq, self.server.owner.responses)
+            if answer.events is None:
+                self._send_json(answer.status, answer.payload, reply)
+            else:
+                self._stream(reply, answer.events, per_event=True)
         elif self.command == "POST" and path.startswith("/v1/"):
             self._send_json(reply.status, {"object": "echo", "path": self.path, "json": request},
                             reply)
@@ -193,8 +201,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             data, content_type = json.dumps(payload).encode(), "application/json"
         self._send(status, data, content_type, reply)
 
-    def _stream(self, reply: Reply, events: list[bytes]) -> None:
-        """Write an event stream with the reply's coding, framing, pause and cut behaviour."""
+    def _stream(self, reply: Reply, events: list[bytes], per_event: bool = False) -> None:
+        """Write an event stream with the reply's coding, framing, pause and cut behaviour;
+        ``per_event``: each event written as its own HTTP chunk, as real servers do."""
         defaults = {"Content-Type": "text/event-stream",
                     "Cache-Control": "no-cache"}
         if reply.close_delimited:
@@ -213,13 +222,21 @@ class RequestHandler(BaseHTTPRequestHandler):
             events = events[:reply.cut_after]
         pause_at = reply.pause_after
         if pause_at is not None and pause_at < len(events):
-            self.wfile.write(encoder.encode(events[:pause_at]))
+            self._write(encoder, events[:pause_at], per_event)
             if self.server.owner._stopping.wait(reply.pause):
                 self.close_connection = True
                 return
             events = events[pause_at:]
-        self.wfile.write(encoder.encode(events))
+        self._write(encoder, events, per_event)
         if reply.cut_after is not None and reply.cut_after < total:
             self.close_connection = True
             return
         self.wfile.write(encoder.finish())
+
+    def _write(self, encoder: StreamEncoder, events: list[bytes], per_event: bool) -> None:
+        """Events in one write, or each in its own write (and chunk) when ``per_event``."""
+        if not per_event:
+            self.wfile.write(encoder.encode(events))
+            return
+        for event in events:
+            self.wfile.write(encoder.encode([event]))

@@ -16,6 +16,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 FINGERPRINT = "fp_chatmini"
 CHUNK_PIECE = "tok "
 MODELS = ("gpt-4o-mini", "gpt-4o")
+OUTCOMES = ("completed", "incomplete", "failed")
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,24 @@ class Reply:
     content_encoding: str | None = None
     raw_stream: bytes | None = None
     line_ending: str = "\n"
+    # The Responses API (``/v1/responses``) only:
+    tool_calls: list[dict[str, Any]] | None = None
+    reasoning: str | None = None
+    outcome: str = "completed"
+    null_output: bool = False
+    with_done: bool = False
 
     def __post_init__(self) -> None:
         """Reject values that would make the scripted reply ambiguous."""
         if self.line_ending not in ("\n", "\r\n", "\r"):
             raise ValueError("line_ending must be '\\n', '\\r\\n' or '\\r'")
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
+        if self.with_done and self.no_done:
+            raise ValueError("with_done=True and no_done=True disagree: pass one of them")
+        for call in self.tool_calls or ():
+            if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+                raise ValueError(f"each tool call must be a dict with a 'name', not {call!r}")
         for name in ("chunks", "cut_after", "pause_after"):
             value = getattr(self, name)
             if value is not None and value < 0:

@@ -16,6 +16,7 @@ from ..codings import CODINGS
 from .faults import FaultInjector
 from .handler import RecordedRequest, RequestHandler, api_path
 from .replies import Reply
+from .responses import ResponseStore
 from .tokens import TokenIssuer
 
 __all__ = ["RecordedRequest", "Server"]
@@ -116,6 +117,7 @@ class Server:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.tokens = TokenIssuer()  # POST /oauth/token; tokens.configure(require=True) etc.
+        self.responses = ResponseStore()  # what POST /v1/responses created, by id
 
     @property
     def port(self) -> int:
@@ -215,6 +217,7 @@ class Server:
             self._seq = 0
             self.faults.reset()
         self.tokens.reset()
+        self.responses.clear()
 
     def _take(self, record: RecordedRequest,
               scripted: bool = True) -> tuple[int, Reply | None]:

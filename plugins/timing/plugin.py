@@ -9,18 +9,20 @@ headers is ``response.elapsed``, taken by the transport around the network send)
 clock starts at the first attempt's preparation and stops at ``chatmini_call_end``, or for
 streams at ``chatmini_stream_end``,
 with the first event and the gaps between events taken once per network read (events that
-arrived in one read arrived together): one ``perf_counter()`` a read, nothing per event.
+arrived in one read arrived together): one ``perf_counter()`` a read, nothing per event. A
+stream whose first events carry no output (Responses: ``response.created``) tells when its
+first output delta came (``stream.first_output_at``), and that is its time to first token.
 """
 
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from chatmini.hookspecs import hookimpl
 from chatmini.request import TIMING
 from chatmini.stats import DEFAULT_WINDOW, Observer, Stats, StatsReport
-from chatmini.usage import usage_from_body
+from chatmini.usage import token_counts, usage_from_body
 
 from . import hookspecs
 from .record import AttemptTiming, Timing
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from chatmini.errors import ChatminiError
     from chatmini.request import Request
     from chatmini.sse import ServerSentEvent
-    from chatmini.streaming import Stream
+    from chatmini.streaming import EventStream
 
 DONE = "[DONE]"
 
@@ -140,7 +142,8 @@ class TimingPlugin:
 
     @hookimpl
     def chatmini_stream_end(
-        self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
+        self, request: Request, stream: EventStream[Any], error: Optional[ChatminiError],
+        client: Client,
     ) -> None:
         timing = request.context.get(TIMING)
         if timing is None or timing.finished:
@@ -152,12 +155,14 @@ class TimingPlugin:
         timing.completed = stream.completed
         if error is not None:
             timing.error = type(error).__name__
-        usage = stream.usage
-        if isinstance(usage, dict):
-            timing.prompt_tokens = _int_or_none(usage.get("prompt_tokens"))
-            timing.completion_tokens = _int_or_none(usage.get("completion_tokens"))
+        if stream.usage is not None:
+            timing.prompt_tokens, timing.completion_tokens = token_counts(stream.usage)
         tokens = timing.completion_tokens
         timing.tokens = tokens if tokens is not None else stream.chunk_count
+        output_at = stream.first_output_at  # Responses: the first delta, not response.created
+        if output_at is not None:
+            timing._first_event = output_at
+            timing.ttft = output_at - timing.start
         first = timing._first_event
         if first is not None and now > first:
             timing.tokens_per_second = timing.tokens / (now - first)
@@ -183,6 +188,3 @@ def _take_body_usage(timing: Timing, response: requests.Response) -> None:
         timing.prompt_tokens, timing.completion_tokens = usage_from_body(body)
         timing.tokens = timing.completion_tokens
 
-
-def _int_or_none(value: object) -> Optional[int]:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

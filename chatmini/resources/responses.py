@@ -1,0 +1,231 @@
+"""``client.responses``: the Responses API, streamed or not, and stored responses by id.
+
+Methods and arguments are openai-python's. Named arguments left at None are not sent; every
+other keyword goes into the JSON body untouched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union, overload
+from urllib.parse import quote
+
+from ..errors import InvalidRequestError
+from ..objects import APIObject, Response
+from ..streaming import ResponseStream
+from .pages import CursorPage
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..timeouts import Timeout
+
+Headers = Optional[Mapping[str, str]]
+Query = Optional[Mapping[str, Any]]
+
+
+class Responses:
+    """``client.responses``: ``create``, ``stream``, ``retrieve``, ``cancel``, ``delete`` and
+    ``input_items.list``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.input_items = InputItems(client)
+
+    @overload
+    def create(
+        self, *, model: Optional[str] = ..., input: Any = ..., instructions: Optional[str] = ...,
+        tools: Any = ..., previous_response_id: Optional[str] = ...,
+        stream: Literal[False] = ..., timeout: Timeout = ..., extra_headers: Headers = ...,
+        extra_query: Query = ..., **params: Any,
+    ) -> Response: ...
+
+    @overload
+    def create(
+        self, *, model: Optional[str] = ..., input: Any = ..., instructions: Optional[str] = ...,
+        tools: Any = ..., previous_response_id: Optional[str] = ...,
+        stream: Literal[True], timeout: Timeout = ..., extra_headers: Headers = ...,
+        extra_query: Query = ..., **params: Any,
+    ) -> ResponseStream: ...
+
+    def create(
+        self,
+        *,
+        model: Optional[str] = None,
+        input: Any = None,  # noqa: A002 - openai-python's name
+        instructions: Optional[str] = None,
+        tools: Any = None,
+        previous_response_id: Optional[str] = None,
+        stream: bool = False,
+        timeout: Timeout = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        **params: Any,
+    ) -> Union[Response, ResponseStream]:
+        """Create a model response: a Response, or with ``stream=True`` a ResponseStream."""
+        if "text_format" in params:
+            raise InvalidRequestError(
+                "text_format= (parsing into a pydantic model) is not supported: pass "
+                'text={"format": {"type": "json_schema", ...}} and parse output_text yourself'
+            )
+        if model is not None and (not isinstance(model, str) or not model):
+            raise InvalidRequestError(f"model must be a non-empty string, not {model!r}")
+        if model is None and "prompt" not in params:
+            raise InvalidRequestError("model= is required (unless a stored prompt= names one)")
+        body: dict[str, Any] = {"model": model} if model is not None else {}
+        if input is not None:
+            body["input"] = input if isinstance(input, str) else _items("input", input)
+        if instructions is not None:
+            body["instructions"] = instructions
+        if tools is not None:
+            body["tools"] = _items("tools", tools)
+        if previous_response_id is not None:
+            body["previous_response_id"] = previous_response_id
+        if stream:
+            body["stream"] = True
+        body.update(params)
+        return self._client.request(  # type: ignore[no-any-return]
+            "POST", "/responses", body, stream=stream, timeout=timeout,
+            extra_headers=extra_headers, extra_query=extra_query, cast=Response,
+            stream_cls=ResponseStream,
+        )
+
+    def stream(
+        self,
+        *,
+        response_id: Optional[str] = None,
+        starting_after: Optional[int] = None,
+        timeout: Timeout = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+        **params: Any,
+    ) -> ResponseStream:
+        """A ResponseStream of a new response (the arguments of ``create``), or of a stored
+        one by ``response_id`` (handing out only events after ``starting_after``). Use it as
+        a context manager, as with openai-python's ``responses.stream()``."""
+        options: dict[str, Any] = {
+            "timeout": timeout, "extra_headers": extra_headers, "extra_query": extra_query,
+        }
+        if "stream" in params:
+            raise InvalidRequestError("responses.stream() always streams: leave out stream=")
+        if response_id is None:
+            if starting_after is not None:
+                raise InvalidRequestError("starting_after= needs response_id=")
+            return self.create(stream=True, **params, **options)
+        if params:
+            raise InvalidRequestError(
+                f"response_id= streams a stored response: it cannot be combined with "
+                f"{', '.join(sorted(params))}"
+            )
+        stream = self.retrieve(response_id, stream=True, **options)
+        stream._responses.starting_after = starting_after  # openai-python filters client-side
+        return stream
+
+    @overload
+    def retrieve(
+        self, response_id: str, *, stream: Literal[False] = ..., include: Any = ...,
+        include_obfuscation: Optional[bool] = ..., starting_after: Optional[int] = ...,
+        timeout: Timeout = ..., extra_headers: Headers = ..., extra_query: Query = ...,
+    ) -> Response: ...
+
+    @overload
+    def retrieve(
+        self, response_id: str, *, stream: Literal[True], include: Any = ...,
+        include_obfuscation: Optional[bool] = ..., starting_after: Optional[int] = ...,
+        timeout: Timeout = ..., extra_headers: Headers = ..., extra_query: Query = ...,
+    ) -> ResponseStream: ...
+
+    def retrieve(
+        self,
+        response_id: str,
+        *,
+        stream: bool = False,
+        include: Any = None,
+        include_obfuscation: Optional[bool] = None,
+        starting_after: Optional[int] = None,
+        timeout: Timeout = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+    ) -> Union[Response, ResponseStream]:
+        """A stored response by id; with ``stream=True`` its events again, as a stream."""
+        query = _query(include=include, include_obfuscation=include_obfuscation,
+                       starting_after=starting_after, stream=stream or None)
+        return self._client.request(  # type: ignore[no-any-return]
+            "GET", _path(response_id), None, stream=stream, timeout=timeout,
+            extra_headers=extra_headers, extra_query={**query, **(extra_query or {})},
+            cast=Response, stream_cls=ResponseStream,
+        )
+
+    def cancel(
+        self, response_id: str, *, timeout: Timeout = None, extra_headers: Headers = None,
+        extra_query: Query = None,
+    ) -> Response:
+        """Cancel a response created with ``background=True``; returns it."""
+        return self._client.request(  # type: ignore[no-any-return]
+            "POST", _path(response_id, "/cancel"), None, timeout=timeout,
+            extra_headers=extra_headers, extra_query=extra_query, cast=Response,
+        )
+
+    def delete(
+        self, response_id: str, *, timeout: Timeout = None, extra_headers: Headers = None,
+        extra_query: Query = None,
+    ) -> None:
+        """Delete a stored response (returns None, as openai-python does)."""
+        headers = {"Accept": "*/*", **(extra_headers or {})}
+        self._client.request(
+            "DELETE", _path(response_id), None, timeout=timeout, extra_headers=headers,
+            extra_query=extra_query,
+        )
+
+
+class InputItems:
+    """``client.responses.input_items``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        response_id: str,
+        *,
+        after: Optional[str] = None,
+        include: Any = None,
+        limit: Optional[int] = None,
+        order: Optional[str] = None,
+        timeout: Timeout = None,
+        extra_headers: Headers = None,
+        extra_query: Query = None,
+    ) -> CursorPage:
+        """The input items of a stored response, a page at a time (iterating goes on through
+        every page)."""
+        query = {**_query(after=after, include=include, limit=limit, order=order),
+                 **(extra_query or {})}
+        page = self._client.request(
+            "GET", _path(response_id, "/input_items"), None, timeout=timeout,
+            extra_headers=extra_headers, extra_query=query,
+        )
+
+        def fetch(last_id: str) -> CursorPage:
+            return self.list(response_id, after=last_id, include=include, limit=limit,
+                             order=order, timeout=timeout, extra_headers=extra_headers,
+                             extra_query=extra_query)
+
+        return CursorPage(page, fetch)
+
+
+def _path(response_id: str, suffix: str = "") -> str:
+    if not isinstance(response_id, str) or not response_id:
+        raise InvalidRequestError(f"response_id must be a non-empty string, not {response_id!r}")
+    return f"/responses/{quote(response_id, safe='')}{suffix}"
+
+
+def _items(name: str, value: Any) -> list[Any]:
+    """A list argument (``input`` items, ``tools``); chatmini objects are sent as their dicts,
+    so ``input=[*response.output, ...]`` works."""
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise InvalidRequestError(f"{name} must be a list, not {type(value).__name__}")
+    return [item.to_dict() if isinstance(item, APIObject) else item for item in value]
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    """Query parameters as openai-python sends them: None left out, booleans as true/false."""
+    return {name: (str(value).lower() if isinstance(value, bool) else value)
+            for name, value in values.items() if value is not None}
