@@ -9,7 +9,15 @@ are used up, and only while the server says ``has_more``. ``data`` is this page'
 from __future__ import annotations
 
 from typing import (
-    TYPE_CHECKING, Any, Callable, ClassVar, Generic, Iterator, Mapping, Optional, TypeVar,
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    ClassVar,
+    Generic,
+    Iterator,
+    Mapping,
+    Optional,
+    TypeVar,
 )
 from urllib.parse import quote, urlencode
 
@@ -116,8 +124,8 @@ class Resource:
         result: T = send_call(self._client, call, self._decoder(cast))
         return result
 
-    def _call(self, method: str, path: str, cast: type[T], params: Optional[Mapping[str, Any]] = None,
-              **options: Any) -> T:
+    def _call(self, method: str, path: str, cast: type[T],
+              params: Optional[Mapping[str, Any]] = None, **options: Any) -> T:
         return self._send(self._build(method, path, params, **options), cast)
 
     def _list(self, path: str, page_type: type[P], query: dict[str, Any], **options: Any) -> P:

@@ -3,7 +3,7 @@ paths here, after scripted replies, faults and token checks had their say, as fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import parse_qs, unquote
 
 from .filestore import BLOCK, Upload, error_payload
@@ -33,8 +33,10 @@ def route(handler: RequestHandler, reply: Reply, path: str, body: Any) -> None:
     query = {k: v[-1] for k, v in parse_qs(handler.path.partition("?")[2]).items()}
     parts = [unquote(p) for p in path.split("/")[2:]]  # ["files", id, "content"]
     method = handler.command
-    send: Callable[[int, Any], None] = lambda status, payload: handler._send_json(
-        status, payload, reply)
+
+    def send(status: int, payload: Any) -> None:
+        handler._send_json(status, payload, reply)
+
     if parts == ["files"] and method == "POST":
         upload = handler._upload
         if upload is None:

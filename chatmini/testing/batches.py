@@ -6,7 +6,7 @@ line per step, ``rate`` lines a second or as fast as possible), ``finalizing`` (
 error files are written), ``completed``; ``cancel`` goes through ``cancelling`` to
 ``cancelled``, and a batch still running when its ``window`` ends is ``expired``. What ran
 stays in the output and error files; what never ran gets ``batch_cancelled`` or
-``batch_expired`` lines. ``server.batches.configure(rate=..., validating=..., finalizing=...,
+``batch_expired`` script. ``server.batches.configure(rate=..., validating=..., finalizing=...,
 window=...)`` sets the pace; ``server.batches.wait(batch_id, "completed")`` waits for a state.
 """
 
@@ -16,10 +16,8 @@ import threading
 import time
 from typing import Any, Optional
 
-from .batch_lines import (
-    CANCELLED, ENDPOINTS, EXPIRED, Take, answer, check_input, jsonl, new_id, not_run_line,
-    output_line, usage_of,
-)
+from . import batch_lines as script
+from .batch_lines import CANCELLED, ENDPOINTS, EXPIRED, Take
 from .filestore import FileStore, error_payload
 
 RUNNING = ("validating", "in_progress", "finalizing", "cancelling")
@@ -108,7 +106,8 @@ class BatchEngine:
         assert isinstance(input_id, str) and isinstance(window, str)
         created = int(time.time())
         data = {
-            "id": new_id("batch_"), "object": "batch", "endpoint": endpoint, "errors": None,
+            "id": script.new_id("batch_"), "object": "batch", "endpoint": endpoint,
+            "errors": None,
             "input_file_id": input_id, "completion_window": window, "status": "validating",
             "output_file_id": None, "error_file_id": None, "created_at": created,
             "in_progress_at": None, "expires_at": created + int(WINDOWS[window]),
@@ -198,7 +197,7 @@ class BatchEngine:
         if now >= batch.deadline and status in ("validating", "in_progress"):
             self._finish(batch, "expired", EXPIRED, now)
         elif status == "validating":
-            batch.requests, errors = check_input(batch.input_path, data["endpoint"])
+            batch.requests, errors = script.check_input(batch.input_path, data["endpoint"])
             if errors:
                 data["errors"] = {"object": "list", "data": errors}
                 batch.set("failed", now)
@@ -219,8 +218,8 @@ class BatchEngine:
         return None
 
     def _answer(self, batch: _Batch, line: dict[str, Any]) -> None:
-        status, request_id, body = answer(self._take, line["url"], line["body"])
-        record = output_line(line["custom_id"], status, request_id, body)
+        status, request_id, body = script.answer(self._take, line["url"], line["body"])
+        record = script.output_line(line["custom_id"], status, request_id, body)
         with self._cond:
             batch.busy = False
             counts = batch.data["request_counts"]
@@ -230,7 +229,7 @@ class BatchEngine:
             else:
                 batch.errors.append(record)
                 counts["failed"] += 1
-            tokens_in, tokens_out = usage_of(body)
+            tokens_in, tokens_out = script.usage_of(body)
             usage = batch.data["usage"]
             batch.data["usage"] = _usage(usage["input_tokens"] + tokens_in,
                                          usage["output_tokens"] + tokens_out)
@@ -244,10 +243,11 @@ class BatchEngine:
         """Write the output and error files and end the batch in ``status``."""
         errors = list(batch.errors)
         if unrun is not None:
-            errors += [not_run_line(r["custom_id"], unrun) for r in batch.requests[batch.done:]]
+            errors += [script.not_run_line(r["custom_id"], unrun)
+                       for r in batch.requests[batch.done:]]
         for lines, key, suffix in ((batch.output, "output_file_id", "output"),
                                    (errors, "error_file_id", "error")):
-            content = jsonl(lines)
+            content = script.jsonl(lines)
             if content is not None:
                 name = f"{batch.data['id']}_{suffix}.jsonl"
                 batch.data[key] = self.files.add(content, name, "batch_output")["id"]
