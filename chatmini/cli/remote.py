@@ -39,10 +39,17 @@ class InFlight:
     def __init__(self, output: str) -> None:
         self.path = output + STATE_SUFFIX
         self.entries: list[dict[str, Any]] = []
+        self.loaded: set[Any] = set()  # input files noted by an earlier run
         if os.path.exists(self.path):
             with open(self.path, encoding="utf-8") as stored:
-                data = json.load(stored)
-            self.entries = [e for e in data.get("batches", []) if isinstance(e, dict)]
+                try:
+                    data = json.load(stored)
+                    batches = data["batches"]
+                except (ValueError, KeyError, TypeError):
+                    raise ValueError(f"{self.path} is not chatmini's list of running batches; "
+                                     "move it away if no batch of this output runs") from None
+            self.entries = [e for e in batches if isinstance(e, dict) and e.get("input_file_id")]
+            self.loaded = {e.get("input_file_id") for e in self.entries}
 
     @property
     def batch_ids(self) -> list[str]:
@@ -95,9 +102,12 @@ def run_remote(args: argparse.Namespace) -> int:
             done = read_previous(args.output)
             flight = InFlight(args.output)
             plan = _plan(path, args, done)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             report(f"cannot read {getattr(exc, 'filename', None) or args.input}: "
                    f"{getattr(exc, 'strerror', None) or exc}")
+            return EXIT_ERROR
+        except ValueError as exc:
+            report(str(exc))
             return EXIT_ERROR
         if plan.bad:
             for why in plan.bad[:SHOWN]:
@@ -193,7 +203,10 @@ def _create(client: Client, args: argparse.Namespace, flight: InFlight) -> None:
     """Create the batch of every uploaded file that has none yet."""
     waiting = [e for e in flight.entries if not e.get("batch_id")]
     for number, entry in enumerate(waiting, start=1):
-        batch = client.batches.create(
+        batch = None
+        if entry["input_file_id"] in flight.loaded:  # a Ctrl-C may have hit just after create
+            batch = find_batch(client, entry["input_file_id"])
+        batch = batch or client.batches.create(
             input_file_id=entry["input_file_id"], endpoint=entry["endpoint"],
             metadata={"chatmini_output": os.path.basename(args.output)[:512],
                       "chatmini_part": f"{number}/{len(waiting)}"},
@@ -201,6 +214,16 @@ def _create(client: Client, args: argparse.Namespace, flight: InFlight) -> None:
         flight.note({**entry, "batch_id": batch.id})
         stderr_line(f"batch {batch.id} created ({entry['requests']} requests to "
                     f"{entry['endpoint']})")
+
+
+def find_batch(client: Client, input_file_id: str, look: int = 500) -> Batch | None:
+    """The newest batch made from ``input_file_id`` among the ``look`` newest, if any."""
+    for number, batch in enumerate(client.batches.list(limit=100)):
+        if batch.input_file_id == input_file_id:
+            return batch
+        if number + 1 >= look:
+            break
+    return None
 
 
 def _collector(client: Client, out: IO[str], plan: Plan, summary: Summary, flight: InFlight,
