@@ -6,8 +6,9 @@ line per step, ``rate`` lines a second or as fast as possible), ``finalizing`` (
 error files are written), ``completed``; ``cancel`` goes through ``cancelling`` to
 ``cancelled``, and a batch still running when its ``window`` ends is ``expired``. What ran
 stays in the output and error files; what never ran gets ``batch_cancelled`` or
-``batch_expired`` script. ``server.batches.configure(rate=..., validating=..., finalizing=...,
-window=...)`` sets the pace; ``server.batches.wait(batch_id, "completed")`` waits for a state.
+``batch_expired`` lines. ``server.batches.configure(rate=..., validating=..., finalizing=...,
+window=...)`` sets the pace; ``server.batches.wait(batch_id, "completed")`` waits for a state
+and ``history(batch_id)`` lists the states a batch went through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .batch_lines import CANCELLED, ENDPOINTS, EXPIRED, Take
 from .filestore import FileStore, error_payload
 
 RUNNING = ("validating", "in_progress", "finalizing", "cancelling")
+ENDED = ("completed", "failed", "expired", "cancelled")
 WINDOWS = {"24h": 86400.0}
 
 
@@ -37,6 +39,7 @@ class _Batch:
         self.output: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.busy = False  # a line is being answered
+        self.history = ["validating"]
 
     def when(self) -> Optional[float]:
         """When the engine next has something to do with this batch (None: nothing)."""
@@ -47,6 +50,7 @@ class _Batch:
         return self.due
 
     def set(self, status: str, now: float, *, due: Optional[float] = None) -> None:
+        self.history.append(status)
         self.data["status"] = status
         self.data[f"{status}_at"] = int(time.time())
         self.due = due if due is not None else (now if status in RUNNING else None)
@@ -153,17 +157,23 @@ class BatchEngine:
             return 200, _copy(batch.data)
 
     def wait(self, batch_id: str, *statuses: str, timeout: float = 10.0) -> dict[str, Any]:
-        """Wait until the batch is in one of ``statuses``; its object (TimeoutError if not)."""
+        """Wait until the batch has been in one of ``statuses`` (however briefly); its object
+        now (TimeoutError if that does not happen within ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 batch = self._batches[batch_id]
-                if batch.data["status"] in statuses:
+                if any(status in statuses for status in batch.history):
                     return _copy(batch.data)
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or batch.data["status"] in ENDED:
                     raise TimeoutError(f"{batch_id} is {batch.data['status']}, not {statuses}")
                 self._cond.wait(left)
+
+    def history(self, batch_id: str) -> list[str]:
+        """Every status the batch has been in, in order."""
+        with self._cond:
+            return list(self._batches[batch_id].history)
 
     # -- the engine --------------------------------------------------------------------------
 
