@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .azure import AzureClient
 from .client import Client
+from .downloads import FileContent
 from .errors import (
     APIConnectionError,
     APIError,
@@ -32,11 +33,13 @@ from .errors import (
 from .hookspecs import hookimpl
 from .objects import APIObject, ChatCompletion, ChatCompletionChunk, ModelList
 from .request import Request
+from .resources import Batch, CursorPage, FileDeleted, FileObject
 from .retry import RetryPolicy
 from .shortcuts import ask, ask_stream
 from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import Stream
+from .uploads import StreamedBody
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -94,13 +97,19 @@ __all__ = [
     "Client",
     # what calls return and hooks receive
     "APIObject",
+    "Batch",
     "ChatCompletion",
     "ChatCompletionChunk",
+    "CursorPage",
+    "FileContent",
+    "FileDeleted",
+    "FileObject",
     "ModelList",
     "Request",
     "ServerSentEvent",
     "StatsReport",
     "Stream",
+    "StreamedBody",
     "Timing",
     # exceptions and warnings
     "APIConnectionError",

@@ -15,6 +15,7 @@ PUBLIC = {
     # what calls return and hooks receive
     "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request",
     "ServerSentEvent", "StatsReport", "Stream", "Timing",
+    "Batch", "CursorPage", "FileContent", "FileDeleted", "FileObject", "StreamedBody",
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
