@@ -25,6 +25,13 @@ def upload(client, lines):
     return client.files.create(file=("requests.jsonl", data), purpose="batch")
 
 
+def started(client, server, count, **pace):
+    """A batch of ``count`` chat lines, created once the server runs at ``pace``."""
+    server.batches.configure(**pace)
+    uploaded = upload(client, [line(f"r{i}", f"q{i}") for i in range(count)])
+    return client.batches.create(input_file_id=uploaded.id, endpoint=CHAT)
+
+
 def output(client, file_id):
     with client.files.content(file_id) as content:
         return [json.loads(text) for text in content.iter_lines()]
@@ -84,9 +91,7 @@ def test_embeddings_batches_answer_vectors(client, server):
 
 
 def test_cancel_keeps_what_ran_and_marks_the_rest(client, server):
-    server.batches.configure(rate=20, finalizing=0.2)
-    uploaded = upload(client, [line(f"r{i}", f"q{i}") for i in range(200)])
-    batch = client.batches.create(input_file_id=uploaded.id, endpoint=CHAT)
+    batch = started(client, server, 200, rate=20, finalizing=0.2)
     server.batches.wait(batch.id, "in_progress")
     cancelling = client.batches.cancel(batch.id)
     assert cancelling.status == "cancelling" and cancelling.cancelling_at
@@ -103,9 +108,7 @@ def test_cancel_keeps_what_ran_and_marks_the_rest(client, server):
 
 
 def test_a_batch_still_running_when_its_window_ends_expires(client, server):
-    server.batches.configure(rate=20, window=0.3)
-    uploaded = upload(client, [line(f"r{i}", f"q{i}") for i in range(100)])
-    batch = client.batches.create(input_file_id=uploaded.id, endpoint=CHAT)
+    batch = started(client, server, 100, rate=20, window=0.3)
     server.batches.wait(batch.id, "expired")
     done = client.batches.retrieve(batch.id)
     ran = done.request_counts.completed
