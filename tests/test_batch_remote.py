@@ -310,3 +310,39 @@ def test_the_progress_line_on_a_tty(server, client):
     text = screen.getvalue()
     assert text.startswith("\r") and f"{batch.id} completed: 1 completed, 0 failed of 1" in text
     assert "elapsed 0:0" in text and text.endswith("\n")
+
+
+def test_a_file_the_api_will_not_batch_is_reported_and_the_rest_goes_on(server, tmp_path, capsys):
+    lines = [chat_line("a", "x"), json.dumps({"custom_id": "r", "url": "/v1/responses",
+                                              "body": {"model": "m", "input": "hi"}})]
+    source, out = write_input(tmp_path, lines), tmp_path / "out.jsonl"
+    assert remote(server, source, out) == 1  # the embedded server has no /v1/responses batches
+    err = capsys.readouterr().err
+    assert "no batch for file-" in err and "Invalid value for 'endpoint'" in err
+    assert [r["custom_id"] for r in records(out)] == ["a"]
+    assert not (tmp_path / "out.jsonl.batches.json").exists()  # nothing left to collect
+
+
+def test_a_batch_the_server_failed_is_reported_and_its_lines_stay_to_do(
+        server, tmp_path, capsys, monkeypatch):
+    real_retrieve = Poller._retrieve
+
+    def failed_on_first_poll(self, batch_id):
+        if not getattr(self, "scripted", False):
+            self.scripted = True
+            failed = dict(server.batches.retrieve(batch_id), status="failed",
+                          output_file_id=None, error_file_id=None, errors={
+                "object": "list", "data": [{"code": "token_limit_exceeded", "line": None,
+                                            "message": "Enqueued token limit reached.",
+                                            "param": None}]})
+            server.enqueue(Reply(body=failed, path=f"/batches/{batch_id}"))
+        return real_retrieve(self, batch_id)
+
+    monkeypatch.setattr(Poller, "_retrieve", failed_on_first_poll)
+    source, out = write_input(tmp_path, [chat_line("a", "x")]), tmp_path / "out.jsonl"
+    assert remote(server, source, out) == 1
+    err = capsys.readouterr().err
+    assert "failed: token_limit_exceeded: Enqueued token limit reached." in err
+    assert not out.exists() or records(out) == []
+    monkeypatch.setattr(Poller, "_retrieve", real_retrieve)
+    assert remote(server, source, out) == 0 and len(records(out)) == 1

@@ -61,9 +61,10 @@ class InFlight:
         self.entries.append(entry)
         self.save()
 
-    def forget(self, batch_id: str) -> None:
-        """Drop a batch whose results are collected, and save."""
-        self.entries = [e for e in self.entries if e.get("batch_id") != batch_id]
+    def forget(self, name: str) -> None:
+        """Drop a batch (by its id or its input file's) that needs no more work, and save."""
+        self.entries = [e for e in self.entries if name not in (e.get("batch_id"),
+                                                                 e["input_file_id"])]
         self.save()
 
     def save(self) -> None:
@@ -160,12 +161,12 @@ def _send(args: argparse.Namespace, path: str, plan: Plan, flight: InFlight) -> 
             poller = Poller(client, args.poll_interval)
             finished = _collector(client, out, plan, summary, flight, failed)
             if flight.entries:  # an earlier run's batches first: their ids must not go twice
-                _create(client, args, flight)
+                _create(client, args, flight, failed)
                 poller.wait(flight.batch_ids, finished)
                 plan = _plan(path, args, read_previous(args.output))
             summary.skipped = plan.skipped
             _upload(client, path, plan, args, flight)
-            _create(client, args, flight)
+            _create(client, args, flight, failed)
             poller.wait(flight.batch_ids, finished)
     except KeyboardInterrupt:
         _still_running(flight, args.output)
@@ -199,18 +200,29 @@ def _upload(client: Client, path: str, plan: Plan, args: argparse.Namespace,
                         f"{uploaded.id}")
 
 
-def _create(client: Client, args: argparse.Namespace, flight: InFlight) -> None:
-    """Create the batch of every uploaded file that has none yet."""
+def _create(client: Client, args: argparse.Namespace, flight: InFlight,
+            failed: list[str]) -> None:
+    """Create the batch of every uploaded file that has none yet. A file the API refuses to
+    make a batch of (400, 404, 422) is reported and forgotten: a rerun sends its lines again."""
+    from ..errors import BadRequestError, NotFoundError, UnprocessableEntityError
+
     waiting = [e for e in flight.entries if not e.get("batch_id")]
     for number, entry in enumerate(waiting, start=1):
         batch = None
         if entry["input_file_id"] in flight.loaded:  # a Ctrl-C may have hit just after create
             batch = find_batch(client, entry["input_file_id"])
-        batch = batch or client.batches.create(
-            input_file_id=entry["input_file_id"], endpoint=entry["endpoint"],
-            metadata={"chatmini_output": os.path.basename(args.output)[:512],
-                      "chatmini_part": f"{number}/{len(waiting)}"},
-        )
+        try:
+            batch = batch or client.batches.create(
+                input_file_id=entry["input_file_id"], endpoint=entry["endpoint"],
+                metadata={"chatmini_output": os.path.basename(args.output)[:512],
+                          "chatmini_part": f"{number}/{len(waiting)}"},
+            )
+        except (BadRequestError, NotFoundError, UnprocessableEntityError) as exc:
+            report(f"no batch for {entry['input_file_id']} ({entry['requests']} requests to "
+                   f"{entry['endpoint']}): {exc}")
+            failed.append(entry["input_file_id"])
+            flight.forget(entry["input_file_id"])
+            continue
         flight.note({**entry, "batch_id": batch.id})
         stderr_line(f"batch {batch.id} created ({entry['requests']} requests to "
                     f"{entry['endpoint']})")

@@ -2,7 +2,8 @@
 
 Start one with ``with Server() as server:``, point a client at ``server.base_url``, script
 answers with ``server.enqueue(Reply(...))`` and inspect ``server.requests`` afterwards.
-``server.tokens`` is an OAuth2 token endpoint at ``server.token_url`` (see docs/auth.md).
+``server.tokens`` is an OAuth2 token endpoint at ``server.token_url`` (see docs/auth.md);
+``server.files`` and ``server.batches`` serve the Files and Batch APIs (docs/batch-api.md).
 ``FaultProxy`` breaks answers on the wire (resets, truncation, stalls, drips; docs/faults.md).
 """
 
