@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from typing import IO, Any, Iterator, Mapping, Optional, Union
 
 from .errors import APIConnectionError, InvalidRequestError
@@ -82,9 +83,12 @@ class FileSource:
             self.path = os.fspath(file)
             self.filename = os.path.basename(self.path) or DEFAULT_FILENAME
             try:
-                self.size: Optional[int] = os.stat(self.path).st_size
+                found = os.stat(self.path)
             except OSError as exc:
                 raise InvalidRequestError(f"Cannot upload {self.path!r}: {exc.strerror}") from None
+            if not stat.S_ISREG(found.st_mode):  # a FIFO or device: pass it open, as a stream
+                raise InvalidRequestError(f"Cannot upload {self.path!r}: not a regular file")
+            self.size: Optional[int] = found.st_size
             return
         if isinstance(file, (bytes, bytearray, memoryview)):
             self.data = memoryview(file).cast("B")

@@ -115,6 +115,8 @@ def test_bad_arguments_are_refused_before_anything_is_sent(client, server, tmp_p
         client.files.create(file=tmp_path / "missing.jsonl", purpose="batch")
     with pytest.raises(chatmini.InvalidRequestError, match="purpose"):
         client.files.create(file=b"x", purpose="")
+    with pytest.raises(chatmini.InvalidRequestError, match="not a regular file"):
+        client.files.create(file=tmp_path, purpose="batch")
     with pytest.raises(chatmini.InvalidRequestError, match="one line"):
         client.files.create(file=b"x", purpose="batch\r\n--x")
     with pytest.raises(chatmini.InvalidRequestError, match="file_id"):
@@ -223,6 +225,24 @@ def test_logs_name_an_upload_but_never_show_it(server, make_client, caplog):
     text = caplog.text
     assert "streamed (file 's.jsonl', multipart/form-data" in text
     assert "TOP-SECRET-CONTENT" not in text and SECRET_KEY not in text
+
+
+def test_a_plugin_answering_a_download_in_place_of_the_transport(server, make_client):
+    import requests
+
+    class Cache:
+        @chatmini.hookimpl
+        def chatmini_send(self, request):
+            if not request.url.endswith("/content"):
+                return None
+            response = requests.Response()
+            response.status_code, response._content = 200, b"cached\n"
+            return response
+
+    client = make_client(plugins=[Cache()])
+    with client.files.content("file-anything") as content:
+        assert list(content.iter_lines()) == ["cached"]
+    assert server.requests == []
 
 
 def test_compression_and_msgpack_leave_uploads_alone(server, make_client):

@@ -97,6 +97,9 @@ class Files(Resource):
         sink = call.sink = SpooledSink()
 
         def wrap(response: requests.Response, request: Request) -> FileContent:
+            if sink.file is None:  # a plugin answered in place of the transport
+                sink.start()
+                sink.write(response.content)
             return FileContent(sink, response.headers, response.status_code, request.context)
 
         try:
