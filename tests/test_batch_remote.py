@@ -346,3 +346,19 @@ def test_a_batch_the_server_failed_is_reported_and_its_lines_stay_to_do(
     assert not out.exists() or records(out) == []
     monkeypatch.setattr(Poller, "_retrieve", real_retrieve)
     assert remote(server, source, out) == 0 and len(records(out)) == 1
+
+
+def test_a_batch_object_without_a_status_ends_the_run_instead_of_polling_forever(
+        server, tmp_path, capsys, monkeypatch):
+    real_retrieve = Poller._retrieve
+
+    def broken(self, batch_id):
+        server.enqueue(Reply(body={"id": batch_id, "object": "batch",
+                                   "request_counts": {"total": "many"}},
+                             path=f"/batches/{batch_id}"))
+        return real_retrieve(self, batch_id)
+
+    monkeypatch.setattr(Poller, "_retrieve", broken)
+    source = write_input(tmp_path, [chat_line("a", "x")])
+    assert remote(server, source, tmp_path / "out.jsonl") == 1
+    assert "has no status" in capsys.readouterr().err

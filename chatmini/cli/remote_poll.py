@@ -43,6 +43,8 @@ class Poller:
     def wait(self, ids: list[str], finished: Callable[[Batch], None]) -> None:
         """Poll ``ids`` until every batch is terminal. A connection failure, 429 or 5xx (after
         the client's retries) is reported and polling goes on; other API errors are raised."""
+        from ..errors import APIError
+
         pending, delay = list(ids), self.interval
         latest: dict[str, Batch] = {}
         try:
@@ -51,6 +53,8 @@ class Poller:
                     batch = self._retrieve(batch_id)
                     if batch is None:
                         continue
+                    if not isinstance(batch.status, str):
+                        raise APIError(f"The server's batch {batch_id} has no status.")
                     latest[batch_id] = batch
                     self._show(latest)
                     if batch.status in TERMINAL:
@@ -101,10 +105,12 @@ class Poller:
 
 
 def _counts(batch: Batch) -> tuple[int, int, int]:
-    counts = batch.request_counts
-    if counts is None:
+    counts = batch.get("request_counts")
+    if not hasattr(counts, "get"):
         return 0, 0, 0
-    return counts.completed or 0, counts.failed or 0, counts.total or 0
+    numbers = [counts.get(name) for name in ("completed", "failed", "total")]
+    done, failed, total = (n if isinstance(n, int) else 0 for n in numbers)
+    return done, failed, total
 
 
 def collect(client: Client, batch: Batch, out: IO[str], ids: Mapping[str, int],
@@ -128,7 +134,8 @@ def collect(client: Client, batch: Batch, out: IO[str], ids: Mapping[str, int],
     if unreadable:
         report(f"{unreadable} unreadable line(s) in the files of {batch.id} ignored",
                kind="warning")
-    errors = (batch.errors.data or []) if batch.errors is not None else []
+    listed = batch.errors.data if batch.errors is not None else None
+    errors = [e for e in listed if hasattr(e, "get")] if isinstance(listed, list) else []
     for error in errors[:10]:
         where = f" (line {error.line} of its file)" if error.line else ""
         report(f"{batch.id} {batch.status}: {error.code}: {error.message}{where}")
