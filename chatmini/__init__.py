@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .azure import AzureClient
 from .client import Client
+from .downloads import FileContent
 from .errors import (
     APIConnectionError,
     APIError,
@@ -39,11 +40,13 @@ from .objects import (
     ResponseStreamEvent,
 )
 from .request import Request
+from .resources import Batch, CursorPage, FileDeleted, FileObject
 from .retry import RetryPolicy
 from .shortcuts import ask, ask_stream
 from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import ResponseStream, Stream
+from .uploads import StreamedBody
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -103,8 +106,13 @@ __all__ = [
     "Client",
     # what calls return and hooks receive
     "APIObject",
+    "Batch",
     "ChatCompletion",
     "ChatCompletionChunk",
+    "CursorPage",
+    "FileContent",
+    "FileDeleted",
+    "FileObject",
     "ModelList",
     "Request",
     "Response",
@@ -113,6 +121,7 @@ __all__ = [
     "ServerSentEvent",
     "StatsReport",
     "Stream",
+    "StreamedBody",
     "Timing",
     # exceptions and warnings
     "APIConnectionError",

@@ -28,7 +28,7 @@ from .pipeline import send_call
 from .pluginhost import PluginHost
 from .redaction import describe_secret
 from .request import Request
-from .resources import Chat, Models, Responses
+from .resources import Batches, Chat, Files, Models, Responses
 from .retry import RetryPolicy
 from .stats import StatsReport
 from .streaming import EventStream, ResponseStream, Stream
@@ -143,6 +143,8 @@ class Client:
         self.chat = Chat(self)
         self.models = Models(self)
         self.responses = Responses(self)
+        self.files = Files(self, decode_body)  # resources may not import the client: its
+        self.batches = Batches(self, decode_body)  # decoder is handed to them
         self.plugin_host.client_init(self)
 
     def _base_headers(self, extra: Optional[Mapping[str, str]]) -> dict[str, str]:

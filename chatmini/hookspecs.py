@@ -59,7 +59,8 @@ def chatmini_prepare_request(request: Request, client: Client) -> None:
     """Called before every attempt (first try, retries and replays) with a fresh copy.
 
     Change ``request.headers``, ``request.body`` or ``request.url`` in place: this is where
-    authentication puts a (possibly refreshed) credential on each attempt. Return nothing.
+    authentication puts a (possibly refreshed) credential on each attempt. A file upload's body
+    is a ``StreamedBody`` rather than bytes: leave it alone. Return nothing.
     """
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .redaction import redact_headers, redact_url
 from .timeouts import Timeout
+
+if TYPE_CHECKING:
+    from .downloads import SpooledSink
+    from .uploads import StreamedBody
 
 TIMING = "timing"  # the context key of a call's timing record (``response.timing`` reads it)
 
@@ -16,7 +20,9 @@ class Request:
     Every attempt gets a fresh copy of the call's original request (``attempt`` counts from 1;
     ``retries`` counts the retries spent so far), so changes a plugin makes for one attempt do
     not leak into the next; ``body`` is the same bytes object unless
-    a plugin replaces it, so retries resend it byte for byte. ``context`` is shared by all
+    a plugin replaces it, so retries resend it byte for byte. An upload's ``body`` is a
+    ``StreamedBody`` instead (read in pieces, from the start on every attempt); a download's
+    2xx body goes to ``sink`` rather than ``response.content``. ``context`` is shared by all
     attempts of one call: plugins keep per-call state there, and callers read it as
     ``response.context``, ``stream.context`` or ``error.request.context``. A timing plugin keeps
     the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads.
@@ -24,7 +30,7 @@ class Request:
 
     __slots__ = (
         "method", "url", "headers", "body", "params", "endpoint", "stream", "timeout",
-        "attempt", "retries", "context",
+        "attempt", "retries", "context", "sink",
     )
 
     def __init__(
@@ -32,7 +38,7 @@ class Request:
         method: str,
         url: str,
         headers: dict[str, str],
-        body: Optional[bytes] = None,
+        body: Union[bytes, StreamedBody, None] = None,
         *,
         params: Optional[dict[str, Any]] = None,
         endpoint: str = "",
@@ -41,6 +47,7 @@ class Request:
         attempt: int = 1,
         retries: int = 0,
         context: Optional[dict[str, Any]] = None,
+        sink: Optional[SpooledSink] = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -53,6 +60,7 @@ class Request:
         self.attempt = attempt
         self.retries = retries
         self.context = {} if context is None else context
+        self.sink = sink
 
     @property
     def model(self) -> Optional[str]:
@@ -66,6 +74,7 @@ class Request:
             self.method, self.url, dict(self.headers), self.body,
             params=self.params, endpoint=self.endpoint, stream=self.stream,
             timeout=self.timeout, attempt=attempt, retries=retries, context=self.context,
+            sink=self.sink,
         )
 
     def __repr__(self) -> str:

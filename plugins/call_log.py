@@ -72,8 +72,11 @@ class CallLog:
     def _log_bodies(
         self, request: Request, response: Optional[requests.Response], target: str
     ) -> None:
-        if request.body:
-            logger.debug("request body of %s: %s", target, _shown(request.body, request.headers))
+        body = request.body
+        if isinstance(body, bytes) and body:
+            logger.debug("request body of %s: %s", target, _shown(body, request.headers))
+        elif body is not None and not isinstance(body, bytes):  # an upload: never its data
+            logger.debug("request body of %s: streamed (%s)", target, body.describe())
         if response is not None and (not request.stream or response.status_code >= 300):
             try:
                 content = response.content

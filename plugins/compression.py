@@ -2,10 +2,11 @@
 ``Client(plugins=[Compression("gzip")])``.
 
 Bodies of at least ``min_size`` bytes are compressed once per call, so retries and replays
-resend the very same bytes; ``Content-Encoding`` is set and the transport sends the compressed
-length. A server that refuses compressed bodies (HTTP 415, or a 400 naming the encoding) fails
-the call with CompressionRejectedError or, with ``retry_uncompressed=True``, gets the body once
-more uncompressed and is remembered, so later calls to that host are not compressed.
+resend the very same bytes (streamed file uploads are sent as they are); ``Content-Encoding``
+is set and the transport sends the compressed length. A server that refuses compressed bodies
+(HTTP 415, or a 400 naming the encoding) fails the call with CompressionRejectedError or, with
+``retry_uncompressed=True``, gets the body once more uncompressed and is remembered, so later
+calls to that host are not compressed.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class Compression:
     @hookimpl(trylast=True)  # after every plugin that sets or changes the body
     def chatmini_prepare_request(self, request: Request) -> None:
         body = request.body
-        if body is None or len(body) < self.min_size:
-            return
+        if not isinstance(body, bytes) or len(body) < self.min_size:
+            return  # no body, or a streamed upload (a StreamedBody): sent as it is
         state = request.context.get(_KEY)
         if state is None:
             state = request.context[_KEY] = _CallState()

@@ -16,6 +16,7 @@ PUBLIC = {
     "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request", "Response",
     "ResponseStream", "ResponseStreamEvent", "ServerSentEvent", "StatsReport", "Stream",
     "Timing",
+    "Batch", "CursorPage", "FileContent", "FileDeleted", "FileObject", "StreamedBody",
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",

@@ -1,18 +1,20 @@
 """The JSONL files of a batch job: input lines (request bodies or OpenAI batch-file lines) into
-jobs, result records out, and what an earlier run already wrote (for resuming). ``chatmini
-batch`` writes these files and ``chatmini batch merge`` joins them, both through here."""
+jobs, result records out (from a call, or from a line of a Batch API output file), and what an
+earlier run already wrote (for resuming). ``chatmini batch`` writes these files and ``chatmini
+batch merge`` joins them, both through here."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO, Any, Iterator, Optional, Union
+from typing import IO, Any, Iterator, Mapping, Optional, Union
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, error_message, status_error_class
 from ..usage import token_counts
 
 CHAT_PATH = "/chat/completions"
 APIS = {CHAT_PATH: "chat", "/responses": "responses"}  # paths a resource's create() sends
+LINE_ID = "chatmini-line-"  # the Batch API custom_id of an input line that has none
 Key = Union[str, int]  # a custom_id, or the input line number when the line has none
 
 
@@ -105,6 +107,36 @@ def error_record(job: Job, error: BaseException) -> dict[str, Any]:
         "code": getattr(error, "code", None),
     }
     return {"custom_id": job.custom_id, "line": job.line, "response": None, "error": detail}
+
+
+def remote_record(line: Any, lines: Mapping[str, int]) -> Optional[dict[str, Any]]:
+    """The result line for one line of a Batch API output or error file, shaped as a local
+    run's (``lines`` maps custom_ids to input lines); None for a line that is not one."""
+    custom_id = line.get("custom_id") if isinstance(line, dict) else None
+    if not isinstance(custom_id, str):
+        return None
+    key: Optional[str] = custom_id
+    number = lines.get(custom_id)
+    if custom_id.startswith(LINE_ID) and custom_id[len(LINE_ID):].isdigit():
+        key, number = None, int(custom_id[len(LINE_ID):])
+    response, error = line.get("response"), line.get("error")
+    status = response.get("status_code") if isinstance(response, dict) else None
+    body = response.get("body") if isinstance(response, dict) else None
+    if isinstance(status, int) and 200 <= status < 300 and not error:
+        answer = {"status_code": status, "request_id": response.get("request_id"), "body": body}
+        return {"custom_id": key, "line": number, "response": answer, "error": None}
+    fields = error if isinstance(error, dict) else {}
+    if isinstance(status, int):
+        inner = body.get("error") if isinstance(body, dict) else None
+        code = inner.get("code") if isinstance(inner, dict) else None
+        detail = {"type": status_error_class(status).__name__,
+                  "message": f"Error code: {status} - {error_message(body, status)}",
+                  "status_code": status, "code": code}
+    else:
+        detail = {"type": "BatchRequestError", "message": str(fields.get("message") or
+                  "the batch returned no answer for this request"), "status_code": None,
+                  "code": fields.get("code")}
+    return {"custom_id": key, "line": number, "response": None, "error": detail}
 
 
 def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:

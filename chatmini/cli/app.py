@@ -1,6 +1,6 @@
 """The ``chatmini`` program: the argument parser for every subcommand, and ``main``, which hands
-the command line to the one command it names (``chat``, ``batch``, ``batch merge``, ``demo``)
-and turns Ctrl-C and a closed pipe into exit statuses."""
+the command line to the one command it names (``chat``, ``batch``, ``batch merge``, ``batch
+status|cancel|fetch``, ``demo``) and turns Ctrl-C and a closed pipe into exit statuses."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Sequence
 
 from ..version import __version__
 from .batch import add_batch_command, run_batch
+from .batch_ids import batch_id_requested, run_batch_id_command
 from .chat import add_chat_command, run_chat
 from .merge import merge_requested, run_merge
 from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, usage_status
@@ -34,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     merge = merge_requested(argv)  # ``batch merge`` would read as ``batch INPUT``
     if merge is not None:
         return run_merge(merge)
+    by_id = batch_id_requested(argv)  # ``batch status|cancel|fetch BATCH_ID``
+    if by_id is not None:
+        return run_batch_id_command(by_id)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

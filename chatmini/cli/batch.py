@@ -1,17 +1,17 @@
 """``chatmini batch requests.jsonl -o results.jsonl``: run a file of requests concurrently within
-rate limits, append each result as it completes, resume where an earlier run stopped."""
+rate limits, append each result as it completes, resume where an earlier run stopped; with
+``--remote`` the Batch API runs the file instead (``remote``)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from collections import Counter
 from typing import IO, Any, Callable, Iterator, Optional
 
 from .distributed import add_distributed_options, close_shared, shard_filter, shared_limiter
 from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, report, stderr_line
+from .results import Summary, append, open_results, read_previous
 
 
 def positive_int(text: str) -> int:
@@ -39,7 +39,9 @@ def add_batch_command(commands: Any) -> None:
         "request bodies for /chat/completions, or OpenAI batch-file lines (custom_id, method, "
         "url, body; url /v1/chat/completions, /v1/responses or another). Rerunning with "
         "the same OUTPUT skips requests already done. "
-        "'chatmini batch merge' joins the outputs of --shard runs.",
+        "'chatmini batch merge' joins the outputs of --shard runs. With --remote the Batch API "
+        "runs the file server-side (within 24 hours, at half the price); 'chatmini batch "
+        "status|cancel|fetch BATCH_ID' looks after such a batch later.",
     )
     batch.add_argument("input", help="the JSONL requests file ('-' for stdin)")
     batch.add_argument("-o", "--output", required=True, help="the JSONL results file (appended)")
@@ -54,50 +56,31 @@ def add_batch_command(commands: Any) -> None:
     batch.add_argument("--timeout", type=positive_float, help="seconds to wait for the server")
     batch.add_argument("--max-retries", type=int, default=2, help="retries per request (2)")
     add_distributed_options(batch)
-
-
-class Summary:
-    """What this run did, for the closing line on stderr."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.ok = 0
-        self.failed: Counter[str] = Counter()
-        self.skipped = 0
-        self.tokens_in = 0
-        self.tokens_out = 0
-        self.latencies: list[float] = []
-
-    def line(self) -> str:
-        """``ok 98, failed 2 (RateLimitError 2), ... p50 0.052 s, p99 0.31 s, wall 4.1 s``."""
-        from ..stats import nearest_rank
-
-        failed = sum(self.failed.values())
-        kinds = ", ".join(f"{kind} {n}" for kind, n in self.failed.most_common(3))
-        parts = [f"ok {self.ok}", f"failed {failed}" + (f" ({kinds})" if kinds else "")]
-        if self.skipped:
-            parts.append(f"skipped {self.skipped} already done")
-        parts.append(f"tokens in {self.tokens_in} out {self.tokens_out}")
-        ordered = sorted(self.latencies)
-        if ordered:
-            parts.append(f"latency p50 {nearest_rank(ordered, 0.5):.3f} s "
-                         f"p99 {nearest_rank(ordered, 0.99):.3f} s")
-        parts.append(f"wall {time.monotonic() - self.started:.1f} s")
-        return ", ".join(parts)
+    remote = batch.add_argument_group("the Batch API (--remote)")
+    remote.add_argument("--remote", action="store_true",
+                        help="upload the file, create batches, poll them and download the "
+                        "results; Ctrl-C leaves them running")
+    remote.add_argument("--dry-run", action="store_true",
+                        help="with --remote: show the batches, requests, bytes and a token "
+                        "estimate, and upload nothing")
+    remote.add_argument("--poll-interval", type=positive_float, default=5.0,
+                        help="seconds before the first status check (growing to 60; default 5)")
+    remote.add_argument("--max-batch-requests", type=positive_int, default=50_000,
+                        help="requests per batch at most (default 50000)")
+    remote.add_argument("--max-batch-bytes", type=positive_int, default=200_000_000,
+                        help="bytes per batch file at most (default 200000000)")
 
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the command; 0 when every request succeeded, 1 when any failed, 130 on Ctrl-C."""
-    from ..batching.files import previous_results
     from ..errors import ChatminiError
 
-    done: dict[Any, bool] = {}
+    if args.remote or args.dry_run:
+        from .remote import run_remote  # the Batch API: upload, create, poll, download
+
+        return run_remote(args)
     try:
-        if os.path.exists(args.output):
-            with open(args.output, encoding="utf-8") as old:
-                done, unreadable = previous_results(old)
-            if unreadable:
-                report(f"{unreadable} unreadable line(s) in {args.output} ignored", kind="warning")
+        done = read_previous(args.output)
         out = open_results(args.output)
     except (OSError, UnicodeDecodeError) as exc:
         report(f"cannot use {args.output} for results: {getattr(exc, 'strerror', None) or exc}")
@@ -123,16 +106,6 @@ def run_batch(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_ERROR if summary.failed else EXIT_OK
-
-
-def open_results(path: str) -> IO[str]:
-    """The results file opened for appending, on a fresh line if a killed run left half of one."""
-    out = open(path, "a+", encoding="utf-8")
-    if out.tell() > 0:
-        out.seek(out.tell() - 1)
-        if out.read(1) != "\n":
-            out.write("\n")
-    return out
 
 
 def send_pending(
@@ -251,28 +224,20 @@ def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
 
 def result_writer(out: IO[str], summary: Summary) -> Callable[[Any, Any], None]:
     """Write one result line (flushed at once) and count it in the summary."""
-    import json
-
-    from ..batching.files import error_record, ok_record, usage_of
+    from ..batching.files import error_record, ok_record
     from ..errors import InvalidRequestError
 
     def write(job: Any, result: Any) -> None:
         rejected = isinstance(result, InvalidRequestError)  # refused before anything was sent
         if isinstance(result, BaseException):
             record = error_record(job, result)
-            summary.failed[type(result).__name__] += 1
             if rejected:
                 report(str(result) if job.error is not None else f"line {job.line}: {result}")
         else:
             record = ok_record(job, result)
-            summary.ok += 1
-            tokens_in, tokens_out = usage_of(result)
-            summary.tokens_in += tokens_in
-            summary.tokens_out += tokens_out
         if not rejected:
             summary.latencies.append(job.seconds)
-        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        append(out, record, summary)
         job.written = True
-        out.flush()
 
     return write

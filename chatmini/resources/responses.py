@@ -7,12 +7,11 @@ other keyword goes into the JSON body untouched.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union, overload
-from urllib.parse import quote
 
 from ..errors import InvalidRequestError
-from ..objects import APIObject, Response
+from ..objects import APIObject, APIResponseObject, Response
 from ..streaming import ResponseStream
-from .pages import CursorPage
+from .pagination import CursorPage, chained, path_id
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -193,28 +192,26 @@ class InputItems:
         timeout: Timeout = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
-    ) -> CursorPage:
+    ) -> CursorPage[APIResponseObject]:
         """The input items of a stored response, a page at a time (iterating goes on through
         every page)."""
         query = {**_query(after=after, include=include, limit=limit, order=order),
                  **(extra_query or {})}
-        page = self._client.request(
+        page: CursorPage[APIResponseObject] = self._client.request(
             "GET", _path(response_id, "/input_items"), None, timeout=timeout,
-            extra_headers=extra_headers, extra_query=query,
+            extra_headers=extra_headers, extra_query=query, cast=CursorPage,
         )
 
-        def fetch(last_id: str) -> CursorPage:
+        def fetch(last_id: str) -> CursorPage[APIResponseObject]:
             return self.list(response_id, after=last_id, include=include, limit=limit,
                              order=order, timeout=timeout, extra_headers=extra_headers,
                              extra_query=extra_query)
 
-        return CursorPage(page, fetch)
+        return chained(page, fetch)
 
 
 def _path(response_id: str, suffix: str = "") -> str:
-    if not isinstance(response_id, str) or not response_id:
-        raise InvalidRequestError(f"response_id must be a non-empty string, not {response_id!r}")
-    return f"/responses/{quote(response_id, safe='')}{suffix}"
+    return f"/responses/{path_id(response_id, 'response_id')}{suffix}"
 
 
 def _items(name: str, value: Any) -> list[Any]:

@@ -9,11 +9,12 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from .. import codings
-from . import negotiation, replies
+from . import batch_routes, negotiation, replies
 from . import responses as responses_api
 from .replies import Reply, StreamEncoder
 
 if TYPE_CHECKING:
+    from .filestore import Upload
     from .server import _HTTPServer
 
 __all__ = ["RecordedRequest"]
@@ -49,6 +50,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in separate writes
     server: _HTTPServer
     _seq: int = 0
+    _upload: Upload | None = None  # a POST /v1/files body, received to disk
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Silence the default per-request logging to stderr."""
@@ -69,8 +71,13 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def do_POST(self) -> None:  # noqa: N802
-        """Dispatch a POST request."""
-        self._dispatch()
+        """Dispatch a POST request (an upload's file is removed unless the store took it)."""
+        try:
+            self._dispatch()
+        finally:
+            if self._upload is not None:
+                self._upload.discard()
+                self._upload = None
 
     def do_PUT(self) -> None:  # noqa: N802
         """Dispatch a PUT request."""
@@ -101,9 +108,12 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         """Record the request, take the scripted reply (if any) and answer it."""
-        body = self._read_body()
+        self._upload = batch_routes.receive_upload(self)
+        body = self._read_body() if self._upload is None else b""
         owner = self.server.owner
         parsed, refusal = negotiation.read_body(self.headers, body, owner.request_encodings)
+        if self._upload is not None:
+            parsed = self._upload.summary()  # recorded in place of the file's bytes
         tokens = owner.tokens
         token_request = None
         if self.command == "POST" and self.path.split("?", 1)[0] == tokens.path:
@@ -164,6 +174,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._send_json(answer.status, answer.payload, reply)
             else:
                 self._stream(reply, answer.events, per_event=True)
+        elif path.startswith(batch_routes.PREFIXES):
+            batch_routes.route(self, reply, path, request)
         elif self.command == "POST" and path.startswith("/v1/"):
             self._send_json(reply.status, {"object": "echo", "path": self.path, "json": request},
                             reply)

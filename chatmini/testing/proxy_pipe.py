@@ -31,6 +31,9 @@ class Fault:
     ``drip`` sends the rest ``size`` bytes every ``interval`` seconds, ``limit`` bytes in all
     (None: to the end), then the rest at once. ``after`` counts from the end of the headers when
     ``after_headers``; a ``range`` picks a random offset in it each time the fault is used.
+    With ``in_request`` the count is of the request's bytes instead (``reset`` or ``close``
+    only): the connection is cut while the client is still sending, e.g. mid-upload, and the
+    server sees the request end early.
     """
 
     action: str
@@ -39,6 +42,7 @@ class Fault:
     interval: float = 0.1
     size: int = 1
     limit: Optional[int] = None
+    in_request: bool = False
 
     def __post_init__(self) -> None:
         """Reject actions and numbers that would make the fault ambiguous."""
@@ -46,11 +50,13 @@ class Fault:
             raise ValueError(f"action must be one of {ACTIONS}, not {self.action!r}")
         if self.size < 1 or self.interval < 0:
             raise ValueError("size must be >= 1 and interval >= 0")
+        if self.in_request and (self.action not in ("reset", "close") or self.after_headers):
+            raise ValueError("in_request faults are 'reset' or 'close', counted from the start")
 
     @property
     def label(self) -> str:
-        """A short name: ``reset@headers+0``, ``close@120``, ``stall@0`` ..."""
-        where = "headers+" if self.after_headers else ""
+        """A short name: ``reset@headers+0``, ``close@120``, ``reset@request+4096`` ..."""
+        where = "headers+" if self.after_headers else "request+" if self.in_request else ""
         return f"{self.action}@{where}{self.after}"
 
     def resolved(self, rng: random.Random) -> Fault:
@@ -73,20 +79,21 @@ DEFAULT_PROXY_FAULTS: tuple[Fault, ...] = (
 class _Exchange:
     """One request and its answer on a connection, with the fault applied to the answer."""
 
-    __slots__ = ("fault", "sent", "head", "threshold", "fired")
+    __slots__ = ("fault", "sent", "received", "head", "threshold", "fired")
 
     def __init__(self, fault: Optional[Fault]) -> None:
         self.fault = fault
         self.sent = 0  # answer bytes received from upstream so far
+        self.received = 0  # request bytes received from the client so far
         self.head = b""  # the start of the answer, until its headers end
-        self.threshold: Optional[int] = None if fault is None or fault.after_headers else (
-            int(fault.after)  # type: ignore[arg-type]  # resolved: an int
-        )
+        self.threshold: Optional[int] = None if (
+            fault is None or fault.after_headers or fault.in_request
+        ) else int(fault.after)  # type: ignore[arg-type]  # resolved: an int
         self.fired = False
 
     def locate(self, data: bytes) -> None:
         """Note where the headers end, to place an ``after_headers`` threshold."""
-        if self.threshold is not None or self.fault is None:
+        if self.threshold is not None or self.fault is None or self.fault.in_request:
             return
         start = self.sent - len(data) - len(self.head)
         self.head += data
@@ -140,8 +147,15 @@ class Pipe:
     def _request(self, data: bytes) -> None:
         exchange = self.exchange
         if exchange is None or exchange.sent:  # bytes after an answer: a new request
-            self.exchange = _Exchange(self.proxy.pick_fault())
+            exchange = self.exchange = _Exchange(self.proxy.pick_fault())
             self.mode = "pass"
+        fault = exchange.fault
+        if fault is not None and fault.in_request and not exchange.fired:
+            exchange.received += len(data)
+            cut = int(fault.after) - (exchange.received - len(data))  # type: ignore[arg-type]
+            if cut < len(data):
+                self.upstream.sendall(data[:max(0, cut)])
+                self._fire(exchange, b"")  # ends this connection, upstream closed with it
         self.upstream.sendall(data)
 
     def _answer(self, data: bytes) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import ssl
 import sys
 import threading
 from collections import deque
+from email.message import Message
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Iterable, Union
 
 from ..codings import CODINGS
+from .batches import BatchEngine
 from .faults import FaultInjector
+from .filestore import FileStore
 from .handler import RecordedRequest, RequestHandler, api_path
 from .replies import Reply
 from .responses import ResponseStore
@@ -118,6 +122,8 @@ class Server:
         self._thread: threading.Thread | None = None
         self.tokens = TokenIssuer()  # POST /oauth/token; tokens.configure(require=True) etc.
         self.responses = ResponseStore()  # what POST /v1/responses created, by id
+        self.files = FileStore()  # /v1/files, kept on disk until reset() or stop()
+        self.batches = BatchEngine(self.files, self._batch_request)  # /v1/batches
 
     @property
     def port(self) -> int:
@@ -161,6 +167,7 @@ class Server:
         if httpd is None:
             return
         self._stopping.set()
+        self.batches.stop()
         httpd.shutdown()
         httpd.server_close()
         with self._lock:
@@ -175,6 +182,7 @@ class Server:
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
+        self.files.reset()
 
     def __enter__(self) -> Server:
         """Start the server when entering a ``with`` block."""
@@ -218,6 +226,8 @@ class Server:
             self.faults.reset()
         self.tokens.reset()
         self.responses.clear()
+        self.batches.reset()
+        self.files.reset()
 
     def _take(self, record: RecordedRequest,
               scripted: bool = True) -> tuple[int, Reply | None]:
@@ -231,6 +241,11 @@ class Server:
                                      else path == "/v1" or path.startswith("/v1/")):
                 return self._seq, self._queue.popleft()
             return self._seq, self.faults.pick() if scripted else None
+
+    def _batch_request(self, url: str, body: Any) -> tuple[int, Reply | None]:
+        """Record a request a batch runs and take its reply, as for one on the wire."""
+        data = json.dumps(body).encode()
+        return self._take(RecordedRequest("POST", url, Message(), data, body))
 
     def _track(self, sock: socket.socket) -> None:
         """Count a newly accepted connection and remember it so stop() can close it."""

@@ -4,7 +4,8 @@
 and however large a (decompressed) body grows. Here the body is read with ``read1`` (what the
 socket has), the decoded size is checked against ``max_response_bytes`` and the time spent
 against the read timeout, and urllib3's failures become requests' exceptions, as
-``iter_content`` would raise them, for the transport to translate.
+``iter_content`` would raise them, for the transport to translate. A 2xx body of a call with a
+``sink`` (a download) is written there instead, and ``response.content`` stays empty.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def read_body(response: requests.Response, request: Request, limit: Optional[int
     raw = response.raw
     read1 = getattr(raw, "read1", None)
     if read1 is None:  # not urllib3's response (a custom adapter): requests reads it
+        if request.sink is not None and response.status_code < 300:
+            request.sink.start()
+            request.sink.write(response.content)
         response.content  # noqa: B018
         return
     declared = getattr(raw, "length_remaining", None)
@@ -42,6 +46,10 @@ def read_body(response: requests.Response, request: Request, limit: Optional[int
     budget = read_part(request.timeout)
     deadline = perf_counter() + budget if budget is not None else None
     parts: list[bytes] = []
+    sink = request.sink if response.status_code < 300 else None
+    keep = parts.append if sink is None else sink.write
+    if sink is not None:
+        sink.start()
     size = 0
     while True:
         try:
@@ -56,7 +64,7 @@ def read_body(response: requests.Response, request: Request, limit: Optional[int
             raise requests.exceptions.SSLError(exc) from exc
         if not data:
             break
-        parts.append(data)
+        keep(data)
         size += len(data)
         if limit is not None and size > limit:
             _too_large(response, request, limit, f"more than {limit:,} bytes arrived")
@@ -67,7 +75,7 @@ def read_body(response: requests.Response, request: Request, limit: Optional[int
                 f"on {request.method} {redact_url(request.url)}.",
                 request=request,
             )
-    response._content = parts[0] if len(parts) == 1 else b"".join(parts)
+    response._content = parts[0] if len(parts) == 1 else b"".join(parts)  # b"" with a sink
     response._content_consumed = True
 
 

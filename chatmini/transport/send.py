@@ -3,24 +3,29 @@
 Attempts go to the adapter with a cheaply built PreparedRequest (no per-call environment
 merge). Redirects are not followed: an API that redirects a POST elsewhere is answered with
 the 3xx as an error, and the key never travels. A non-stream body is read here, bounded.
+An upload (``StreamedBody``) is streamed from its first byte on every attempt; one that cannot
+be read twice ends the call after its first failed attempt, with a message that says so.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from time import perf_counter
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from ..errors import APIConnectionError
 from ..hookspecs import hookimpl
+from ..uploads import StreamedBody
 from .body import read_body
 from .failures import translate_exception
 from .session import Verify, environment_settings
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..errors import ChatminiError
     from ..request import Request
 
 
@@ -42,14 +47,25 @@ class HTTPTransport:
     def chatmini_send(self, request: Request, client: Client) -> requests.Response:
         return self.send(request)
 
+    @hookimpl(trylast=True)
+    def chatmini_retry_decision(self, request: Request, error: ChatminiError) -> Optional[str]:
+        body = request.body
+        if isinstance(body, StreamedBody) and not body.can_resend:
+            return "raise"  # its bytes are gone: no attempt could send the same body again
+        return None
+
     def send(self, request: Request) -> requests.Response:
         """Send one attempt; a non-stream body is read here, so its failures are the attempt's."""
         prepared = requests.PreparedRequest()
         prepared.method = request.method
         prepared.url = request.url
         headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(request.headers)
-        body = request.body
-        if body is not None:
+        body: Any = request.body
+        if isinstance(body, StreamedBody):
+            if body.length is not None:  # else requests sends it chunked
+                headers["Content-Length"] = str(body.length)
+            body = body.chunks()
+        elif body is not None:
             headers["Content-Length"] = str(len(body))
         prepared.headers = headers
         prepared.body = body
@@ -69,5 +85,20 @@ class HTTPTransport:
             if not request.stream:  # read inside the error translation, bounded
                 read_body(response, request, self.max_response_bytes)
         except (requests.exceptions.RequestException, OSError) as exc:  # OSError: a CA path
-            raise translate_exception(exc, request) from exc
+            raise _final_upload(translate_exception(exc, request), request) from exc
+        finally:
+            if hasattr(body, "close"):
+                body.close()  # an upload's file is closed however the send ended
         return response
+
+
+def _final_upload(error: APIConnectionError, request: Request) -> APIConnectionError:
+    """The error, saying so when the upload it cut cannot be sent again (no retry follows)."""
+    body = request.body
+    if not isinstance(body, StreamedBody) or body.can_resend:
+        return error
+    return type(error)(
+        f"{error.message} The upload ({body.describe()}) is not retried: its source was read "
+        "once and cannot be read twice; pass a path, bytes or a seekable file to allow retries.",
+        request=request,
+    )

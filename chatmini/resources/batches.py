@@ -1,0 +1,75 @@
+"""``client.batches``: OpenAI's Batch API (create from an uploaded file, retrieve, list, cancel),
+which runs a file of requests server-side within 24 hours at half the price."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from ..errors import InvalidRequestError
+from ..objects import APIResponseObject
+from .pagination import CursorPage, Resource, path_id
+
+if TYPE_CHECKING:
+    from ..timeouts import Timeout
+
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+class Batch(APIResponseObject):
+    """A ``batch``: ``id``, ``status`` (validating, in_progress, finalizing, completed, failed,
+    expired, cancelling, cancelled), ``request_counts`` (total, completed, failed),
+    ``input_file_id``, ``output_file_id``, ``error_file_id``, ``errors``, the ``*_at`` times,
+    ``metadata`` (openai-python's field names)."""
+
+    __slots__ = ()
+
+
+class BatchPage(CursorPage[Batch]):
+    """A page of ``client.batches.list()``."""
+
+    __slots__ = ()
+    item_type = Batch
+
+
+class Batches(Resource):
+    """``client.batches``."""
+
+    def create(
+        self, *, input_file_id: str, endpoint: str, completion_window: str = "24h",
+        metadata: Optional[Mapping[str, str]] = None, timeout: Timeout = None,
+        extra_headers: Optional[Mapping[str, str]] = None, **params: Any,
+    ) -> Batch:
+        """Start a batch over an uploaded file (``purpose="batch"``) whose lines all call
+        ``endpoint`` (e.g. ``/v1/chat/completions``); other keywords go into the body."""
+        for name, value in (("input_file_id", input_file_id), ("endpoint", endpoint),
+                            ("completion_window", completion_window)):
+            if not isinstance(value, str) or not value:
+                raise InvalidRequestError(f"{name} must be a non-empty string, not {value!r}")
+        body: dict[str, Any] = {"input_file_id": input_file_id, "endpoint": endpoint,
+                                "completion_window": completion_window}
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        body.update(params)
+        return self._call("POST", "/batches", Batch, body, timeout=timeout,
+                          extra_headers=extra_headers)
+
+    def retrieve(self, batch_id: str, *, timeout: Timeout = None,
+                 extra_headers: Optional[Mapping[str, str]] = None) -> Batch:
+        """The batch as it is now (poll it until ``status`` is terminal)."""
+        return self._call("GET", f"/batches/{path_id(batch_id, 'batch_id')}", Batch,
+                          timeout=timeout, extra_headers=extra_headers)
+
+    def list(
+        self, *, after: Optional[str] = None, limit: Optional[int] = None,
+        timeout: Timeout = None, extra_headers: Optional[Mapping[str, str]] = None,
+    ) -> BatchPage:
+        """The first page of batches, newest first; iterate it for every batch."""
+        return self._list("/batches", BatchPage, {"after": after, "limit": limit},
+                          timeout=timeout, extra_headers=extra_headers)
+
+    def cancel(self, batch_id: str, *, timeout: Timeout = None,
+               extra_headers: Optional[Mapping[str, str]] = None) -> Batch:
+        """Ask the server to stop the batch (``cancelling``, then ``cancelled``); what finished
+        stays in its output file."""
+        return self._call("POST", f"/batches/{path_id(batch_id, 'batch_id')}/cancel", Batch,
+                          {}, timeout=timeout, extra_headers=extra_headers)
