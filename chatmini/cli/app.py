@@ -1,5 +1,6 @@
 """The ``chatmini`` program: the argument parser for every subcommand, and ``main``, which hands
-the command line to the one command it names (``chat``, ``batch``, ``batch merge``, ``demo``)
+the command line to the one command it names (``chat``, ``models``, ``logs``, ``batch``,
+``batch merge``, ``demo``)
 and turns Ctrl-C and a closed pipe into exit statuses."""
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from typing import Sequence
 from ..version import __version__
 from .batch import add_batch_command, run_batch
 from .chat import add_chat_command, run_chat
+from .connect import credentials
+from .logs import add_logs_command, run_logs
 from .merge import merge_requested, run_merge
-from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, usage_status
+from .models import add_models_command, run_models
+from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, report, usage_status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_chat_command(commands)
+    add_models_command(commands)
+    add_logs_command(commands)
     commands.add_parser("demo", help="a short tour against an embedded server (no key needed)")
     add_batch_command(commands)
     return parser
@@ -49,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo()
         if args.command == "batch":
             return run_batch(args)
+        if args.command == "models":
+            return run_models(args)
+        if args.command == "logs":
+            return run_logs(args)
         return run_chat(args)
     except KeyboardInterrupt:  # Ctrl-C: whatever was open is closed on the way out
         sys.stdout.write("\n")
@@ -56,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly
         silence_stdout()
+        return EXIT_ERROR
+    except OSError as exc:  # e.g. stdout failed: a full disk, a terminal gone
+        report(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: still one line, and no credential in it
+        report(f"unexpected {type(exc).__name__}: {exc} (a bug in chatmini: please report "
+               "it)", credentials())
         return EXIT_ERROR
 
 
