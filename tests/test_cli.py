@@ -338,3 +338,25 @@ def test_no_command_and_bad_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage: chatmini" in capsys.readouterr().out
     assert cli.main(["chat", "--nope"]) == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_unexpected_failures_are_one_line_without_the_key(
+    srv: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatmini.cli import app
+
+    def broken(args: Any) -> int:
+        raise RuntimeError(f"a bug holding {KEY}")
+
+    monkeypatch.setattr(app, "run_chat", broken)
+    assert cli.main(["chat", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("chatmini: error: unexpected RuntimeError: a bug holding <redacted> (a bug "
+                   "in chatmini: please report it)\n")
+
+    def full_disk(args: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(app, "run_chat", full_disk)
+    assert cli.main(["chat", "hi"]) == 1
+    assert capsys.readouterr().err == "chatmini: error: No space left on device\n"

@@ -7,7 +7,7 @@ Responses API is another of the same shape, usable once the client has ``client.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Protocol, Sequence
 
 from .report import UsageError
 
@@ -18,6 +18,12 @@ Messages = Sequence[dict[str, str]]
 # Reasoning text in chat streams: llama.cpp and DeepSeek send reasoning_content, vLLM, Ollama
 # and OpenRouter reasoning (see WIRE.md); a server sending both sends the same text.
 REASONING_KEYS = ("reasoning_content", "reasoning")
+
+
+# Keywords of the create() calls that are not body parameters: -o cannot set them.
+CALL_KEYWORDS = {"timeout": "use --timeout",
+                 **{k: "not a body parameter" for k in ("extra_headers", "extra_body",
+                                                         "extra_query")}}
 
 
 class Piece(NamedTuple):
@@ -84,24 +90,25 @@ class ChatAPI:
     name = "chat"
     max_tokens_key = "max_tokens"  # understood by every server; -o max_completion_tokens=N too
     reserved = {"model": "use --model", "messages": "the conversation makes them",
-                "stream": "use --no-stream"}
+                "stream": "use --no-stream", **CALL_KEYWORDS}
 
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def _call(self, model: str, system: Optional[str], messages: Messages,
-              params: dict[str, Any], stream: bool) -> Any:
-        sent = [{"role": "system", "content": system}] if system else []
-        return self.client.chat.completions.create(
-            model=model, messages=sent + list(messages), stream=stream, **params)
+    @staticmethod
+    def _messages(system: Optional[str], messages: Messages) -> list[dict[str, str]]:
+        return [{"role": "system", "content": system}, *messages] if system else list(messages)
 
     def stream(self, model: str, system: Optional[str], messages: Messages,
                params: dict[str, Any]) -> Reply:
-        return Reply(self._call(model, system, messages, params, True), chat_pieces)
+        stream = self.client.chat.completions.create(
+            model=model, messages=self._messages(system, messages), stream=True, **params)
+        return Reply(stream, chat_pieces)
 
     def complete(self, model: str, system: Optional[str], messages: Messages,
                  params: dict[str, Any]) -> Answer:
-        data = as_dict(self._call(model, system, messages, params, False))
+        data = as_dict(self.client.chat.completions.create(
+            model=model, messages=self._messages(system, messages), **params))
         choices = data.get("choices")
         choice = choices[0] if type(choices) is list and choices else {}
         message = choice.get("message") if type(choice) is dict else None
@@ -149,7 +156,7 @@ class ResponsesAPI:
     name = "responses"
     max_tokens_key = "max_output_tokens"
     reserved = {"model": "use --model", "input": "the conversation makes it",
-                "instructions": "use --system", "stream": "use --no-stream"}
+                "instructions": "use --system", "stream": "use --no-stream", **CALL_KEYWORDS}
 
     def __init__(self, client: Client) -> None:
         resource = getattr(client, "responses", None)
@@ -176,4 +183,18 @@ class ResponsesAPI:
         return Answer(text, reasoning, data if type(data) is dict else {})
 
 
-APIS = {"chat": ChatAPI, "responses": ResponsesAPI}
+class API(Protocol):
+    """What a session needs of an API."""
+
+    name: str
+    max_tokens_key: str  # the body parameter --max-tokens sets
+    reserved: dict[str, str]  # body parameters the session sets, and the option to use instead
+
+    def stream(self, model: str, system: Optional[str], messages: Messages,
+               params: dict[str, Any]) -> Reply: ...
+
+    def complete(self, model: str, system: Optional[str], messages: Messages,
+                 params: dict[str, Any]) -> Answer: ...
+
+
+APIS: dict[str, Callable[[Client], API]] = {"chat": ChatAPI, "responses": ResponsesAPI}

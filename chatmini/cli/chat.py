@@ -13,7 +13,7 @@ from typing import Any, Optional
 from ..errors import ChatminiError
 from ..shortcuts import default_model
 from ..stats import print_stats
-from .apis import APIS
+from .apis import API, APIS
 from .connect import credentials, open_client
 from .conversation import CANCELLED, DONE, Session, Settings
 from .params import add_body_options, body_params
@@ -81,7 +81,7 @@ def run_chat(args: argparse.Namespace) -> int:
         printer = Printer(sys.stdout)
         settings = Settings(
             stream=not args.no_stream, json=args.json,
-            reasoning=printer.color if args.reasoning is None else args.reasoning,
+            reasoning=is_terminal(sys.stdout) if args.reasoning is None else args.reasoning,
             params=body_params(args, api.max_tokens_key, api.reserved),
         )
         session = open_session(args, api, printer, settings)
@@ -90,7 +90,7 @@ def run_chat(args: argparse.Namespace) -> int:
 
             history = None if args.no_log else conversations_dir().parent / "history"
             return run_interactive(session, LineReader(history, credentials()), prompt)
-        outcome = session.turn(prompt)  # type: ignore[arg-type]  # read_prompt gave one
+        outcome = session.turn(prompt)
         if outcome == CANCELLED and not printer.used:
             printer.write("\n")  # past the ^C the terminal echoed
         return {DONE: EXIT_OK, CANCELLED: EXIT_INTERRUPTED}.get(outcome, EXIT_ERROR)
@@ -107,7 +107,7 @@ def run_chat(args: argparse.Namespace) -> int:
             client.close()
 
 
-def open_session(args: argparse.Namespace, api: Any, printer: Printer,
+def open_session(args: argparse.Namespace, api: API, printer: Printer,
                  settings: Settings) -> Session:
     """The session the options ask for: a new conversation, or one continued (-c, --cid)
     with its messages, model and system message (--model and --system override them)."""

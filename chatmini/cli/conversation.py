@@ -22,7 +22,7 @@ from .store import ConversationLog, turn_record
 from .terminal import CancelGuard, Printer, json_text, without_surrogates
 
 if TYPE_CHECKING:
-    from .apis import ChatAPI, ResponsesAPI
+    from .apis import API
 
 DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
 
@@ -41,7 +41,7 @@ class Settings:
 class Session:
     """A conversation being had; ``turn(prompt)`` sends one prompt and prints the reply."""
 
-    def __init__(self, api: ChatAPI | ResponsesAPI, printer: Printer, settings: Settings,
+    def __init__(self, api: API, printer: Printer, settings: Settings,
                  model: str, system: Optional[str] = None,
                  log: Optional[ConversationLog] = None) -> None:
         self.api = api

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -51,8 +50,9 @@ def private_file(path: Path) -> int:
 
 
 def new_id() -> str:
-    """``20260509-141502-3fa9c1``: sorts by start time, unique enough for one user."""
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+    """``20260509-141502-034527``: the start time to the microsecond, so ids sort by it."""
+    now = time.time()
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now % 1 * 1e6):06d}"
 
 
 class ConversationLog:
