@@ -244,3 +244,29 @@ def test_responses_api_when_the_client_has_it(srv, capsys, monkeypatch):
         {"role": "user", "content": "hi"}, {"role": "assistant", "content": "Whole."},
         {"role": "user", "content": "again"}]
     assert made[-1].calls[-1]["stream"] is True
+
+
+def test_docs_name_every_option_and_command():
+    """docs/cli.md stays true: every option of chat, models and logs is in it, and every
+    option and / command it names exists."""
+    import argparse
+    import re
+    from pathlib import Path
+
+    from chatmini.cli.app import build_parser
+    from chatmini.cli.interactive import HELP, Commands
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    commands = next(a for a in build_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction)).choices
+    known = set()
+    for name in ("chat", "models", "logs"):
+        for action in commands[name]._actions:
+            known.update(action.option_strings)
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert f"`{option}" in page or f", `{option}" in page, option
+    assert set(re.findall(r"`(--?[a-z][a-z-]*)", page)) <= known
+    assert set(re.findall(r"`/([a-z]+)", page)) - {"text"} == set(Commands.names)  # //text
+    for command in Commands.names:
+        assert f"/{command}" in HELP or command == "quit"

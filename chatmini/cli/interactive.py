@@ -114,20 +114,20 @@ def load_readline(history: Optional[Path]) -> Any:
 class Commands:
     """The ``/`` commands of a session."""
 
+    names = {"system": "system", "model": "model", "reset": "reset", "save": "save",
+             "help": "help", "exit": "leave", "quit": "leave"}  # /name -> method
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.table: dict[str, Callable[[str], bool]] = {
-            "system": self.system, "model": self.model, "reset": self.reset,
-            "save": self.save, "help": self.help, "exit": self.leave, "quit": self.leave,
-        }
 
     def run(self, line: str) -> bool:
         """Run one command line; False when it asks to leave."""
         name, _, argument = line[1:].strip().partition(" ")
-        command = self.table.get(name.lower())
-        if command is None:
+        method = self.names.get(name.lower())
+        if method is None:
             report(f"unknown command /{name} (/help lists them)")
             return True
+        command: Callable[[str], bool] = getattr(self, method)
         return command(argument.strip())
 
     def say(self, text: str) -> None:
