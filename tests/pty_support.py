@@ -69,8 +69,17 @@ class Terminal:
                 self.seen = match.end()
                 return match
             if time.monotonic() >= deadline or not self._read(deadline):
-                raise AssertionError(f"{pattern!r} not shown; the terminal shows:\n"
-                                     f"{plain(self.raw)[-2000:]}")
+                raise AssertionError(f"{pattern!r} not shown ({self._state()}); the terminal "
+                                     f"shows:\n{plain(self.raw)[-2000:]}")
+
+    def _state(self) -> str:
+        """The program's signal state, where /proc tells it (for failure messages)."""
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                return ", ".join(line.strip() for line in status
+                                 if line.startswith(("State", "SigBlk", "SigIgn", "SigCgt")))
+        except OSError:
+            return "no /proc status: it has exited"
 
     def wait(self, timeout: float = WAIT) -> int:
         """Read to the end and return the exit status."""
