@@ -198,11 +198,14 @@ def run_interactive(session: Session, reader: LineReader, first: Optional[str] =
             except UnicodeDecodeError:
                 report("the input is not UTF-8 text; type it again")
                 continue
-            if text.startswith("/") and not text.startswith("//"):
-                if not commands.run(text):
-                    return EXIT_OK
-            elif text.strip():
-                note(session, session.turn(text[1:] if text.startswith("//") else text))
+            try:
+                if text.startswith("/") and not text.startswith("//"):
+                    if not commands.run(text):
+                        return EXIT_OK
+                elif text.strip():
+                    note(session, session.turn(text[1:] if text.startswith("//") else text))
+            except KeyboardInterrupt:  # outside a reply (a /save, the log write): stay
+                printer.line()
     finally:
         reader.close()
 
