@@ -6,12 +6,13 @@ Responses API is another of the same shape, usable once the client has ``client.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
 from .report import UsageError
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from ..client import Client
 
 Messages = Sequence[dict[str, str]]
@@ -33,8 +34,7 @@ class Piece(NamedTuple):
     reasoning: bool = False
 
 
-@dataclass
-class Answer:
+class Answer(NamedTuple):
     """A whole (not streamed) reply: its text, its reasoning, and the response object."""
 
     text: str
@@ -183,18 +183,19 @@ class ResponsesAPI:
         return Answer(text, reasoning, data if type(data) is dict else {})
 
 
-class API(Protocol):
-    """What a session needs of an API."""
+if TYPE_CHECKING:
+    class API(Protocol):
+        """What a session needs of an API."""
 
-    name: str
-    max_tokens_key: str  # the body parameter --max-tokens sets
-    reserved: dict[str, str]  # body parameters the session sets, and the option to use instead
+        name: str
+        max_tokens_key: str  # the body parameter --max-tokens sets
+        reserved: dict[str, str]  # body keys the session sets -> the option to use instead
 
-    def stream(self, model: str, system: Optional[str], messages: Messages,
-               params: dict[str, Any]) -> Reply: ...
+        def stream(self, model: str, system: Optional[str], messages: Messages,
+                   params: dict[str, Any]) -> Reply: ...
 
-    def complete(self, model: str, system: Optional[str], messages: Messages,
-                 params: dict[str, Any]) -> Answer: ...
+        def complete(self, model: str, system: Optional[str], messages: Messages,
+                     params: dict[str, Any]) -> Answer: ...
 
 
 APIS: dict[str, Callable[[Client], API]] = {"chat": ChatAPI, "responses": ResponsesAPI}

@@ -8,18 +8,21 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import ChatminiError
 from ..shortcuts import default_model
 from ..stats import print_stats
-from .apis import API, APIS
+from .apis import APIS
 from .connect import credentials, open_client
 from .conversation import CANCELLED, DONE, Session, Settings
 from .params import add_body_options, body_params
 from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, report
 from .store import SUFFIX, ConversationLog, conversations_dir, messages_of, read_turns, recent
 from .terminal import Printer, is_terminal
+
+if TYPE_CHECKING:
+    from .apis import API
 
 CONVERSATION_ID = re.compile(r"[\w-]+")
 

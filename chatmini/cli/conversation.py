@@ -10,9 +10,8 @@ error): the turn is forgotten, so the prompt can simply be sent again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from ..errors import ChatminiError
 from .apis import Piece
@@ -27,15 +26,14 @@ if TYPE_CHECKING:
 DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
 
 
-@dataclass
-class Settings:
+class Settings(NamedTuple):
     """How turns are sent and shown: streamed or not, the whole response as JSON, reasoning
     shown or hidden, and the body parameters of every call."""
 
-    stream: bool = True
-    json: bool = False
-    reasoning: bool = False
-    params: dict[str, Any] = field(default_factory=dict)
+    stream: bool
+    json: bool
+    reasoning: bool
+    params: dict[str, Any]
 
 
 class Session:
