@@ -80,7 +80,7 @@ class Printer:
         try:
             self.out.write(text)
         except UnicodeEncodeError as exc:  # e.g. an ASCII or Latin-1 terminal
-            encoding = exc.encoding or "ascii"
+            encoding = getattr(self.out, "encoding", None) or exc.encoding  # cp1252: "charmap"
             self.warn_once("encoding", f"some characters cannot be shown in this terminal's "
                            f"encoding ({encoding}); they are shown as ?")
             self.out.write(text.encode(encoding, "replace").decode(encoding, "replace"))
