@@ -18,7 +18,15 @@ from .connect import credentials, open_client
 from .conversation import CANCELLED, DONE, Session, Settings
 from .params import add_body_options, body_params
 from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, report
-from .store import SUFFIX, ConversationLog, conversations_dir, messages_of, read_turns, recent
+from .store import (
+    SUFFIX,
+    ConversationLog,
+    conversations_dir,
+    data_dir,
+    messages_of,
+    read_turns,
+    recent,
+)
 from .terminal import Printer, is_terminal
 
 if TYPE_CHECKING:
@@ -91,7 +99,7 @@ def run_chat(args: argparse.Namespace) -> int:
         if interactive:
             from .interactive import LineReader, run_interactive
 
-            history = None if args.no_log else conversations_dir().parent / "history"
+            history = None if args.no_log else data_dir() / "history"
             return run_interactive(session, LineReader(history, credentials()), prompt)
         outcome = session.turn(prompt)
         if outcome == CANCELLED and not printer.used:
@@ -125,10 +133,7 @@ def open_session(args: argparse.Namespace, api: API, printer: Printer,
         if path is None or not path.is_file():
             what = f"conversation {args.cid}" if args.cid else "earlier conversation"
             raise UsageError(f"no {what} to continue in {directory}")
-        try:
-            turns, unreadable = read_turns(path)
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        turns, unreadable = read_turns(path)  # an OSError is reported by main(): status 1
         if unreadable:
             report(f"{unreadable} unreadable line(s) in {path} left out", kind="warning")
         ident = path.name[:-len(SUFFIX)]
