@@ -14,8 +14,9 @@ HI = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's real key, base URL or plugins."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's real key, base URL or plugins, nor writes conversations
+    into their data directory (``chatmini chat`` keeps them there)."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
                  "CHATMINI_DISABLE_PLUGINS", "CHATMINI_TRACE_PLUGINS", "CHATMINI_MODEL",
                  "CHATMINI_OAUTH_TOKEN_URL", "CHATMINI_OAUTH_CLIENT_ID",
@@ -23,6 +24,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
                  "AZURE_OPENAI_API_KEY", "OPENAI_API_VERSION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CHATMINI_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 import chatmini
 from chatmini import cli
-from chatmini.cli import chat as chat_command
+from chatmini.cli import connect
 from chatmini.testing import Reply, Server
 
 KEY = "sk-cli-UNIQUE-93b1f0c2d8e4"
@@ -53,7 +53,7 @@ class StreamSpy:
 def spy_on_streams(monkeypatch: pytest.MonkeyPatch) -> StreamSpy:
     """Make the CLI build its Client with a StreamSpy registered."""
     spy = StreamSpy()
-    monkeypatch.setattr(chat_command, "Client", functools.partial(chatmini.Client, plugins=[spy]))
+    monkeypatch.setattr(connect, "Client", functools.partial(chatmini.Client, plugins=[spy]))
     return spy
 
 
@@ -98,12 +98,19 @@ class _Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize("stdin", [_Terminal(""), io.StringIO("  \n")], ids=["tty", "empty"])
-def test_chat_without_prompt_is_a_usage_error(
+def test_chat_without_prompt_on_a_terminal_is_interactive(
     srv: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    stdin: io.StringIO,
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdin", _Terminal("hi\n"))
+    assert cli.main(["chat"]) == 0  # one turn, then the end of the input: Ctrl-D
+    assert capsys.readouterr().out == "echo: hi\n"
+    assert len(srv.requests) == 1
+
+
+def test_chat_with_empty_stdin_is_a_usage_error(
+    srv: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("  \n"))
     assert cli.main(["chat"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -186,7 +193,7 @@ def test_connection_refused(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
     with Server() as gone:
         url = gone.base_url
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setattr(chat_command, "Client", functools.partial(
+    monkeypatch.setattr(connect, "Client", functools.partial(
         chatmini.Client, retry=chatmini.RetryPolicy(0)))
     assert cli.main(["chat", "hi", "--base-url", url]) == 1
     captured = capsys.readouterr()
@@ -217,7 +224,7 @@ def test_insecure_transport_warning_is_one_line(
                       stacklevel=2)
         return chatmini.Client(**kwargs)
 
-    monkeypatch.setattr(chat_command, "Client", client)
+    monkeypatch.setattr(connect, "Client", client)
     assert cli.main(["chat", "hi"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "echo: hi\n"
@@ -331,3 +338,25 @@ def test_no_command_and_bad_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage: chatmini" in capsys.readouterr().out
     assert cli.main(["chat", "--nope"]) == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_unexpected_failures_are_one_line_without_the_key(
+    srv: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatmini.cli import app
+
+    def broken(args: Any) -> int:
+        raise RuntimeError(f"a bug holding {KEY}")
+
+    monkeypatch.setattr(app, "run_chat", broken)
+    assert cli.main(["chat", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("chatmini: error: unexpected RuntimeError: a bug holding <redacted> (a bug "
+                   "in chatmini: please report it)\n")
+
+    def full_disk(args: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(app, "run_chat", full_disk)
+    assert cli.main(["chat", "hi"]) == 1
+    assert capsys.readouterr().err == "chatmini: error: No space left on device\n"

@@ -1,6 +1,7 @@
 """The ``chatmini`` program: the argument parser for every subcommand, and ``main``, which hands
-the command line to the one command it names (``chat``, ``batch``, ``batch merge``, ``batch
-status|cancel|fetch``, ``demo``) and turns Ctrl-C and a closed pipe into exit statuses."""
+the command line to the one command it names (``chat``, ``models``, ``logs``, ``batch``,
+``batch merge``, ``batch status|cancel|fetch``, ``demo``) and turns Ctrl-C and a closed pipe
+into exit statuses."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from ..version import __version__
 from .batch import add_batch_command, run_batch
 from .batch_ids import batch_id_requested, run_batch_id_command
 from .chat import add_chat_command, run_chat
+from .connect import credentials
+from .logs import add_logs_command, run_logs
 from .merge import merge_requested, run_merge
-from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, usage_status
+from .models import add_models_command, run_models
+from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, report, usage_status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_chat_command(commands)
+    add_models_command(commands)
+    add_logs_command(commands)
     commands.add_parser("demo", help="a short tour against an embedded server (no key needed)")
     add_batch_command(commands)
     return parser
@@ -53,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo()
         if args.command == "batch":
             return run_batch(args)
+        if args.command == "models":
+            return run_models(args)
+        if args.command == "logs":
+            return run_logs(args)
         return run_chat(args)
     except KeyboardInterrupt:  # Ctrl-C: whatever was open is closed on the way out
         sys.stdout.write("\n")
@@ -60,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly
         silence_stdout()
+        return EXIT_ERROR
+    except OSError as exc:  # e.g. stdout failed: a full disk, a terminal gone
+        report(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: still one line, and no credential in it
+        report(f"unexpected {type(exc).__name__}: {exc} (a bug in chatmini: please report "
+               "it)", credentials())
         return EXIT_ERROR
 
 

@@ -8,6 +8,7 @@ direction: ``app`` (the parser) -> the commands -> this module.
 from __future__ import annotations
 
 import sys
+from typing import Iterable
 
 PROG = "chatmini"
 EXIT_OK = 0
@@ -16,10 +17,17 @@ EXIT_USAGE = 2  # a bad command line (argparse's own status)
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
-def report(message: str, secret: str | None = None, kind: str = "error") -> None:
-    """One ``chatmini: error:`` (or warning) line on stderr, the API key blanked if present."""
-    if secret:
-        message = message.replace(secret, "<redacted>")
+class UsageError(Exception):
+    """A command line that cannot run as given (conflicting options, an unavailable --api):
+    reported as one line, exit status EXIT_USAGE."""
+
+
+def report(message: str, secret: str | Iterable[str] | None = None, kind: str = "error") -> None:
+    """One ``chatmini: error:`` (or warning) line on stderr, the API key (or each of several
+    credentials) blanked if present."""
+    for value in [secret] if isinstance(secret, str) else secret or ():
+        if value:
+            message = message.replace(value, "<redacted>")
     stderr_line(f"{kind}: {' '.join(message.split())}")
 
 
