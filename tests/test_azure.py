@@ -56,7 +56,7 @@ def test_v1_path_from_the_environment(make_azure, server, monkeypatch):
 def test_api_version_from_the_environment_goes_in_the_query(make_azure, server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_VERSION", "2025-01-01-preview")
     client = make_azure(api_key=AZURE_KEY, azure_deployment="d")
-    client.post("/embeddings", json={"input": "x"})
+    client.post("/embeddings", json={"model": "d", "input": "x"})
     assert server.requests[0].path == "/openai/deployments/d/embeddings?api-version=2025-01-01-preview"
 
 

@@ -15,6 +15,9 @@ PUBLIC = {
     # what calls return and hooks receive
     "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request",
     "ServerSentEvent", "StatsReport", "Stream", "Timing",
+    # ... added with issue 14's everyday surface (embeddings, raw responses, legacy completions)
+    "ChatCompletionStream", "Completion", "CompletionStream", "CreateEmbeddingResponse", "Model",
+    "ModerationCreateResponse", "RawResponse", "StreamedResponse",
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
@@ -27,11 +30,14 @@ PUBLIC = {
     "RedisRateLimiter", "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",
     # settings and helpers
     "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
+    # openai-python's sentinel for an argument left out (issue 14)
+    "NOT_GIVEN", "NotGiven", "not_given",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
         "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials",
         "PrometheusMetrics", "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter",
-        "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider"}
+        "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider",
+        "ChatCompletionStream"}
 
 
 def test_all_is_exactly_the_public_surface():
