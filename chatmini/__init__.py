@@ -57,6 +57,11 @@ from .streaming import Stream
 from .streaming.completions import CompletionStream
 from .version import __version__
 
+# openai-python's names, so that a script ports by its import line alone (docs/migrating.md).
+OpenAI = Client
+AzureOpenAI = AzureClient
+OpenAIError = ChatminiError
+
 # The module-level client's settings (None: from the environment, as Client() reads them).
 api_key: Optional[str] = None
 organization: Optional[str] = None
@@ -124,7 +129,9 @@ def __dir__() -> list[str]:
 __all__ = [
     # clients
     "AzureClient",
+    "AzureOpenAI",
     "Client",
+    "OpenAI",
     # what calls return and hooks receive
     "APIObject",
     "ChatCompletion",
@@ -161,6 +168,7 @@ __all__ = [
     "InvalidRequestError",
     "LimiterUnavailableError",
     "NotFoundError",
+    "OpenAIError",
     "PermissionDeniedError",
     "PoolSizeWarning",
     "RateLimitError",

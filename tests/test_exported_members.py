@@ -12,6 +12,7 @@ import chatmini
 PUBLIC = {
     # clients
     "AzureClient", "Client",
+    "AzureOpenAI", "OpenAI",  # openai-python's names for them (issue 14: a port is one import)
     # what calls return and hooks receive
     "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request",
     "ServerSentEvent", "StatsReport", "Stream", "Timing",
@@ -25,6 +26,7 @@ PUBLIC = {
     "InsecureTransportWarning", "InternalServerError", "InvalidRequestError",
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",
     "RateLimitError", "UnprocessableEntityError",
+    "OpenAIError",  # openai-python's name for ChatminiError
     # plugins a user constructs
     "Compression", "MessagePack", "OAuth2ClientCredentials", "PrometheusMetrics", "RateLimiter",
     "RedisRateLimiter", "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",

@@ -67,7 +67,9 @@ class Completions(APIResource):
             )
         if params.pop("stream", True) is not True:
             raise InvalidRequestError("chat.completions.stream() always streams: drop stream=")
-        return ChatCompletionStreamManager(lambda: self.create(stream=True, **params))
+        return ChatCompletionStreamManager(
+            lambda: self.create(stream=True, **params), params.get("tools")
+        )
 
 
 class Chat(APIResource):

@@ -95,50 +95,58 @@ class _ChoiceState:
 
 
 class EventBuilder:
-    """Chunks (dicts) in, events out, per openai-python's helper."""
+    """Chunks in, events out, in openai-python's order: a chunk's delta events, then the
+    ``.done`` events it implies. ``parsed_arguments`` is set for ``strict`` tools only, as
+    there (once the arguments so far are complete JSON)."""
 
-    def __init__(self, snapshot: Callable[[], ChatCompletion]) -> None:
+    def __init__(self, snapshot: Callable[[], ChatCompletion], tools: Any = None) -> None:
         self._snapshot = snapshot
         self._choices: dict[int, _ChoiceState] = {}
+        functions = [_object(_object(tool).get("function")) for tool in tools or ()]
+        self._strict = {f.get("name") for f in functions if f.get("strict")}
 
     def events(self, chunk: Any) -> list[ChatStreamEvent]:
         out = [ChatStreamEvent("chunk", chunk=chunk, snapshot=_Later(self._snapshot))]
         for choice in chunk._data.get("choices") or ():
-            if type(choice) is not dict:
-                continue
-            state = self._choices.setdefault(_index(choice), _ChoiceState())
-            delta = _object(choice.get("delta"))
-            for kind in ("content", "refusal"):
-                piece = delta.get(kind)
-                if type(piece) is str:
-                    parts = state.text[kind]
-                    parts.append(piece)
-                    out.append(ChatStreamEvent(f"{kind}.delta", delta=piece,
-                                               snapshot=_text_so_far(parts, len(parts))))
-            for call in delta.get("tool_calls") or ():
-                if type(call) is dict:
-                    self._tool_delta(state, call, out)
-            logprobs = choice.get("logprobs")
-            for kind in ("content", "refusal"):
-                items = logprobs.get(kind) if type(logprobs) is dict else None
-                if items:
-                    seen = state.logprobs[kind]
-                    seen.extend(items)
-                    out.append(ChatStreamEvent(f"logprobs.{kind}.delta", **{kind: items},
-                                               snapshot=_items_so_far(seen, len(seen))))
-            if choice.get("finish_reason") is not None:
-                self._text_done(state, out)
-                if state.current_tool is not None:
-                    self._tool_done(state, state.current_tool, out)
+            if type(choice) is dict:
+                self._choice_events(choice, out)
         return out
 
-    def _tool_delta(self, state: _ChoiceState, call: dict[str, Any], out: list[Any]) -> None:
-        index = _index(call)
-        if state.current_tool != index:
+    def _choice_events(self, choice: dict[str, Any], out: list[ChatStreamEvent]) -> None:
+        state = self._choices.setdefault(_index(choice), _ChoiceState())
+        delta = _object(choice.get("delta"))
+        for kind in ("content", "refusal"):
+            piece = delta.get(kind)
+            if type(piece) is str:
+                parts = state.text[kind]
+                parts.append(piece)
+                out.append(ChatStreamEvent(f"{kind}.delta", delta=piece,
+                                           snapshot=_text_so_far(parts, len(parts))))
+        calls = [call for call in delta.get("tool_calls") or () if type(call) is dict]
+        for call in calls:
+            self._tool_delta(state, call, out)
+        logprobs = _object(choice.get("logprobs"))
+        for kind in ("content", "refusal"):
+            items = logprobs.get(kind)
+            if items and type(items) is list:
+                seen = state.logprobs[kind]
+                seen.extend(items)
+                out.append(ChatStreamEvent(f"logprobs.{kind}.delta", **{kind: items},
+                                           snapshot=_items_so_far(seen, len(seen))))
+        if choice.get("finish_reason") is not None:
             self._text_done(state, out)
             if state.current_tool is not None:
                 self._tool_done(state, state.current_tool, out)
+        for call in calls:  # a new tool call ends the text and the call before it
+            index = _index(call)
+            if state.current_tool != index:
+                self._text_done(state, out)
+                if state.current_tool is not None:
+                    self._tool_done(state, state.current_tool, out)
             state.current_tool = index
+
+    def _tool_delta(self, state: _ChoiceState, call: dict[str, Any], out: list[Any]) -> None:
+        index = _index(call)
         tool = state.tools.setdefault(index, _ToolCall())
         function = _object(call.get("function"))
         name = function.get("name")
@@ -148,10 +156,11 @@ class EventBuilder:
         piece = piece if type(piece) is str else ""
         tool.parts.append(piece)
         arguments = _text_so_far(tool.parts, len(tool.parts))
+        strict = tool.name in self._strict
         out.append(ChatStreamEvent(
             "tool_calls.function.arguments.delta", name=tool.name, index=index,
             arguments=arguments, arguments_delta=piece,
-            parsed_arguments=_Later(lambda: _parsed(arguments())),
+            parsed_arguments=_Later(lambda: _parsed(arguments()) if strict else None),
         ))
 
     def _tool_done(self, state: _ChoiceState, index: int, out: list[Any]) -> None:
@@ -162,16 +171,18 @@ class EventBuilder:
         arguments = "".join(tool.parts)
         out.append(ChatStreamEvent(
             "tool_calls.function.arguments.done", name=tool.name, index=index,
-            arguments=arguments, parsed_arguments=_parsed(arguments),
+            arguments=arguments,
+            parsed_arguments=_parsed(arguments) if tool.name in self._strict else None,
         ))
 
     def _text_done(self, state: _ChoiceState, out: list[Any]) -> None:
         for kind in ("content", "refusal"):
-            if state.text[kind] and kind not in state.done:
+            text = "".join(state.text[kind])
+            seen = bool(text) if kind == "content" else bool(state.text[kind])
+            if seen and kind not in state.done:
                 state.done.add(kind)
                 extra = {"parsed": None} if kind == "content" else {}  # no pydantic models here
-                out.append(ChatStreamEvent(f"{kind}.done", **{kind: "".join(state.text[kind])},
-                                           **extra))
+                out.append(ChatStreamEvent(f"{kind}.done", **{kind: text}, **extra))
             key = f"logprobs.{kind}"
             if state.logprobs[kind] and key not in state.done:
                 state.done.add(key)
@@ -182,9 +193,9 @@ class ChatCompletionStream:
     """Iterate for events; ``get_final_completion()``, ``until_done()``,
     ``current_completion_snapshot``; ``close()``. The chat Stream underneath is ``.stream``."""
 
-    def __init__(self, stream: Stream) -> None:
+    def __init__(self, stream: Stream, tools: Any = None) -> None:
         self.stream = stream
-        self._builder = EventBuilder(lambda: stream.current_completion_snapshot)
+        self._builder = EventBuilder(lambda: stream.current_completion_snapshot, tools)
         self._pending: deque[ChatStreamEvent] = deque()
 
     def __iter__(self) -> Iterator[ChatStreamEvent]:
@@ -224,12 +235,13 @@ class ChatCompletionStreamManager:
     """What ``chat.completions.stream(...)`` returns: the request is sent on ``__enter__``, and
     the stream closed on ``__exit__``."""
 
-    def __init__(self, open_stream: Callable[[], Stream]) -> None:
+    def __init__(self, open_stream: Callable[[], Stream], tools: Any = None) -> None:
         self._open = open_stream
+        self._tools = tools
         self._stream: Optional[ChatCompletionStream] = None
 
     def __enter__(self) -> ChatCompletionStream:
-        self._stream = ChatCompletionStream(self._open())
+        self._stream = ChatCompletionStream(self._open(), self._tools)
         return self._stream
 
     def __exit__(self, *exc_info: object) -> None:
