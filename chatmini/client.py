@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
-from .calls import PostParser, StreamFactory, answer, build_request, decode_body
+from .calls import PostParser, StreamFactory, answer, build_request
 from .errors import InsecureTransportWarning, InvalidRequestError
 from .objects import APIResponseObject
 from .options import NOT_GIVEN, given, query_suffix, take_options
 from .pipeline import send_call
 from .pluginhost import PluginHost
-from .raw_responses import RAW, STREAMED, ResponseView, take_mode
+from .raw_responses import RawResponseViews, take_mode
 from .redaction import describe_secret
 from .request import Request
 from .resources import APIResource, Chat, Completions, Embeddings, Models, Moderations
@@ -33,15 +33,13 @@ from .transport import HTTPTransport, close_session, pooled_session
 from .urls import check_base_url, key_stays_private
 from .version import __version__
 
-__all__ = ["Client", "decode_body"]
-
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
 
 
-class Client:
+class Client(RawResponseViews):
     """A blocking client for OpenAI-compatible APIs: ``client.chat.completions.create(...)``.
 
     ``api_key`` defaults to OPENAI_API_KEY, ``base_url`` to OPENAI_BASE_URL then OpenAI's;
@@ -268,17 +266,6 @@ class Client:
         return clone
 
     copy = with_options
-
-    @property
-    def with_raw_response(self) -> ResponseView:
-        """``client.with_raw_response.chat.completions.create(...)``: the HTTP response
-        (``.headers``, ``.status_code``, ``.parse()``) instead of the parsed object."""
-        return ResponseView(self, RAW)
-
-    @property
-    def with_streaming_response(self) -> ResponseView:
-        """Like ``with_raw_response``, as a context manager whose body is read as iterated."""
-        return ResponseView(self, STREAMED)
 
     def stats(self) -> StatsReport:
         """Latency per model and endpoint so far (calls, errors, p50/p90/p99, TTFT); print it.

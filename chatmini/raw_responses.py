@@ -244,3 +244,18 @@ class ResponseView:
 
     def __repr__(self) -> str:
         return f"<{self._mode} responses of {self._target!r}>"
+
+
+class RawResponseViews:
+    """``with_raw_response`` and ``with_streaming_response`` for the Client and each resource:
+    ``x.with_raw_response.<method>(...)`` answers with the HTTP response (``.headers``,
+    ``.status_code``, ``.parse()``); ``with_streaming_response`` is the same as a context
+    manager whose streamed body is read as it is iterated."""
+
+    @property
+    def with_raw_response(self) -> ResponseView:
+        return ResponseView(self, RAW)
+
+    @property
+    def with_streaming_response(self) -> ResponseView:
+        return ResponseView(self, STREAMED)

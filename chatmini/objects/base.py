@@ -33,18 +33,54 @@ def wrap(value: Any, cls: Optional[type[APIObject]] = None) -> Any:
     return value
 
 
+class Field:
+    """A known field of a type, read from the JSON (wrapped as its nested type; None when the
+    server left it out). A descriptor: a known field is found by the normal attribute lookup,
+    which is cheaper than failing it and falling back to ``__getattr__``."""
+
+    __slots__ = ("key", "cls")
+
+    def __init__(self, key: str, cls: type[APIObject]) -> None:
+        self.key = key
+        self.cls = cls
+
+    def __get__(self, obj: Optional[APIObject], owner: Optional[type] = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            value = obj._data[self.key]
+        except KeyError:
+            return None
+        kind = type(value)
+        if kind is dict:
+            return self.cls(value)
+        if kind is list:
+            cls = self.cls
+            return [cls(item) if type(item) is dict else wrap(item) for item in value]
+        return value
+
+
 class APIObject:
     """A JSON object read by attribute: ``obj.choices[0].message.content``.
 
     Subclasses name their known fields (``_fields``), the types of their nested objects
     (``_nested``: field -> type, for an object or a list of them) and attribute names whose
-    JSON key differs (``_aliases``: ``self_harm`` -> ``self-harm``).
+    JSON key differs (``_aliases``: ``self_harm`` -> ``self-harm``); each known field becomes
+    a Field of the class. Other fields the server sent are read through ``__getattr__``.
     """
 
     __slots__ = ("_data",)
     _fields: ClassVar[frozenset[str]] = frozenset()
     _nested: ClassVar[Mapping[str, type[APIObject]]] = {}
     _aliases: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls._fields | set(cls._aliases):
+            defined = next((vars(k)[name] for k in cls.__mro__ if name in vars(k)), None)
+            if defined is None or isinstance(defined, Field):  # a method or property wins
+                key = cls._aliases.get(name, name)
+                setattr(cls, name, Field(key, cls._nested.get(name, APIObject)))
 
     def __init__(self, data: dict[str, Any]) -> None:
         object.__setattr__(self, "_data", data)
@@ -63,14 +99,9 @@ class APIObject:
         return value
 
     def _absent(self, name: str) -> Any:
-        """A name the JSON does not hold: None for a known field, else AttributeError."""
+        """A name the JSON does not hold and the type does not know: AttributeError."""
         if name[:1] == "_":  # private and dunder names are never JSON fields here
             raise AttributeError(name)
-        alias = self._aliases.get(name)
-        if alias is not None:
-            return wrap(self._data.get(alias), self._nested.get(name))
-        if name in self._fields:
-            return None
         raise AttributeError(
             f"{type(self).__name__!r} object has no attribute {name!r} (the answer has no "
             f"such field; to_dict() shows the fields it has)"
