@@ -54,11 +54,11 @@ def build_request(
     """
     if not path.startswith("/"):
         path = "/" + path
-    body = merge_body(body, checked_mapping("extra_body", extra_body))
+    if extra_body is not None:  # each option costs nothing when it is not given
+        body = merge_body(body, checked_mapping("extra_body", extra_body))
     headers = dict(client.default_headers)
-    extra_headers = checked_mapping("extra_headers", extra_headers)
-    if extra_headers:
-        for name, value in extra_headers.items():
+    if extra_headers is not None:
+        for name, value in (checked_mapping("extra_headers", extra_headers) or {}).items():
             if value is None or type(value) is NotGiven:
                 headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
             else:
@@ -68,14 +68,14 @@ def build_request(
         data, params = encode_json(body)
     if stream:
         headers["Accept"] = "text/event-stream"
-    timeout = given(timeout)
-    timeout = client.timeout if timeout is None else check_timeout(timeout)
+    timeout = client.timeout if given(timeout) is None else check_timeout(timeout)
     if stream:
         timeout = for_stream(timeout, client.stream_idle_timeout)
-    extra_query = checked_mapping("extra_query", extra_query)
-    query = query_suffix(client.default_query, extra_query) if extra_query else (
-        client.query_suffix
-    )
+    query = client.query_suffix
+    if extra_query is not None:
+        extra_query = checked_mapping("extra_query", extra_query)
+        if extra_query:
+            query = query_suffix(client.default_query, extra_query)
     return Request(
         method, client.url_for(path, params) + query, headers, data,
         params=params, endpoint=path, stream=stream, timeout=timeout,
@@ -88,22 +88,30 @@ def encode_json(body: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
     chatmini objects passed back (``messages.append(reply.choices[0].message)``) are encoded
     as their JSON; only then is the dict rebuilt from the bytes, so plugins never see them.
     """
-    converted = []
-
-    def default(value: Any) -> Any:
-        if isinstance(value, APIObject):
-            converted.append(value)
-            return value.to_dict()
-        if type(value) is NotGiven:
-            raise TypeError("NOT_GIVEN is only understood as a method's argument, not inside one")
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
     try:
-        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=default)
+        return _dumps(body).encode(), dict(body)
+    except TypeError:  # objects passed back, or something really not serialisable
+        pass
+    except ValueError as exc:  # a circular reference
+        raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
+    try:
+        data = _dumps(body, default=_plain)
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
-    params = json.loads(data) if converted else dict(body)
-    return data.encode(), params
+    return data.encode(), json.loads(data)
+
+
+def _dumps(body: Any, default: Optional[Callable[[Any], Any]] = None) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=default)
+
+
+def _plain(value: Any) -> Any:
+    """The JSON of a chatmini object; a clear error for anything else."""
+    if isinstance(value, APIObject):
+        return value.to_dict()
+    if type(value) is NotGiven:
+        raise TypeError("NOT_GIVEN is only understood as a method's argument, not inside one")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def answer(
@@ -121,6 +129,9 @@ def answer(
         if mode is None:
             return lambda response, request: stream_cls(client, request, response)
         return partial(_raw_stream, client, mode, stream_cls)
+
+    if mode is None and post_parser is None:
+        return partial(decode_body, cast=cast, client=client)
 
     def decode(response: requests.Response, request: Request) -> Any:
         result = decode_body(response, request, cast=cast, client=client)

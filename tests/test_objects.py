@@ -189,3 +189,11 @@ def test_plugins_see_plain_dicts_when_objects_are_passed_back(make_client, serve
 def test_anything_else_unserialisable_is_a_clear_error(client):
     with pytest.raises(chatmini.InvalidRequestError, match="not JSON-serialisable.*set"):
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": {1}}])
+
+
+def test_a_circular_body_is_a_clear_error(client, server):
+    message = {"role": "user", "content": "x"}
+    message["self"] = message
+    with pytest.raises(chatmini.InvalidRequestError, match="Circular reference"):
+        client.chat.completions.create(model="m", messages=[message])
+    assert server.requests == []
