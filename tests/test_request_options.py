@@ -3,7 +3,11 @@ NOT_GIVEN, and with_options, over real sockets against the embedded server."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chatmini
 from chatmini.resources import APIResource
@@ -158,3 +162,12 @@ def test_with_options_checks_its_values(client):
         client.with_options(max_retries=-1)
     with pytest.raises(chatmini.InvalidRequestError, match="timeout"):
         client.with_options(timeout="soon")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(min_size=1), st.text(), max_size=5))
+def test_any_extra_query_reaches_the_url_intact(query):
+    client = chatmini.Client(api_key="k", base_url="http://127.0.0.1:9/v1")
+    url = client.build_request("GET", "/models", extra_query=query).url
+    sent = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    assert sent == list(query.items())
