@@ -4,9 +4,13 @@ The public surface is ``__all__`` (rule: docs/design.md, "What is public"): the 
 exception and warning a caller may catch, the types calls return and hooks receive, the plugins
 a user constructs, and the script helpers. Plugins and the batch helper load on first use, so
 ``import chatmini`` stays lean; anything not listed here may move between releases.
+
+Like openai-python, the package is also a default client: set ``chatmini.api_key`` (and the
+other settings below; None means the environment's) and call ``chatmini.chat.completions
+.create(...)``, ``chatmini.embeddings.create(...)``, ... (``module_client``).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from .azure import AzureClient
 from .client import Client
@@ -31,14 +35,22 @@ from .errors import (
     UnprocessableEntityError,
 )
 from .hookspecs import hookimpl
+from .module_client import RESOURCES as _MODULE_CLIENT
+from .module_client import resource as _resource
 from .objects import (
     APIObject,
     ChatCompletion,
     ChatCompletionChunk,
+    Completion,
+    CreateEmbeddingResponse,
+    Model,
     ModelList,
+    ModerationCreateResponse,
     Response,
     ResponseStreamEvent,
 )
+from .options import NOT_GIVEN, NotGiven, not_given
+from .raw_responses import RawResponse, StreamedResponse
 from .request import Request
 from .resources import Batch, CursorPage, FileDeleted, FileObject
 from .retry import RetryPolicy
@@ -46,8 +58,24 @@ from .shortcuts import ask, ask_stream
 from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import ResponseStream, Stream
+from .streaming.completions import CompletionStream
 from .uploads import StreamedBody
 from .version import __version__
+
+# openai-python's names, so that a script ports by its import line alone (docs/migrating.md).
+OpenAI = Client
+AzureOpenAI = AzureClient
+OpenAIError = ChatminiError
+
+# The module-level client's settings (None: from the environment, as Client() reads them).
+api_key: Optional[str] = None
+organization: Optional[str] = None
+project: Optional[str] = None
+base_url: Optional[str] = None
+timeout: Union[float, "tuple[Optional[float], Optional[float]]", None] = None
+max_retries: Optional[int] = None
+default_headers: Optional[Mapping[str, str]] = None
+default_query: Optional[Mapping[str, str]] = None
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
@@ -61,6 +89,7 @@ if TYPE_CHECKING:
     from .plugins.statsd import StatsdMetrics
     from .plugins.timing import SlowCallAlert, SlowCallRule, Timing
     from .plugins.token_provider import TokenProvider
+    from .streaming.chat_events import ChatCompletionStream
 
 # Loaded on first use: name -> module (relative to this package).
 _LAZY = {
@@ -82,11 +111,15 @@ _LAZY = {
     "SlowCallRule": ".plugins.timing",
     "Timing": ".plugins.timing",
     "TokenProvider": ".plugins.token_provider",
+    "ChatCompletionStream": ".streaming.chat_events",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Load the batch helpers and plugins on first use: ``import chatmini`` stays lean."""
+    """Load the batch helpers and plugins on first use: ``import chatmini`` stays lean; and
+    ``chatmini.chat`` & co. are the module-level client's (built on first use)."""
+    if name in _MODULE_CLIENT:
+        return _resource(name)  # not cached: the settings may change before the next call
     if name not in _LAZY:
         raise AttributeError(f"module 'chatmini' has no attribute {name!r}")
     from importlib import import_module
@@ -97,23 +130,32 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _MODULE_CLIENT)
 
 
 __all__ = [
     # clients
     "AzureClient",
+    "AzureOpenAI",
     "Client",
+    "OpenAI",
     # what calls return and hooks receive
     "APIObject",
     "Batch",
     "ChatCompletion",
     "ChatCompletionChunk",
+    "ChatCompletionStream",
+    "Completion",
+    "CompletionStream",
+    "CreateEmbeddingResponse",
     "CursorPage",
     "FileContent",
     "FileDeleted",
     "FileObject",
+    "Model",
     "ModelList",
+    "ModerationCreateResponse",
+    "RawResponse",
     "Request",
     "Response",
     "ResponseStream",
@@ -122,6 +164,7 @@ __all__ = [
     "StatsReport",
     "Stream",
     "StreamedBody",
+    "StreamedResponse",
     "Timing",
     # exceptions and warnings
     "APIConnectionError",
@@ -141,6 +184,7 @@ __all__ = [
     "InvalidRequestError",
     "LimiterUnavailableError",
     "NotFoundError",
+    "OpenAIError",
     "PermissionDeniedError",
     "PoolSizeWarning",
     "RateLimitError",
@@ -158,6 +202,8 @@ __all__ = [
     "StatsdMetrics",
     "TokenProvider",
     # settings and helpers
+    "NOT_GIVEN",
+    "NotGiven",
     "RetryPolicy",
     "__version__",
     "ask",
@@ -165,4 +211,5 @@ __all__ = [
     "batch",
     "batch_iter",
     "hookimpl",
+    "not_given",
 ]

@@ -8,25 +8,32 @@ from __future__ import annotations
 
 import os
 from typing import Any, Callable, Mapping, Optional
-from urllib.parse import quote
 
 from .client import Client
 from .errors import InvalidRequestError
+from .urls import path_segment
 
 ENV_ENDPOINT = "AZURE_OPENAI_ENDPOINT"
 ENV_API_KEY = "AZURE_OPENAI_API_KEY"
 ENV_API_VERSION = "OPENAI_API_VERSION"
+DEPLOYMENT_PATHS = frozenset((  # openai-python's per-deployment endpoints
+    "/completions", "/chat/completions", "/embeddings", "/audio/transcriptions",
+    "/audio/translations", "/audio/speech", "/images/generations", "/images/edits",
+))
 
 
 class AzureClient(Client):
-    """A Client for Azure OpenAI.
+    """A Client for Azure OpenAI, routed as openai-python's ``AzureOpenAI`` routes.
 
-    ``azure_endpoint`` (AZURE_OPENAI_ENDPOINT) is the resource URL. With ``azure_deployment``
-    calls go to ``/openai/deployments/{deployment}/...`` and need ``api_version``
-    (OPENAI_API_VERSION), sent as ``?api-version=``; without, to the ``/openai/v1/`` API, where
-    the model names the deployment. Authenticate with ``api_key`` (AZURE_OPENAI_API_KEY, sent as
-    ``api-key``) or ``azure_ad_token_provider`` (e.g. azure-identity's
-    ``get_bearer_token_provider``), or any other ``auth=`` credential.
+    ``azure_endpoint`` (AZURE_OPENAI_ENDPOINT) is the resource URL; ``api_version``
+    (OPENAI_API_VERSION) is sent as ``?api-version=``. With ``azure_deployment``, calls go to
+    ``/openai/deployments/{deployment}/...``; without, the ``model`` of each call names the
+    deployment on that same classic path. Without ``api_version``, or with an endpoint ending in
+    ``/openai/v1``, calls go to the ``/openai/v1/`` API, where the model is sent in the body.
+    Endpoints that are not per deployment (``/models``, ``/responses``, ...) go to
+    ``/openai/...``. Authenticate with ``api_key`` (AZURE_OPENAI_API_KEY, sent as ``api-key``)
+    or ``azure_ad_token_provider`` (e.g. azure-identity's ``get_bearer_token_provider``), or
+    any other ``auth=`` credential.
     """
 
     def __init__(
@@ -63,22 +70,47 @@ class AzureClient(Client):
         query = dict(default_query or {})
         if version:
             query["api-version"] = version
-        options.setdefault("base_url", endpoint and azure_base_url(endpoint, azure_deployment))
+        self._root = azure_root(endpoint) if endpoint else None
+        v1 = not version or bool(endpoint and endpoint.rstrip("/").endswith("/openai/v1"))
+        if endpoint and v1:
+            options.setdefault("base_url", azure_base_url(endpoint))
+        elif endpoint:
+            options.setdefault("base_url", azure_base_url(endpoint, azure_deployment, v1=False))
         options.setdefault("api_key_header", "api-key")
         super().__init__(
             api_key, auth=auth, default_query=query or None, api_version=version,
             api_version_header=None, **options,
         )
         self.azure_deployment = azure_deployment
+        self._route_by_model = not v1 and "/deployments/" not in self.base_url + "/"
+
+    def url_for(self, path: str, params: Optional[Mapping[str, Any]]) -> str:
+        """Per-deployment endpoints by deployment (the call's model when none is set); the
+        others on the resource's ``/openai`` root, as openai-python does."""
+        if path not in DEPLOYMENT_PATHS:
+            if self.azure_deployment and self._root is not None:
+                return f"{self._root}/openai{path}"
+            return self.base_url + path
+        if self._route_by_model and params is not None:
+            model = params.get("model")
+            if isinstance(model, str) and model:
+                return f"{self.base_url}/deployments/{path_segment(model)}{path}"
+        return self.base_url + path
 
 
-def azure_base_url(endpoint: str, deployment: Optional[str] = None) -> str:
-    """``{endpoint}/openai/deployments/{deployment}``, or ``{endpoint}/openai/v1``."""
+def azure_root(endpoint: str) -> str:
+    """The resource URL without a trailing ``/openai`` or ``/openai/v1``."""
     root = endpoint.rstrip("/")
     for suffix in ("/openai/v1", "/openai"):
         if root.endswith(suffix):
-            root = root[: -len(suffix)]
-            break
+            return root[: -len(suffix)]
+    return root
+
+
+def azure_base_url(endpoint: str, deployment: Optional[str] = None, *, v1: bool = True) -> str:
+    """``{endpoint}/openai/deployments/{deployment}``, else ``{endpoint}/openai/v1`` (or the
+    classic ``{endpoint}/openai`` with ``v1=False``)."""
+    root = azure_root(endpoint)
     if deployment:
-        return f"{root}/openai/deployments/{quote(deployment, safe='')}"
-    return f"{root}/openai/v1"
+        return f"{root}/openai/deployments/{path_segment(deployment)}"
+    return f"{root}/openai/v1" if v1 else f"{root}/openai"

@@ -6,33 +6,38 @@ its settings are read-only after construction, and its plugins are required to b
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 import warnings
-from functools import partial
-from typing import Any, Callable, Iterable, Mapping, Optional, Union
-from urllib.parse import urlencode, urlsplit
+from typing import Any, Iterable, Mapping, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
-from .errors import (
-    APIResponseValidationError,
-    InsecureTransportWarning,
-    InvalidRequestError,
-    safe_excerpt,
-    stream_error,
-)
+from .calls import PostParser, StreamFactory, answer, build_request, decode_body, stream_class
+from .errors import InsecureTransportWarning, InvalidRequestError
 from .objects import APIResponseObject
+from .options import NOT_GIVEN, given, query_suffix, take_options
 from .pipeline import send_call
 from .pluginhost import PluginHost
+from .raw_responses import RawResponseViews, take_mode
 from .redaction import describe_secret
 from .request import Request
-from .resources import Batches, Chat, Files, Models, Responses
+from .resources import (
+    APIResource,
+    Batches,
+    Chat,
+    Completions,
+    Embeddings,
+    Files,
+    Models,
+    Moderations,
+    Responses,
+)
 from .retry import RetryPolicy
 from .stats import StatsReport
-from .streaming import EventStream, ResponseStream, Stream
-from .timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout, for_stream
+from .timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
 from .transport import HTTPTransport, close_session, pooled_session
 from .urls import check_base_url, key_stays_private
 from .version import __version__
@@ -41,10 +46,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # decoded; far above any real API answer
 OAUTH_ENV = "CHATMINI_OAUTH_TOKEN_URL"
-OpenStream = Callable[["Client", Request, requests.Response], EventStream[Any]]  # a stream class
 
 
-class Client:
+class Client(RawResponseViews):
     """A blocking client for OpenAI-compatible APIs: ``client.chat.completions.create(...)``.
 
     ``api_key`` defaults to OPENAI_API_KEY, ``base_url`` to OPENAI_BASE_URL then OpenAI's;
@@ -102,9 +106,7 @@ class Client:
         self.project = project or os.environ.get("OPENAI_PROJECT_ID")
         self.timeout = check_timeout(timeout)
         max_retries_given = max_retries is not None
-        max_retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise InvalidRequestError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+        max_retries = _checked_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries)
         if max_response_bytes is not None and (
             not isinstance(max_response_bytes, int) or isinstance(max_response_bytes, bool)
             or max_response_bytes <= 0
@@ -125,7 +127,8 @@ class Client:
         if api_version and api_version_header:
             default_headers = {api_version_header: api_version, **(default_headers or {})}
         self.default_headers = self._base_headers(default_headers)
-        self._query_suffix = "?" + urlencode(dict(default_query)) if default_query else ""
+        self.default_query = dict(default_query or {})
+        self.query_suffix = query_suffix(self.default_query)  # the URL's, unless a call adds
         self.session, self.pool_maxsize = pooled_session(session, pool_maxsize, self.base_url)
         self.verify = verify
         self.max_response_bytes = max_response_bytes
@@ -141,7 +144,10 @@ class Client:
             load_entry_points,
         )
         self.chat = Chat(self)
+        self.completions = Completions(self)
+        self.embeddings = Embeddings(self)
         self.models = Models(self)
+        self.moderations = Moderations(self)
         self.responses = Responses(self)
         self.files = Files(self, decode_body)  # resources may not import the client: its
         self.batches = Batches(self, decode_body)  # decoder is handed to them
@@ -181,72 +187,99 @@ class Client:
 
     # -- calls -------------------------------------------------------------------------------
 
-    def build_request(
-        self,
-        method: str,
-        path: str,
-        params: Optional[Mapping[str, Any]] = None,
-        *,
-        stream: bool = False,
-        timeout: Timeout = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
-        extra_query: Optional[Mapping[str, Any]] = None,
-    ) -> Request:
-        """The Request for one call, before any plugin has seen it (no credential yet)."""
-        if not path.startswith("/"):
-            path = "/" + path
-        query = self._query_suffix
-        if extra_query:
-            query += ("&" if query else "?") + urlencode(dict(extra_query), doseq=True)
-        headers = dict(self.default_headers)
-        if extra_headers:
-            headers.update(extra_headers)
-        body = None
-        if params is not None:
-            try:
-                body = json.dumps(params, separators=(",", ":"), ensure_ascii=False).encode()
-            except (TypeError, ValueError) as exc:
-                raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        timeout = self.timeout if timeout is None else check_timeout(timeout)
-        if stream:
-            timeout = for_stream(timeout, self.stream_idle_timeout)
-        return Request(
-            method, self.base_url + path + query, headers, body,
-            params=dict(params) if params is not None else None, endpoint=path,
-            stream=stream, timeout=timeout,
-        )
+    def build_request(self, method: str, path: str, body: Any = None, **options: Any) -> Request:
+        """The Request for one call, before any plugin has seen it (no credential yet);
+        ``options``: ``stream``, ``timeout``, ``extra_headers``, ``extra_query``, ``extra_body``."""
+        return build_request(self, method, path, body, **options)
+
+    def url_for(self, path: str, params: Optional[Mapping[str, Any]]) -> str:
+        """The URL of an API path (without query); AzureClient routes by deployment here."""
+        return self.base_url + path
 
     def request(
         self,
         method: str,
         path: str,
         params: Optional[Mapping[str, Any]] = None,
-        *,
-        cast: type[APIResponseObject] = APIResponseObject,
-        stream_cls: Optional[OpenStream] = None,
         **options: Any,
     ) -> Any:
-        """Send any call through the whole pipeline (plugins, retries, errors) and decode it.
+        """Send a resource method's call through the whole pipeline and decode its answer.
 
-        ``options`` are those of ``build_request``: ``stream``, ``timeout``, ``extra_headers``,
-        ``extra_query``. A stream is a ``stream_cls``: by default a ResponseStream for the
-        Responses API's paths, a chat Stream for any other.
+        ``params`` are the method's keyword arguments: ``extra_headers``, ``extra_query``,
+        ``extra_body`` and ``timeout`` among them are the call's options, NOT_GIVEN ones are
+        dropped, and the rest is the JSON body. ``options`` are ``send``'s.
         """
-        call = self.build_request(method, path, params, **options)
-        if call.stream:
-            opened = stream_cls or stream_class(call.endpoint)
-            return send_call(self, call, lambda response, request: opened(self, request, response))
-        return send_call(self, call, partial(decode_body, cast=cast, client=self))
+        if params is not None:
+            params, taken = take_options(params)
+            for name, value in taken.items():
+                if given(options.get(name)) is not None:
+                    raise InvalidRequestError(f"{name} was given twice: pass it once")
+                options[name] = value
+        return self.send(method, path, params, **options)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        cast: type[APIResponseObject] = APIResponseObject,
+        stream: bool = False,
+        stream_cls: Optional[StreamFactory] = None,
+        post_parser: Optional[PostParser] = None,
+        **options: Any,
+    ) -> Any:
+        """Send ``body`` as it is, through the whole pipeline (plugins, retries, errors).
+
+        The answer becomes ``cast`` (then ``post_parser(obj, response, request)``), or a
+        ``stream_cls`` stream (by default a ResponseStream for the Responses API's paths, a
+        chat Stream for any other); ``options`` are ``timeout``,
+        ``extra_headers``, ``extra_query`` and ``extra_body``.
+        """
+        call = build_request(self, method, path, body, stream=stream, **options)
+        decode = answer(self, call, take_mode(), cast=cast,
+                        stream_cls=stream_cls or stream_class(call.endpoint),
+                        post_parser=post_parser)
+        return send_call(self, call, decode)
 
     def post(self, path: str, json: Optional[Mapping[str, Any]] = None, **options: Any) -> Any:
-        """POST any JSON to any path of the API (``/embeddings``, ``/responses``, ...)."""
-        return self.request("POST", path, json if json is not None else {}, **options)
+        """POST a JSON document to any path of the API (``options`` as for ``send``)."""
+        return self.send("POST", path, json if json is not None else {}, **options)
 
     def get(self, path: str, **options: Any) -> Any:
         """GET any path of the API through the same pipeline."""
-        return self.request("GET", path, None, **options)
+        return self.send("GET", path, None, **options)
+
+    # -- variants ----------------------------------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        timeout: Any = NOT_GIVEN,
+        max_retries: Any = NOT_GIVEN,
+        default_headers: Optional[Mapping[str, str]] = None,
+        default_query: Optional[Mapping[str, Any]] = None,
+    ) -> Client:
+        """A copy sharing this Client's connection pool, plugins and credential, with another
+        ``timeout`` or ``max_retries``, or more ``default_headers``/``default_query``:
+        ``client.with_options(timeout=5).chat.completions.create(...)`` (also ``copy``)."""
+        clone = copy.copy(self)
+        if given(timeout) is not None:
+            clone.timeout = check_timeout(timeout)
+        if given(max_retries) is not None:
+            clone.retry = self.retry.new(total=_checked_retries(max_retries))
+            clone.max_retries = max_retries
+        if default_headers:
+            clone.default_headers = {**self.default_headers, **default_headers}
+        if default_query:
+            clone.default_query = {**self.default_query, **default_query}
+            clone.query_suffix = query_suffix(clone.default_query)
+        for name, value in vars(self).items():  # resources answer for the copy, not for self
+            if isinstance(value, APIResource):
+                setattr(clone, name, type(value)(clone))
+        return clone
+
+    copy = with_options
 
     def stats(self) -> StatsReport:
         """Latency per model and endpoint so far (calls, errors, p50/p90/p99, TTFT); print it.
@@ -284,50 +317,7 @@ class Client:
         )
 
 
-def decode_body(
-    response: requests.Response,
-    request: Request,
-    *,
-    cast: type[APIResponseObject],
-    client: Optional[Client] = None,
-) -> Any:
-    """Parse a 2xx body into ``cast`` (JSON unless a ``chatmini_decode_body`` plugin decodes
-    it); anything else is an APIResponseValidationError."""
-    content = response.content
-    data = None
-    if client is not None and client.plugin_host.wants_decode_body():
-        data = client.plugin_host.decode_body(request, response, client)
-    if data is None:
-        try:
-            data = json.loads(content) if content else None
-        except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
-            data = _INVALID
-    if data is _INVALID or (cast is not APIResponseObject and type(data) is not dict):
-        kind = response.headers.get("content-type", "no content type")
-        text = safe_excerpt(content.decode("utf-8", "replace"), request) if content else (
-            "(empty body)"
-        )
-        raise APIResponseValidationError(
-            f"Expected a JSON object from {request.endpoint} but got HTTP "
-            f"{response.status_code} {kind}: {text}",
-            response=response, body=content, request=request,
-        )
-    if type(data) is not dict:
-        return data
-    if data.get("error") and not data.keys() & _ANSWER_KEYS:
-        raise stream_error(data, request)  # a gateway's 200 carrying an error object
-    meta = {"request_id": response.headers.get("x-request-id"), "context": request.context}
-    return cast(data, meta)
-
-
-_INVALID = object()
-_ANSWER_KEYS = frozenset(("choices", "data", "output"))  # a Response carries its own error
-
-
-def stream_class(endpoint: str) -> OpenStream:
-    """The stream type of a path: Responses events for ``/responses``, chat chunks else."""
-    if endpoint == "/responses" or endpoint.startswith("/responses/"):
-        return ResponseStream
-    return Stream
-
-
+def _checked_retries(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidRequestError(f"max_retries must be an integer >= 0, not {value!r}")
+    return value

@@ -28,7 +28,12 @@ class InvalidRequestError(ChatminiError, ValueError):
 
 
 class APIError(ChatminiError):
-    """A failure talking to the API; ``request`` is the chatmini Request when one was made."""
+    """A failure talking to the API; ``request`` is the chatmini Request when one was made.
+
+    ``body`` is the error object of an ``{"error": {...}}`` answer (as in openai-python, so
+    ``e.body["message"]`` works), else the whole parsed answer; ``full_body`` is always the
+    whole parsed answer (JSON, else its text).
+    """
 
     def __init__(
         self,
@@ -43,7 +48,9 @@ class APIError(ChatminiError):
         super().__init__(message)
         self.message = message
         self.request = request
-        self.body = body
+        self.full_body = body
+        error = body.get("error") if isinstance(body, dict) else None
+        self.body = error if isinstance(error, dict) else body
         self.code = code
         self.param = param
         self.type = type

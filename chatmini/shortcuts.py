@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Iterator, Optional
 
 from .client import Client
 from .errors import InvalidRequestError
+from .module_client import default_client
 
 DEFAULT_MODEL = "gpt-4o-mini"
-_default_client: Optional[Client] = None
-_lock = threading.Lock()
 
 
 def default_model() -> str:
     """CHATMINI_MODEL, else gpt-4o-mini."""
     return os.environ.get("CHATMINI_MODEL") or DEFAULT_MODEL
-
-
-def default_client() -> Client:
-    """A Client built from the environment on first use, shared by every helper call."""
-    global _default_client
-    with _lock:
-        if _default_client is None:
-            _default_client = Client()
-        return _default_client
 
 
 def _call(

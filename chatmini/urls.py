@@ -7,7 +7,7 @@ a secret travels in clear text to another machine.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .errors import InvalidRequestError
 
@@ -32,3 +32,12 @@ def key_stays_private(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def path_segment(value: object) -> str:
+    """``value`` percent-encoded as one URL path segment (``/`` too, as openai-python does), so
+    an id like ``meta-llama/Llama-3`` or ``../x`` can never change which path is called."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise InvalidRequestError(f"{text!r} cannot name a resource in a URL path")
+    return quote(text, safe="!$&'()*+,;=:@")

@@ -153,7 +153,7 @@ class Compression:
     def _check_refusal(self, request: Request, response: requests.Response) -> None:
         """Raise CompressionRejectedError when this error answer is about the compressed body."""
         error = status_error(response, request)
-        if response.status_code == 400 and not self._names.search(str(error.body)):
+        if response.status_code == 400 and not self._names.search(str(error.full_body)):
             return
         advice = "" if self.retry_uncompressed else (
             " Pass Compression(retry_uncompressed=True) to resend such bodies uncompressed,"
@@ -161,7 +161,7 @@ class Compression:
         raise CompressionRejectedError(
             f"{urlsplit(request.url).netloc} rejects compressed request bodies "
             f"(Content-Encoding: {self.encoding}): {error.message}.{advice}",
-            response=response, body=error.body, request=request,
+            response=response, body=error.full_body, request=request,
         )
 
     def __repr__(self) -> str:

@@ -56,7 +56,7 @@ def test_v1_path_from_the_environment(make_azure, server, monkeypatch):
 def test_api_version_from_the_environment_goes_in_the_query(make_azure, server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_VERSION", "2025-01-01-preview")
     client = make_azure(api_key=AZURE_KEY, azure_deployment="d")
-    client.post("/embeddings", json={"input": "x"})
+    client.post("/embeddings", json={"model": "d", "input": "x"})
     assert server.requests[0].path == "/openai/deployments/d/embeddings?api-version=2025-01-01-preview"
 
 
@@ -121,3 +121,48 @@ def test_api_version_header_on_the_plain_client(make_client, server):
     client = make_client(api_version="v3", default_headers={"OpenAI-Version": "override"})
     client.models.list()
     assert server.requests[-1].headers["OpenAI-Version"] == "override"
+
+
+# -- routing as openai-python's AzureOpenAI (issue 14) ----------------------------------------
+
+def azure_calls(client):
+    """The same calls on either SDK's Azure client."""
+    client.chat.completions.create(model="chat-dep", messages=[{"role": "user", "content": "x"}])
+    client.embeddings.create(model="emb-dep", input="x")
+    client.completions.create(model="instruct-dep", prompt="x")
+    client.models.list()
+
+
+@pytest.mark.parametrize("options", [{}, {"azure_deployment": "fixed"}])
+def test_routes_as_the_official_azure_client(make_azure, server, options):
+    openai = pytest.importorskip("openai")
+    sdk = openai.AzureOpenAI(api_key=AZURE_KEY, azure_endpoint=server.url, api_version=VERSION,
+                             max_retries=0, **options)
+    azure_calls(sdk)
+    theirs = [r.path for r in server.requests]
+    server.reset()
+    azure_calls(make_azure(api_key=AZURE_KEY, api_version=VERSION, **options))
+    assert [r.path for r in server.requests] == theirs
+    dep = options.get("azure_deployment")
+    assert theirs == [
+        f"/openai/deployments/{dep or 'chat-dep'}/chat/completions?api-version={VERSION}",
+        f"/openai/deployments/{dep or 'emb-dep'}/embeddings?api-version={VERSION}",
+        f"/openai/deployments/{dep or 'instruct-dep'}/completions?api-version={VERSION}",
+        f"/openai/models?api-version={VERSION}",
+    ]
+
+
+def test_the_model_names_the_deployment_as_one_path_segment(make_azure, server):
+    client = make_azure(api_key=AZURE_KEY, api_version=VERSION)
+    client.chat.completions.create(model="team/gpt 4o", messages=[{"role": "user", "content": "x"}])
+    assert server.requests[0].path.startswith("/openai/deployments/team%2Fgpt%204o/chat/")
+    assert server.requests[0].json["model"] == "team/gpt 4o"  # the body keeps it, as openai's
+
+
+def test_v1_when_asked_by_the_endpoint(make_azure, server):
+    client = make_azure(api_key=AZURE_KEY, azure_endpoint=server.url + "/openai/v1/",
+                        api_version="preview")
+    client.chat.completions.create(model="dep", messages=[{"role": "user", "content": "x"}])
+    client.models.list()
+    assert [r.path for r in server.requests] == [
+        "/openai/v1/chat/completions?api-version=preview", "/openai/v1/models?api-version=preview"]

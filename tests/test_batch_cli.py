@@ -68,11 +68,11 @@ def test_every_line_gets_one_result_with_its_id(server, tmp_path, capsys):
 
 
 def test_other_urls_are_posted_where_the_line_says(server, tmp_path):
-    line = json.dumps({"custom_id": "e", "url": "/v1/embeddings",
+    line = json.dumps({"custom_id": "e", "url": "/v1/fine_tuning/jobs",  # an echoed path
                        "body": {"model": "emb", "input": "hello"}})
     code, out = run(server, tmp_path, lines=[line])
     assert code == 0
-    assert server.requests[0].path == "/v1/embeddings"
+    assert server.requests[0].path == "/v1/fine_tuning/jobs"
     assert records(out)[0]["response"]["body"]["json"] == {"model": "emb", "input": "hello"}
 
 

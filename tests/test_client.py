@@ -96,8 +96,8 @@ def test_models_list(client):
 
 
 def test_escape_hatch_posts_any_path(client, server):
-    r = client.post("/embeddings", json={"model": "e", "input": "x"})
-    assert r.path == "/v1/embeddings" and r.json == {"model": "e", "input": "x"}
+    r = client.post("/fine_tuning/jobs", json={"model": "e", "input": "x"})  # echoed
+    assert r.path == "/v1/fine_tuning/jobs" and r.json == {"model": "e", "input": "x"}
     assert client.get("/models").object == "list"
     server.enqueue(Reply(status=404))
     with pytest.raises(chatmini.NotFoundError):
@@ -176,14 +176,14 @@ def test_ask_helper_returns_text(client, server):
 
 
 def test_ask_uses_default_client_from_environment(monkeypatch, server):
-    from chatmini import shortcuts
+    from chatmini import module_client  # ask() shares the module-level client (issue 14)
 
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("CHATMINI_MODEL", "env-model")
-    monkeypatch.setattr(shortcuts, "_default_client", None)
+    monkeypatch.setattr(module_client, "_client", None)
     assert chatmini.ask("x") == "echo: x"
     assert server.requests[-1].json["model"] == "env-model"
-    shortcuts._default_client.close()
+    module_client._client.close()
 
 
 def test_max_retries_and_a_retry_policy_that_disagree_are_refused():

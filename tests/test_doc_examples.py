@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-import chatmini.shortcuts
+from chatmini import module_client
 from chatmini.testing import Server
 
 from .docsnippets import all_snippets, environment, parse, program, run_fresh, run_in_process
@@ -63,7 +63,7 @@ def test_example_runs(snippet, docs_server, tmp_path, monkeypatch, capsys):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         monkeypatch.chdir(tmp_path)
-        monkeypatch.setattr(chatmini.shortcuts, "_default_client", None)  # ask() reads env anew
+        monkeypatch.setattr(module_client, "_client", None)  # ask(), chatmini.chat read env anew
         run_in_process(code, snippet.filename)
         captured = capsys.readouterr()
         output = captured.out + captured.err

@@ -37,7 +37,8 @@ def test_status_maps_to_error_class(make_client, server, status, cls):
     assert err.status_code == status
     assert f"boom {status}" in str(err) and str(status) in str(err)
     assert (err.code, err.param, err.type) == ("c", "p", "t")
-    assert err.body["error"]["message"] == f"boom {status}"
+    assert err.full_body["error"]["message"] == f"boom {status}"  # was .body before issue 14
+    assert err.body["message"] == f"boom {status}"  # openai-python's .body: the inner error
     assert err.response.status_code == status
     assert err.request_id and err.request_id.startswith("req_")
 

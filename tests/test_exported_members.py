@@ -12,11 +12,15 @@ import chatmini
 PUBLIC = {
     # clients
     "AzureClient", "Client",
+    "AzureOpenAI", "OpenAI",  # openai-python's names for them (issue 14: a port is one import)
     # what calls return and hooks receive
     "APIObject", "ChatCompletion", "ChatCompletionChunk", "ModelList", "Request", "Response",
     "ResponseStream", "ResponseStreamEvent", "ServerSentEvent", "StatsReport", "Stream",
     "Timing",
     "Batch", "CursorPage", "FileContent", "FileDeleted", "FileObject", "StreamedBody",
+    # ... added with issue 14's everyday surface (embeddings, raw responses, legacy completions)
+    "ChatCompletionStream", "Completion", "CompletionStream", "CreateEmbeddingResponse", "Model",
+    "ModerationCreateResponse", "RawResponse", "StreamedResponse",
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
@@ -24,17 +28,21 @@ PUBLIC = {
     "InsecureTransportWarning", "InternalServerError", "InvalidRequestError",
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",
     "RateLimitError", "UnprocessableEntityError",
+    "OpenAIError",  # openai-python's name for ChatminiError
     # plugins a user constructs
     "Compression", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
     "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "SlowCallAlert", "SlowCallRule",
     "StatsdMetrics", "TokenProvider",
     # settings and helpers
     "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
+    # openai-python's sentinel for an argument left out (issue 14)
+    "NOT_GIVEN", "NotGiven", "not_given",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
         "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
         "PrometheusMetrics", "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter",
-        "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider"}
+        "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider",
+        "ChatCompletionStream"}
 
 
 def test_all_is_exactly_the_public_surface():

@@ -6,22 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ..errors import InvalidRequestError
-from ..objects import APIResponseObject
+from ..objects import Batch
 from .pagination import CursorPage, Resource, path_id
 
 if TYPE_CHECKING:
     from ..timeouts import Timeout
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-
-
-class Batch(APIResponseObject):
-    """A ``batch``: ``id``, ``status`` (validating, in_progress, finalizing, completed, failed,
-    expired, cancelling, cancelled), ``request_counts`` (total, completed, failed),
-    ``input_file_id``, ``output_file_id``, ``error_file_id``, ``errors``, the ``*_at`` times,
-    ``metadata`` (openai-python's field names)."""
-
-    __slots__ = ()
 
 
 class BatchPage(CursorPage[Batch]):

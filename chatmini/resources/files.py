@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 
 from ..downloads import FileContent, SpooledSink
 from ..errors import InvalidRequestError
-from ..objects import APIResponseObject
+from ..objects import FileDeleted, FileObject
 from ..pipeline import send_call
 from ..uploads import FileSource, MultipartBody
 from .pagination import CursorPage, Resource, path_id
@@ -18,19 +18,6 @@ if TYPE_CHECKING:
     from ..request import Request
     from ..timeouts import Timeout
     from ..uploads import FileInput
-
-
-class FileObject(APIResponseObject):
-    """A ``file``: ``id``, ``bytes``, ``created_at``, ``filename``, ``purpose``, ``status``,
-    ``expires_at``, ``status_details`` (openai-python's field names)."""
-
-    __slots__ = ()
-
-
-class FileDeleted(APIResponseObject):
-    """The answer to a delete: ``id``, ``object``, ``deleted``."""
-
-    __slots__ = ()
 
 
 class FilePage(CursorPage[FileObject]):

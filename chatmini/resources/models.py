@@ -1,24 +1,25 @@
-"""``client.models``: the models a server offers."""
+"""``client.models``: the models a server offers, and one model by id."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from ..objects import ModelList
-
-if TYPE_CHECKING:
-    from ..client import Client
-    from ..timeouts import Timeout
+from ..objects import Model, ModelList
+from ..urls import path_segment
+from .base import APIResource
 
 
-class Models:
+class Models(APIResource):
     """``client.models``."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(self, *, timeout: Timeout = None) -> ModelList:
+    def list(self, **options: Any) -> ModelList:
         """The models the server offers; ``.data`` holds entries with ``.id``."""
         return self._client.request(  # type: ignore[no-any-return]
-            "GET", "/models", None, timeout=timeout, cast=ModelList
+            "GET", "/models", None, cast=ModelList, **options
+        )
+
+    def retrieve(self, model: str, **options: Any) -> Model:
+        """One model (``.id``, ``.owned_by``, ``.created``); a NotFoundError when unknown."""
+        return self._client.request(  # type: ignore[no-any-return]
+            "GET", f"/models/{path_segment(model)}", None, cast=Model, **options
         )

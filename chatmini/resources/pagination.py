@@ -22,7 +22,7 @@ from typing import (
 from urllib.parse import quote, urlencode
 
 from ..errors import APIError, APIResponseValidationError, InvalidRequestError
-from ..objects import APIResponseObject
+from ..objects import APIResponseObject, known
 from ..pipeline import send_call
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class CursorPage(APIResponseObject, Generic[T]):
     for every item of every page, fetched lazily."""
 
     __slots__ = ("_next",)
+    _fields = known("object data has_more first_id last_id")
     item_type: ClassVar[type[APIResponseObject]] = APIResponseObject
 
     def __init__(self, data: dict[str, Any], meta: Optional[dict[str, Any]] = None) -> None:

@@ -7,7 +7,7 @@ reported a ``finish_reason`` (some servers omit ``[DONE]``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Protocol
 
 from ..accumulate import ChunkAccumulator
 from ..errors import IncompleteStreamError, stream_error
@@ -24,15 +24,41 @@ if TYPE_CHECKING:
 DONE = "[DONE]"
 
 
+class Accumulator(Protocol):
+    """What a decoder keeps of the chunks so far (ChunkAccumulator, or the legacy
+    completions' TextAccumulator)."""
+
+    @property
+    def chunk_count(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def usage(self) -> Any: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    def add(self, chunk: dict[str, Any]) -> None: ...
+
+    def result(self) -> dict[str, Any]: ...
+
+
 class ChatDecoder:
-    """Events of a chat stream to ChatCompletionChunks; ``[DONE]`` ends it."""
+    """Events of a chat stream to ChatCompletionChunks; ``[DONE]`` ends it.
+
+    The legacy completions decoder is this one with another item type and accumulator.
+    """
 
     end = DONE
+    item_cls: Callable[[dict[str, Any]], Any] = ChatCompletionChunk
+    accumulator_cls: Callable[[], Accumulator] = ChunkAccumulator
 
     def __init__(self, request: Request, response: requests.Response) -> None:
         self.request = request
         self.response = response
-        self.accumulator = ChunkAccumulator()
+        self.accumulator = self.accumulator_cls()
         self.done = self.completed = False
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
@@ -44,7 +70,8 @@ class ChatDecoder:
         if event.event == "error" or chunk.get("error"):
             raise stream_error(chunk, self.request)
         self.accumulator.add(chunk)
-        return ChatCompletionChunk(chunk)
+        item: ChatCompletionChunk = self.item_cls(chunk)
+        return item
 
     def complete_at_end(self) -> bool:
         return self.accumulator.finished  # every choice reported finish_reason: nothing lost
@@ -62,8 +89,11 @@ class Stream(EventStream[ChatCompletionChunk]):
     and assembles one ChatCompletion from every chunk.
     """
 
+    decoder_cls = ChatDecoder
+    final_cls: Callable[[dict[str, Any], dict[str, Any]], Any] = ChatCompletion
+
     def __init__(self, client: Client, request: Request, response: requests.Response) -> None:
-        self._chat = ChatDecoder(request, response)
+        self._chat = self.decoder_cls(request, response)
         super().__init__(client, request, response, self._chat)
 
     @property
@@ -89,12 +119,17 @@ class Stream(EventStream[ChatCompletionChunk]):
                     if piece:
                         yield piece
 
+    @property
+    def current_completion_snapshot(self) -> ChatCompletion:
+        """The completion assembled from the chunks received so far."""
+        meta = {"request_id": self.request_id, "context": self.request.context}
+        return self.final_cls(self._chat.accumulator.result(), meta)  # type: ignore[no-any-return]
+
     def get_final_completion(self) -> ChatCompletion:
         """Drain the rest of the stream and return the ChatCompletion assembled from all chunks."""
         self.drain()
-        meta = {"request_id": self.request_id, "context": self.request.context}
-        return ChatCompletion(self._chat.accumulator.result(), meta)
+        return self.current_completion_snapshot
 
     def __repr__(self) -> str:
         state = "completed" if self.completed else ("closed" if self._finished else "open")
-        return f"<Stream {state} chunks={self.chunk_count}>"
+        return f"<{type(self).__name__} {state} chunks={self.chunk_count}>"

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from .. import codings
-from . import batch_routes, negotiation, replies
+from . import answers, batch_routes, negotiation, replies
 from . import responses as responses_api
 from .replies import Reply, StreamEncoder
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["RecordedRequest"]
 
 _DEFAULT_REPLY = Reply()
+OTHER_APIS = ("/v1/embeddings", "/v1/moderations", "/v1/completions")
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,15 @@ class RecordedRequest:
 
 
 def api_path(path: str) -> str:
-    """The path without its query, Azure's deployment and v1 prefixes mapped to ``/v1``."""
+    """The path without its query, Azure's deployment, v1 and classic prefixes mapped to
+    ``/v1``."""
     path = path.split("?", 1)[0]
     if path.startswith("/openai/deployments/"):
         rest = path[len("/openai/deployments/"):]
         return "/v1" + (rest[rest.index("/"):] if "/" in rest else "")
-    return path[len("/openai"):] if path.startswith("/openai/v1") else path
+    if path.startswith("/openai/v1"):
+        return path[len("/openai"):]
+    return "/v1" + path[len("/openai"):] if path.startswith("/openai/") else path
 
 
 class RequestHandler(BaseHTTPRequestHandler):
@@ -166,7 +171,14 @@ class RequestHandler(BaseHTTPRequestHandler):
         elif self.command == "GET" and path == "/v1/models":
             self._send_json(reply.status, replies.models(), reply)
         elif self.command == "GET" and path.startswith("/v1/models/"):
-            self._send_json(reply.status, replies.model(path[len("/v1/models/"):]), reply)
+            name = unquote(path[len("/v1/models/"):])
+            found = answers.known_model(name)
+            if found is None:
+                self._send_json(404, answers.model_not_found(name), reply)
+            else:
+                self._send_json(reply.status, found, reply)
+        elif self.command == "POST" and path in OTHER_APIS:
+            self._answer_other(path, reply, request)
         elif path == responses_api.PREFIX or path.startswith(responses_api.PREFIX + "/"):
             answer = responses_api.answer(self.command, self.path, path, request, reply,
                                           self._seq, self.server.owner.responses)
@@ -182,6 +194,28 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             message = f"Invalid URL ({self.command} {path})"
             self._send_json(404, replies.error_payload(404, message), reply)
+
+    def _answer_other(self, path: str, reply: Reply, request: Any) -> None:
+        """Embeddings, moderations and legacy completions (``answers``); a 400 naming the
+        field for a request the API would refuse."""
+        try:
+            if not isinstance(request, dict):
+                raise answers.Invalid("We could not parse the JSON body of your request.")
+            if path == "/v1/embeddings":
+                payload = answers.embeddings(request)
+            elif path == "/v1/moderations":
+                payload = answers.moderations(request, self._seq)
+            elif request.get("stream") is True:
+                self._stream(reply, answers.completion_events(
+                    request, self._seq, reply.content, chunks=reply.chunks,
+                    error_event=reply.error_event, done=not reply.no_done))
+                return
+            else:
+                payload = answers.completion(request, self._seq, reply.content)
+        except answers.Invalid as exc:
+            self._send_json(400, answers.invalid(exc), reply)
+            return
+        self._send_json(reply.status, payload, reply)
 
     def _send_headers(self, status: int, defaults: dict[str, str], reply: Reply) -> None:
         """Send the status line, default headers overridden by the reply's, and x-request-id."""
