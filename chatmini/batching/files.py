@@ -105,6 +105,29 @@ def error_record(job: Job, error: BaseException) -> dict[str, Any]:
     return {"custom_id": job.custom_id, "line": job.line, "response": None, "error": detail}
 
 
+def record_line(record: dict[str, Any]) -> str:
+    """A result record as its line in a results file (compact JSON, newline-terminated)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def result_line(job: Job, result: Any) -> tuple[str, bool]:
+    """The results-file line of a job's result (an answer or the exception its call ended
+    with), and whether it succeeded."""
+    if isinstance(result, BaseException):
+        return record_line(error_record(job, result)), False
+    return record_line(ok_record(job, result)), True
+
+
+def open_results(path: str) -> IO[str]:
+    """A results file opened for appending, on a fresh line if a killed run left half of one."""
+    out = open(path, "a+", encoding="utf-8")
+    if out.tell() > 0:
+        out.seek(out.tell() - 1)
+        if out.read(1) != "\n":
+            out.write("\n")
+    return out
+
+
 def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:
     """What an earlier run wrote: key -> whether its last result line succeeded, and the
     number of unreadable lines (a run killed mid-write may leave one)."""

@@ -11,6 +11,7 @@ from ..errors import InvalidRequestError
 from ..objects import ChatCompletion
 from ..shortcuts import default_model
 from ..streaming import Stream
+from .files import CHAT_PATH, Job
 from .progress import ProgressBar
 from .workers import BatchInterrupted, BatchRun, Progress
 
@@ -47,6 +48,16 @@ def complete(client: Client, item: Any, model: Optional[str] = None) -> ChatComp
             return stream.get_final_completion()
     completion: ChatCompletion = client.chat.completions.create(**kwargs)
     return completion
+
+
+def send_job(client: Client, job: Job, model: Optional[str] = None) -> Any:
+    """The call one line of a batch file makes: a chat completion through ``complete``, any
+    other path as a plain POST; a line that could not be read raises its error unsent."""
+    if job.error is not None:
+        raise job.error
+    if job.path == CHAT_PATH:
+        return complete(client, job.body, model)
+    return client.post(job.path, json=job.body)
 
 
 def _start(

@@ -87,7 +87,7 @@ class Summary:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the command; 0 when every request succeeded, 1 when any failed, 130 on Ctrl-C."""
-    from ..batching.files import previous_results
+    from ..batching.files import open_results, previous_results
     from ..errors import ChatminiError
 
     done: dict[Any, bool] = {}
@@ -122,16 +122,6 @@ def run_batch(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_ERROR if summary.failed else EXIT_OK
-
-
-def open_results(path: str) -> IO[str]:
-    """The results file opened for appending, on a fresh line if a killed run left half of one."""
-    out = open(path, "a+", encoding="utf-8")
-    if out.tell() > 0:
-        out.seek(out.tell() - 1)
-        if out.read(1) != "\n":
-            out.write("\n")
-    return out
 
 
 def send_pending(
@@ -230,17 +220,12 @@ def make_client(args: argparse.Namespace) -> Any:
 def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
     """The per-job call: chat completions through ``complete``, other paths as plain POSTs;
     a bad line raises its error without sending anything. Each job records its duration."""
-    from ..batching.files import CHAT_PATH
-    from ..batching.run import complete
+    from ..batching.run import send_job
 
     def call(client: Any, job: Any) -> Any:
-        if job.error is not None:
-            raise job.error
         start = time.perf_counter()
         try:
-            if job.path == CHAT_PATH:
-                return complete(client, job.body, model)
-            return client.post(job.path, json=job.body)
+            return send_job(client, job, model)
         finally:
             job.seconds = time.perf_counter() - start
 
@@ -249,9 +234,7 @@ def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
 
 def result_writer(out: IO[str], summary: Summary) -> Callable[[Any, Any], None]:
     """Write one result line (flushed at once) and count it in the summary."""
-    import json
-
-    from ..batching.files import error_record, ok_record, usage_of
+    from ..batching.files import error_record, ok_record, record_line, usage_of
     from ..errors import InvalidRequestError
 
     def write(job: Any, result: Any) -> None:
@@ -269,7 +252,7 @@ def result_writer(out: IO[str], summary: Summary) -> Callable[[Any, Any], None]:
             summary.tokens_out += tokens_out
         if not rejected:
             summary.latencies.append(job.seconds)
-        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(record_line(record))
         job.written = True
         out.flush()
 
