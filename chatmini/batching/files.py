@@ -144,6 +144,13 @@ def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:
     return state, unreadable
 
 
+def already_done(done: dict[Key, bool], key: Key, retry_failed: bool) -> bool:
+    """Whether an earlier run's result for ``key`` stands: a success always, a failure unless
+    it is to be retried (``done`` as ``previous_results`` reads it)."""
+    previous = done.get(key)
+    return bool(previous) or (previous is False and not retry_failed)
+
+
 def read_record(text: str) -> Optional[tuple[Key, bool]]:
     """(id, whether it succeeded) of one result line; None when the line is unreadable."""
     try:

@@ -130,7 +130,7 @@ def send_pending(
 ) -> bool:
     """Send the jobs not done yet and write their results; True when Ctrl-C stopped the run."""
     from ..batching import BatchInterrupted, batch_iter
-    from ..batching.files import read_jobs
+    from ..batching.files import already_done, read_jobs
 
     client = make_client(args)
     pending: dict[int, Any] = {}
@@ -140,8 +140,7 @@ def send_pending(
         for job in read_jobs(source):
             if not mine(job.key):
                 continue
-            previous = done.get(job.key)
-            if previous or (previous is False and not args.retry_failed):
+            if already_done(done, job.key, args.retry_failed):
                 summary.skipped += 1
                 continue
             yield job
