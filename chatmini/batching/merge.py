@@ -13,8 +13,9 @@ from .files import Key, read_record
 
 @dataclass
 class MergeSummary:
-    """What a merged file holds: ``written`` result lines (``failed`` of them errors), and the
-    input ids with no result (``missing``) and result ids not in the input (``unexpected``)."""
+    """What a merged file holds: a result line for ``written`` input ids (``failed`` of them
+    errors); the input ids with no result (``missing``) and result ids not in the input
+    (``unexpected``: left out, or kept after the others)."""
 
     written: int = 0
     failed: int = 0
@@ -64,12 +65,12 @@ class Merged:
             unexpected=[key for key in self.lines if key not in known],
         )
         kept = [key for key in order if key in self.lines]
+        summary.written = len(kept)
+        summary.failed = sum(1 for key in kept if not self.lines[key][1])
         if keep_unexpected:
             kept += summary.unexpected
         temporary = f"{path}.partial"
         with open(temporary, "w", encoding="utf-8") as out:
             out.writelines(self.lines[key][0] for key in kept)
         os.replace(temporary, path)
-        summary.written = len(kept)
-        summary.failed = sum(1 for key in kept if not self.lines[key][1])
         return summary
