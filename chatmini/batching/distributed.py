@@ -49,15 +49,37 @@ class RunSummary:
 
 # --- in each worker process -------------------------------------------------------------------
 
+def factory_key(factory: ClientFactory) -> str:
+    """What names a factory's Client in the workers: a digest of the factory as it travels
+    (equal factories share a Client, however often they are unpickled)."""
+    if not callable(factory):
+        raise InvalidRequestError(f"client_factory must be a callable returning a "
+                                  f"chatmini.Client, not {type(factory).__name__}")
+    try:  # what Dask and Ray ship tasks with (Ray has its own copy)
+        from cloudpickle import dumps
+    except ImportError:
+        try:
+            from ray.cloudpickle import dumps
+        except ImportError:
+            raise InvalidRequestError("the distributed runner needs Dask or Ray: pip install "
+                                      "'chatmini[dask]' or 'chatmini[ray]'") from None
+    try:
+        return hashlib.sha256(dumps(factory)).hexdigest()
+    except Exception as exc:
+        raise InvalidRequestError(f"client_factory cannot be sent to the workers: {exc}") from exc
+
+
 _clients: dict[str, Client] = {}
 _clients_pid = os.getpid()
 _clients_lock = threading.Lock()
 
 
-def worker_client(key: str, factory: ClientFactory) -> Client:
-    """This process's Client for ``factory`` (``key`` names it), built on first use and kept
-    for the life of the process; a forked child builds its own."""
+def worker_client(factory: ClientFactory, key: Optional[str] = None) -> Client:
+    """This process's Client from ``factory``, built on its first use here and kept for the
+    life of the process (a forked child builds its own). Call it inside your own tasks to
+    share one Client per worker process; ``key`` (default ``factory_key(factory)``) names it."""
     global _clients_pid
+    key = factory_key(factory) if key is None else key
     with _clients_lock:
         if _clients_pid != os.getpid():
             _clients.clear()
@@ -76,7 +98,7 @@ def run_chunk(key: str, factory: ClientFactory, jobs: Sequence[Job], threads: in
               model: Optional[str]) -> Lines:
     """A task: send ``jobs`` on ``threads`` threads with this process's Client; their result
     lines in the order of ``jobs``."""
-    client = worker_client(key, factory)
+    client = worker_client(factory, key)
     lines: list[Any] = [None] * len(jobs)
     runner = batch_iter(client, jobs, workers=min(threads, len(jobs)),
                         call=lambda used, job: send_job(used, job, model))
@@ -136,20 +158,6 @@ class _RayTasks:
     def cancel(self, pending: Sequence[Any]) -> None:
         for ref in pending:
             self._ray.cancel(ref)
-
-
-def factory_key(factory: ClientFactory) -> str:
-    """What names a factory's Client in the workers: a digest of the factory as it travels
-    (equal factories share a Client, however often they are unpickled)."""
-    import cloudpickle  # Dask and Ray both ship their tasks with it
-
-    if not callable(factory):
-        raise InvalidRequestError(f"client_factory must be a callable returning a "
-                                  f"chatmini.Client, not {type(factory).__name__}")
-    try:
-        return hashlib.sha256(cloudpickle.dumps(factory)).hexdigest()
-    except Exception as exc:
-        raise InvalidRequestError(f"client_factory cannot be sent to the workers: {exc}") from exc
 
 
 def _check(chunk_size: int, threads: int, pending: int, input_path: Path,
