@@ -55,8 +55,10 @@ def docs_redis() -> Iterator[Union[RedisServer, RedisServerUnavailable]]:
     except RedisServerUnavailable as exc:
         yield exc
         return
-    with redis_server:
+    try:
         yield redis_server
+    finally:
+        redis_server.stop()
 
 
 @pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.id)
