@@ -20,7 +20,7 @@ from typing import Any
 import chatmini
 from chatmini.batching.distributed import RunSummary, run_on_dask, run_on_ray
 
-KILL_AT = "q40"  # the worker that receives this answer first dies before using it
+KILL_AT = "q120"  # the worker that receives this answer first dies before using it (80% in)
 BAD_LINE = "this line is not JSON"
 
 
@@ -101,7 +101,7 @@ def run_scenario(engine: str, settings: dict[str, Any], dask: Any = None) -> dic
     source, out = directory / "requests.jsonl", directory / "results.jsonl"
     ids = write_input(source, settings["count"])
     factory = functools.partial(make_client, settings)
-    options = {"chunk_size": 16, "threads": 8, "pending": 8}
+    options = {"chunk_size": 40, "threads": 8, "pending": 8}
     if engine == "dask":
         summary: RunSummary = run_on_dask(dask, source, out, factory, **options)
     else:

@@ -1,8 +1,9 @@
 """``run_on_dask`` and ``run_on_ray`` on real local clusters (Dask's LocalCluster with 2 worker
 processes; Ray with 2 CPUs, in its own process) against the test server in its own process with
 injected faults, and a real redis-server holding one budget: every input accounted for once,
-the budget held across the worker processes, a SIGKILLed worker's chunk rerun elsewhere without
-a duplicate result. Resuming and the checks on arguments run on the Dask cluster."""
+the budget held across the worker processes (within 5% while they are all up; never above it
+after one is SIGKILLed, 80% in), the killed worker's chunks rerun elsewhere without a duplicate
+result. Resuming and the checks on arguments run on the Dask cluster."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def budget(tmp_path):
 
 
 def check_scenario(report, out: Path, server) -> None:
-    """Every input once, in input order; the shared rate held; the killed chunk rerun."""
+    """Every input once, in input order; the shared rate held; the killed chunks rerun."""
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["custom_id"] or r["line"] for r in records] == report["ids"]
     failed = [r for r in records if r["error"] is not None]
@@ -76,8 +77,12 @@ def check_scenario(report, out: Path, server) -> None:
     assert {c for c, pids in senders.items() if len(pids) > 1} <= by_killed
 
     times = [t for t, _, _ in sends]
-    achieved = (len(times) - 1) / (times[-1] - times[0]) * 60
+    up = [t for t in times if t <= min(t for t, _, c in sends if c == KILL_AT)]
+    assert len(up) >= COUNT * 0.6
+    achieved = (len(up) - 1) / (up[-1] - up[0]) * 60  # while both workers were up
     assert abs(achieved / RPM - 1) <= 0.05, f"{achieved:.0f} requests/min for a {RPM} budget"
+    overall = (len(times) - 1) / (times[-1] - times[0]) * 60  # the kill and the rerun too
+    assert overall <= RPM * 1.05, f"{overall:.0f} requests/min for a {RPM} budget"
     stats = server.stats()
     assert stats["requests"] == len(sends) and sum(stats["faults"].values()) > 0
 

@@ -233,7 +233,7 @@ def _drive(tasks: Any, input_path: Path, output_path: Path, factory: ClientFacto
 
 def run_on_dask(
     dask: Any, input_path: Path, output_path: Path, client_factory: ClientFactory, *,
-    chunk_size: int = 32, threads: int = 8, pending: int = 32, retry_failed: bool = False,
+    chunk_size: int = 64, threads: int = 8, pending: int = 32, retry_failed: bool = False,
     model: Optional[str] = None, **submit_options: Any,
 ) -> RunSummary:
     """Run the batch file ``input_path`` on the cluster of ``dask`` (a
@@ -255,7 +255,7 @@ def run_on_dask(
 
 def run_on_ray(
     input_path: Path, output_path: Path, client_factory: ClientFactory, *,
-    chunk_size: int = 32, threads: int = 8, pending: int = 32, retry_failed: bool = False,
+    chunk_size: int = 64, threads: int = 8, pending: int = 32, retry_failed: bool = False,
     model: Optional[str] = None, **remote_options: Any,
 ) -> RunSummary:
     """``run_on_dask`` as Ray tasks, on the cluster ``ray.init()`` connected to;
