@@ -173,3 +173,14 @@ def test_a_factory_that_cannot_travel_is_refused_by_name():
     with pytest.raises(InvalidRequestError, match="must be a callable"):
         factory_key("sk-not-a-factory")  # type: ignore[arg-type]
     assert factory_key(plain_client) == factory_key(plain_client)
+
+
+def test_a_file_that_is_not_utf8_is_named(dask, tmp_path):
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_bytes(chat("a", "x").encode() + b"\n\xff\xfe\n")
+    with pytest.raises(InvalidRequestError, match=r"in.jsonl is not UTF-8 text: invalid start"):
+        run_on_dask(dask, source, out, plain_client)
+    source.write_text(chat("a", "x") + "\n")
+    out.write_bytes(b"\xff\n")
+    with pytest.raises(InvalidRequestError, match=r"out.jsonl is not UTF-8 text"):
+        run_on_dask(dask, source, out, plain_client)

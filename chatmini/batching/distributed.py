@@ -12,6 +12,7 @@ is rewritten in the input's order. Dask and Ray are imported only when these fun
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -176,14 +177,15 @@ def _drive(tasks: Any, input_path: Path, output_path: Path, factory: ClientFacto
     results file in input order."""
     started = time.monotonic()
     key = factory_key(factory)
+    output = os.fspath(output_path)
     done: dict[Key, bool] = {}
-    if os.path.exists(output_path):
-        with open(output_path, encoding="utf-8") as old:
+    if os.path.exists(output):
+        with open(output, encoding="utf-8") as old, _utf8(output):
             done, _ = previous_results(old)
     summary = RunSummary()
     order: list[Key] = []
-    in_flight: dict[Any, Sequence[Job]] = {}
-    with open(input_path, encoding="utf-8") as source, open_results(os.fspath(output_path)) as out:
+    with open(input_path, encoding="utf-8") as source, _utf8(input_path), \
+            open_results(output) as out:
 
         def write(lines: Lines) -> None:
             out.writelines(line for line, _ in lines)
@@ -206,6 +208,8 @@ def _drive(tasks: Any, input_path: Path, output_path: Path, factory: ClientFacto
             if chunk:
                 yield chunk
 
+        in_flight: dict[Any, Sequence[Job]] = {}
+
         def collect() -> None:
             handle, lines = tasks.next_done(list(in_flight))
             summary.sent += len(in_flight.pop(handle))
@@ -223,12 +227,22 @@ def _drive(tasks: Any, input_path: Path, output_path: Path, factory: ClientFacto
             if in_flight:  # a task failed for good, or Ctrl-C: the rest is for the next run
                 tasks.cancel(list(in_flight))
     merged = Merged()
-    merged.add_file(os.fspath(output_path))
-    final = merged.write(order, os.fspath(output_path), keep_unexpected=True)
+    merged.add_file(output)
+    final = merged.write(order, output, keep_unexpected=True)
     summary.ok, summary.failed = final.written - final.failed, final.failed
     summary.missing, summary.unexpected = len(final.missing), len(final.unexpected)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+@contextlib.contextmanager
+def _utf8(path: Path) -> Iterator[None]:
+    """Turn a decoding error while reading ``path`` into one naming the file."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(f"{os.fspath(path)} is not UTF-8 text: {exc.reason} at byte "
+                                  f"{exc.start}") from None
 
 
 def run_on_dask(
