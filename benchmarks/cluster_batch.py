@@ -123,9 +123,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         rows.append([name, str(in_flight[name]), spread(samples["rate"]),
                      f"{100 * median(samples['rate']) / ideal:.1f}%",
                      ratio_cell(samples["rate"], base)])
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"# A batch file on {PROCESSES} worker processes\n\npython {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs, {n} requests per run, {rounds} round(s), "
-          f"{LATENCY * 1000:.0f} ms server latency\n")
+          f"{os.cpu_count()} CPUs (load average {load} at the end), {n} requests per run, "
+          f"{rounds} round(s), {LATENCY * 1000:.0f} ms server latency\n")
     print(markdown(["run", "in flight", "req/s", "% of ideal", "× chatmini.batch"], rows))
     print(f"\nIdeal: calls in flight / {LATENCY * 1000:.0f} ms. Cluster start-up (not in the "
           f"runs): Dask {startup['Dask']:.1f} s, Ray {startup['Ray']:.1f} s; both stay up, idle, "
