@@ -1,5 +1,6 @@
-"""docs/distributed.md stays true: its shared-limiter example and its sharded-batch commands
-run against the test server and a real redis-server (skipped, saying why, without one)."""
+"""docs/distributed.md stays true: its sharded-batch commands run against the test server and a
+real redis-server (skipped, saying why, without one). Its Python examples, the shared limiter
+and the Dask and Ray runners, run with the others in tests/test_doc_examples.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .docsnippets import environment, page_snippets, run_fresh
+from .docsnippets import environment
 from .redis_support import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,12 +28,6 @@ def redis_env(server):
         env = environment(server.base_url)
         env["CHATMINI_REDIS_URL"] = redis_server.url
         yield env
-
-
-def test_the_shared_limiter_example_runs(redis_env, server, tmp_path):
-    snippet = {s.name: s for s in page_snippets("docs/distributed.md")}["shared-limiter"]
-    output = run_fresh(snippet.code, snippet.filename, redis_env, tmp_path)
-    assert "20 answers," in output and len(server.requests) == 20
 
 
 def test_the_sharded_batch_commands_run(redis_env, server, tmp_path):

@@ -6,12 +6,13 @@ How blocks are found, run and marked: tests/docsnippets.py.
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from typing import Iterator, Union
 
 import pytest
 
 from chatmini import module_client
 from chatmini.testing import Server
+from chatmini.testing.redis_server import RedisServer, RedisServerUnavailable
 
 from .docsnippets import all_snippets, environment, parse, program, run_fresh, run_in_process
 
@@ -24,6 +25,7 @@ PRINTS = {
     "docs/compression.md:compression": ["gzip "],
     "docs/compression.md:refusing-server": ["['gzip', None, None] frozenset({'127.0.0.1:"],
     "docs/compression.md:msgpack": ["application/msgpack echo: hi"],
+    "docs/distributed.md:shared-limiter": ["20 answers,"],
     "docs/observability.md:timing": ["attempt 1: HTTP 503", "stream: first token"],
     "docs/observability.md:stats": ["gpt-4o-mini", "/chat/completions"],
     "docs/observability.md:slow-call-rules": ["slow calls: duration of a call to gpt-4o-mini"],
@@ -50,11 +52,30 @@ def docs_server() -> Iterator[Server]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def docs_redis() -> Iterator[Union[RedisServer, RedisServerUnavailable]]:
+    """A real redis-server for the examples that share a budget (CHATMINI_REDIS_URL), or why
+    there is none."""
+    try:
+        redis_server = RedisServer().start()
+    except RedisServerUnavailable as exc:
+        yield exc
+        return
+    try:
+        yield redis_server
+    finally:
+        redis_server.stop()
+
+
 @pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.id)
-def test_example_runs(snippet, docs_server, tmp_path, monkeypatch, capsys):
+def test_example_runs(snippet, docs_server, docs_redis, tmp_path, monkeypatch, capsys):
     docs_server.reset()
     env = environment(docs_server.base_url)
     code = program(snippet, BY_PAGE[snippet.page])
+    if "RedisRateLimiter(" in code:
+        if isinstance(docs_redis, RedisServerUnavailable):
+            pytest.skip(str(docs_redis))
+        env["CHATMINI_REDIS_URL"] = docs_redis.url
     if snippet.fresh:
         output = run_fresh(code, snippet.filename, env, tmp_path)
     else:

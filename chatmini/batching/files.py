@@ -139,6 +139,29 @@ def remote_record(line: Any, lines: Mapping[str, int]) -> Optional[dict[str, Any
     return {"custom_id": key, "line": number, "response": None, "error": detail}
 
 
+def record_line(record: dict[str, Any]) -> str:
+    """A result record as its line in a results file (compact JSON, newline-terminated)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def result_line(job: Job, result: Any) -> tuple[str, bool]:
+    """The results-file line of a job's result (an answer or the exception its call ended
+    with), and whether it succeeded."""
+    if isinstance(result, BaseException):
+        return record_line(error_record(job, result)), False
+    return record_line(ok_record(job, result)), True
+
+
+def open_results(path: str) -> IO[str]:
+    """A results file opened for appending, on a fresh line if a killed run left half of one."""
+    out = open(path, "a+", encoding="utf-8")
+    if out.tell() > 0:
+        out.seek(out.tell() - 1)
+        if out.read(1) != "\n":
+            out.write("\n")
+    return out
+
+
 def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:
     """What an earlier run wrote: key -> whether its last result line succeeded, and the
     number of unreadable lines (a run killed mid-write may leave one)."""
@@ -153,6 +176,13 @@ def previous_results(lines: IO[str]) -> tuple[dict[Key, bool], int]:
         else:
             state[read[0]] = read[1]
     return state, unreadable
+
+
+def already_done(done: dict[Key, bool], key: Key, retry_failed: bool) -> bool:
+    """Whether an earlier run's result for ``key`` stands: a success always, a failure unless
+    it is to be retried (``done`` as ``previous_results`` reads it)."""
+    previous = done.get(key)
+    return bool(previous) or (previous is False and not retry_failed)
 
 
 def read_record(text: str) -> Optional[tuple[Key, bool]]:

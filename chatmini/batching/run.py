@@ -11,6 +11,7 @@ from ..errors import InvalidRequestError
 from ..objects import ChatCompletion, Response
 from ..shortcuts import default_model
 from ..streaming import ResponseStream
+from .files import APIS, Job
 from .progress import ProgressBar
 from .workers import BatchInterrupted, BatchRun, Progress
 
@@ -56,6 +57,17 @@ def complete(
             return stream.get_final_completion()  # type: ignore[no-any-return]
     result: Union[ChatCompletion, Response] = create(**kwargs)
     return result
+
+
+def send_job(client: Client, job: Job, model: Optional[str] = None) -> Any:
+    """The call one line of a batch file makes: a chat completion or a Response through
+    ``complete``, any other path as a plain POST; a line that could not be read raises its
+    error unsent."""
+    if job.error is not None:
+        raise job.error
+    if job.path in APIS:
+        return complete(client, job.body, model, APIS[job.path])
+    return client.post(job.path, json=job.body)
 
 
 def _start(

@@ -114,7 +114,7 @@ def send_pending(
 ) -> bool:
     """Send the jobs not done yet and write their results; True when Ctrl-C stopped the run."""
     from ..batching import BatchInterrupted, batch_iter
-    from ..batching.files import read_jobs
+    from ..batching.files import already_done, read_jobs
 
     client = make_client(args)
     pending: dict[int, Any] = {}
@@ -124,8 +124,7 @@ def send_pending(
         for job in read_jobs(source):
             if not mine(job.key):
                 continue
-            previous = done.get(job.key)
-            if previous or (previous is False and not args.retry_failed):
+            if already_done(done, job.key, args.retry_failed):
                 summary.skipped += 1
                 continue
             yield job
@@ -203,19 +202,14 @@ def make_client(args: argparse.Namespace) -> Any:
 
 def make_call(model: Optional[str]) -> Callable[[Any, Any], Any]:
     """The per-job call: chat completions and Responses through ``complete``, other paths as
-    plain POSTs; a bad line raises its error without sending anything. Each job records its
-    duration."""
-    from ..batching.files import APIS
-    from ..batching.run import complete
+    plain POSTs (``send_job``); a bad line raises its error without sending anything. Each job
+    records its duration."""
+    from ..batching.run import send_job
 
     def call(client: Any, job: Any) -> Any:
-        if job.error is not None:
-            raise job.error
         start = time.perf_counter()
         try:
-            if job.path in APIS:
-                return complete(client, job.body, model, APIS[job.path])
-            return client.post(job.path, json=job.body)
+            return send_job(client, job, model)
         finally:
             job.seconds = time.perf_counter() - start
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -33,40 +32,10 @@ def build_merge_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Merged:
-    """Each id's final result line across the files, and what did not add up."""
-
-    def __init__(self) -> None:
-        self.lines: dict[Key, tuple[str, bool]] = {}  # id -> (result line, succeeded)
-        self.duplicated: dict[Key, int] = {}  # id -> number of files holding it
-        self.unreadable = 0
-
-    def add_file(self, path: str) -> None:
-        """Read one results file; within it the last line for an id wins."""
-        from ..batching.files import read_record  # the thread pool stays unloaded until needed
-
-        final: dict[Key, tuple[str, bool]] = {}
-        with open(path, encoding="utf-8") as lines:
-            for text in lines:
-                if not text.strip():
-                    continue
-                read = read_record(text)
-                if read is None:
-                    self.unreadable += 1
-                    continue
-                final[read[0]] = (text if text.endswith("\n") else text + "\n", read[1])
-        for key, result in final.items():
-            earlier = self.lines.get(key)
-            if earlier is not None:
-                self.duplicated[key] = self.duplicated.get(key, 1) + 1
-                if earlier[1] and not result[1]:
-                    continue  # keep a success over a later failure
-            self.lines[key] = result
-
-
 def run_merge(argv: Sequence[str]) -> int:
     """Run the command: 0 complete, 1 something missing, duplicated or failed, 2 usage."""
     from ..batching.files import read_jobs
+    from ..batching.merge import Merged
 
     try:
         args = build_merge_parser().parse_args(list(argv))
@@ -82,21 +51,14 @@ def run_merge(argv: Sequence[str]) -> int:
         report(f"cannot read {getattr(exc, 'filename', None) or 'a file'}: "
                f"{getattr(exc, 'strerror', None) or exc}")
         return EXIT_ERROR
-    known = set(order)
-    missing = [key for key in order if key not in merged.lines]
-    unexpected = [key for key in merged.lines if key not in known]
-    failed = sum(1 for key in order if key in merged.lines and not merged.lines[key][1])
-    temporary = f"{args.output}.partial"
     try:
-        with open(temporary, "w", encoding="utf-8") as out:
-            out.writelines(merged.lines[key][0] for key in order if key in merged.lines)
-        os.replace(temporary, args.output)
+        summary = merged.write(order, args.output)
     except OSError as exc:
         report(f"cannot write {args.output}: {exc.strerror or exc}")
         return EXIT_ERROR
-    written = len(order) - len(missing)
-    stderr_line(f"{written} results from {len(args.outputs)} files into {args.output} "
-                f"(input order): ok {written - failed}, failed {failed}", prog=MERGE_PROG)
+    missing, unexpected, failed = summary.missing, summary.unexpected, summary.failed
+    stderr_line(f"{summary.written} results from {len(args.outputs)} files into {args.output} "
+                f"(input order): ok {summary.written - failed}, failed {failed}", prog=MERGE_PROG)
     problems = [
         ("missing (no result in any file)", missing),
         ("duplicated (in more than one file)", list(merged.duplicated)),

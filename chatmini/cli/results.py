@@ -4,12 +4,12 @@ result, and the run's closing summary line."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
 from typing import IO, TYPE_CHECKING, Any, Optional
 
+from ..batching.files import record_line
 from .report import report
 
 if TYPE_CHECKING:
@@ -73,19 +73,9 @@ def read_previous(path: str) -> dict[Key, bool]:
     return done
 
 
-def open_results(path: str) -> IO[str]:
-    """The results file opened for appending, on a fresh line if a killed run left half of one."""
-    out = open(path, "a+", encoding="utf-8")
-    if out.tell() > 0:
-        out.seek(out.tell() - 1)
-        if out.read(1) != "\n":
-            out.write("\n")
-    return out
-
-
 def append(out: IO[str], record: dict[str, Any], summary: Optional[Summary] = None) -> None:
     """Write one result line, flushed at once (a crash loses at most the line being written)."""
-    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    out.write(record_line(record))
     out.flush()
     if summary is not None:
         summary.count(record)
