@@ -129,8 +129,9 @@ def chatmini_retry_decision(
     expired credential on a 401; the loop allows at most ``MAX_REPLAYS`` per call, plus what
     plugins granted the call in ``request.context[chatmini.request.EXTRA_REPLAYS]``),
     ``"retry"`` to retry with backoff (spending one of ``max_retries``), ``"raise"`` to fail
-    now, or None to let the Retry policy decide. A replay asked for once the replays are used up falls back
-    to the policy; any other value is a plugin bug and fails the call with ChatminiError.
+    now, or None to let the Retry policy decide. A replay asked for once the replays are used
+    up falls back to the policy; any other value is a plugin bug and fails the call with
+    ChatminiError.
     """
 
 

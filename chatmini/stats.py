@@ -18,6 +18,7 @@ from typing import (
     Any,
     Iterable,
     Iterator,
+    Mapping,
     NamedTuple,
     Optional,
     Protocol,
@@ -84,13 +85,23 @@ class _Series:
 
 
 class StatsReport:
-    """A snapshot of Stats: iterate its rows, or print it as a table."""
+    """A snapshot of Stats: iterate its rows, or print it as a table.
+
+    ``sections`` are other plugins' reports by title (endpoint health, a cache's counters),
+    printed after the table: a plugin adds one by wrapping ``chatmini_stats``
+    (``return (yield).with_section(title, report)``).
+    """
 
     COLUMNS = ("model", "endpoint", "calls", "errors", "p50 ms", "p90 ms", "p99 ms",
                "ttft p50", "ttft p90", "ttft p99")
 
-    def __init__(self, rows: list[StatsRow]) -> None:
+    def __init__(self, rows: list[StatsRow], sections: Optional[Mapping[str, Any]] = None) -> None:
         self.rows = rows
+        self.sections: dict[str, Any] = dict(sections or {})
+
+    def with_section(self, title: str, section: Any) -> StatsReport:
+        """This report with one more section (anything that prints), titled ``title``."""
+        return StatsReport(self.rows, {**self.sections, title: section})
 
     def __iter__(self) -> Iterator[StatsRow]:
         return iter(self.rows)
@@ -103,7 +114,14 @@ class StatsReport:
         return next((r for r in self.rows if (r.model, r.endpoint) == (model, endpoint)), None)
 
     def table(self) -> str:
-        """An aligned text table, one line per model and endpoint; times in milliseconds."""
+        """An aligned text table, one line per model and endpoint (times in milliseconds), then
+        each section under its title."""
+        text = self._rows_table()
+        for title, section in self.sections.items():
+            text += f"\n\n{title}:\n{section}"
+        return text
+
+    def _rows_table(self) -> str:
         if not self.rows:
             return "no calls recorded"
         lines = [list(self.COLUMNS)]

@@ -120,6 +120,25 @@ def test_hook_chatmini_stats(make_client, server):
     assert "calls" in make_client().stats().table()
 
 
+def test_a_stats_wrapper_adds_a_section_to_the_timing_table(make_client, server):
+    from chatmini.stats import StatsReport
+
+    class Section:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_stats(self):
+            report = yield
+            return (report or StatsReport([])).with_section("extra", "one line")
+
+    client = make_client(plugins=[Section()])
+    create(client)
+    report = client.stats()
+    assert report.get("m", "/chat/completions").count == 1
+    assert report.sections == {"extra": "one line"}
+    assert str(report).endswith("\n\nextra:\none line")
+    blocked = make_client(plugins=[Section()], disabled_plugins=["timing"])
+    assert blocked.stats().sections == {"extra": "one line"} and not blocked.stats().rows
+
+
 def test_hook_chatmini_prepare_request(make_client, server):
     class Rewrite:
         @chatmini.hookimpl
