@@ -52,6 +52,7 @@ from .version import __version__
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
     from .plugins.compression import Compression, CompressionRejectedError
+    from .plugins.fallback import Endpoint, EndpointsUnavailableError, Fallback
     from .plugins.msgpack_codec import MessagePack
     from .plugins.oauth2 import OAuth2ClientCredentials
     from .plugins.otel import OpenTelemetry
@@ -70,6 +71,9 @@ _LAZY = {
     "batch_iter": ".batching",
     "Compression": ".plugins.compression",
     "CompressionRejectedError": ".plugins.compression",
+    "Endpoint": ".plugins.fallback",
+    "EndpointsUnavailableError": ".plugins.fallback",
+    "Fallback": ".plugins.fallback",
     "MessagePack": ".plugins.msgpack_codec",
     "OAuth2ClientCredentials": ".plugins.oauth2",
     "OpenTelemetry": ".plugins.otel",
@@ -135,6 +139,7 @@ __all__ = [
     "ChatminiError",
     "CompressionRejectedError",
     "ConflictError",
+    "EndpointsUnavailableError",
     "IncompleteStreamError",
     "InsecureTransportWarning",
     "InternalServerError",
@@ -147,6 +152,8 @@ __all__ = [
     "UnprocessableEntityError",
     # plugins a user constructs
     "Compression",
+    "Endpoint",
+    "Fallback",
     "MessagePack",
     "OAuth2ClientCredentials",
     "OpenTelemetry",

@@ -16,6 +16,7 @@ from collections import deque
 from typing import (
     TYPE_CHECKING,
     Any,
+    Container,
     Iterable,
     Iterator,
     Mapping,
@@ -128,12 +129,7 @@ class StatsReport:
         for r in self.rows:
             lines.append([r.model, r.endpoint, str(r.count), str(r.errors)]
                          + [_ms(v) for v in r[4:]])
-        widths = [max(len(line[i]) for line in lines) for i in range(len(self.COLUMNS))]
-        return "\n".join(
-            "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
-            for line in lines
-        )
+        return text_table(lines, left=(0, 1))
 
     __str__ = table
 
@@ -203,6 +199,17 @@ class Stats:
             reset = getattr(rule, "reset", None)
             if reset is not None:
                 reset()
+
+
+def text_table(lines: Sequence[Sequence[str]], left: Container[int] = (0,)) -> str:
+    """Rows of cells as aligned text: the columns numbered in ``left`` flush left, the others
+    (numbers) flush right. For every table a report prints (plugins' sections too)."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i in left else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
+        for line in lines
+    )
 
 
 def _quantiles(ordered: list[float]) -> list[Optional[float]]:

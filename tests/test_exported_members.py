@@ -20,19 +20,22 @@ PUBLIC = {
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
-    "ChatminiError", "CompressionRejectedError", "ConflictError", "IncompleteStreamError",
+    "ChatminiError", "CompressionRejectedError", "ConflictError", "EndpointsUnavailableError",
+    "IncompleteStreamError",
     "InsecureTransportWarning", "InternalServerError", "InvalidRequestError",
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",
     "RateLimitError", "UnprocessableEntityError",
     # plugins a user constructs
-    "Compression", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
+    "Compression", "Endpoint", "Fallback", "MessagePack", "OAuth2ClientCredentials",
+    "OpenTelemetry",
     "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "SlowCallAlert", "SlowCallRule",
     "StatsdMetrics", "TokenProvider",
     # settings and helpers
     "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
-        "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
+        "CompressionRejectedError", "Endpoint", "EndpointsUnavailableError", "Fallback",
+        "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
         "PrometheusMetrics", "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter",
         "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider"}
 
