@@ -51,6 +51,7 @@ from .version import __version__
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
+    from .plugins.cache import ResponseCache
     from .plugins.compression import Compression, CompressionRejectedError
     from .plugins.fallback import Endpoint, EndpointsUnavailableError, Fallback
     from .plugins.msgpack_codec import MessagePack
@@ -69,6 +70,7 @@ _LAZY = {
     "PoolSizeWarning": ".batching",
     "batch": ".batching",
     "batch_iter": ".batching",
+    "ResponseCache": ".plugins.cache",
     "Compression": ".plugins.compression",
     "CompressionRejectedError": ".plugins.compression",
     "Endpoint": ".plugins.fallback",
@@ -160,6 +162,7 @@ __all__ = [
     "PrometheusMetrics",
     "RateLimiter",
     "RedisRateLimiter",
+    "ResponseCache",
     "SlowCallAlert",
     "SlowCallRule",
     "StatsdMetrics",

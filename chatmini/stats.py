@@ -201,6 +201,15 @@ class Stats:
                 reset()
 
 
+def add_section(report: Any, title: str, section: Any) -> Any:
+    """What a ``chatmini_stats`` wrapper returns to add its section: ``report`` (the answer it
+    wrapped) with ``section`` under ``title``; an empty report when no plugin answered, and an
+    answer that is not a StatsReport unchanged."""
+    if report is None:
+        report = StatsReport([])
+    return report.with_section(title, section) if isinstance(report, StatsReport) else report
+
+
 def text_table(lines: Sequence[Sequence[str]], left: Container[int] = (0,)) -> str:
     """Rows of cells as aligned text: the columns numbered in ``left`` flush left, the others
     (numbers) flush right. For every table a report prints (plugins' sections too)."""

@@ -21,22 +21,21 @@ PUBLIC = {
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
     "ChatminiError", "CompressionRejectedError", "ConflictError", "EndpointsUnavailableError",
-    "IncompleteStreamError",
-    "InsecureTransportWarning", "InternalServerError", "InvalidRequestError",
+    "IncompleteStreamError", "InsecureTransportWarning", "InternalServerError",
+    "InvalidRequestError",
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",
     "RateLimitError", "UnprocessableEntityError",
     # plugins a user constructs
     "Compression", "Endpoint", "Fallback", "MessagePack", "OAuth2ClientCredentials",
-    "OpenTelemetry",
-    "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "SlowCallAlert", "SlowCallRule",
-    "StatsdMetrics", "TokenProvider",
+    "OpenTelemetry", "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "ResponseCache",
+    "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",
     # settings and helpers
     "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
         "CompressionRejectedError", "Endpoint", "EndpointsUnavailableError", "Fallback",
-        "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
-        "PrometheusMetrics", "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter",
+        "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry", "PrometheusMetrics",
+        "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter", "ResponseCache",
         "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider"}
 
 

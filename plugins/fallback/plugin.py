@@ -28,7 +28,7 @@ from chatmini.errors import (
 )
 from chatmini.hookspecs import hookimpl
 from chatmini.request import EXTRA_REPLAYS, LABELS
-from chatmini.stats import StatsReport
+from chatmini.stats import add_section
 from chatmini.uploads import StreamedBody
 
 from .breaker import CLOSED, OPEN, Clock, HealthReport, Settings
@@ -308,12 +308,7 @@ class Fallback:
 
     @hookimpl(wrapper=True)
     def chatmini_stats(self) -> Generator[None, Any, Any]:
-        report = yield
-        if report is None:
-            report = StatsReport([])
-        if isinstance(report, StatsReport):
-            return report.with_section("endpoints", self.health())
-        return report
+        return add_section((yield), "endpoints", self.health())
 
     def __repr__(self) -> str:
         names = ", ".join(repr(e.name) for e in self.endpoints)
