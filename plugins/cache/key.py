@@ -40,37 +40,35 @@ def request_digest(request: Request) -> bytes:
     """The normalised request, hashed (credentials and tracing left out)."""
     url = urlsplit(request.url)
     query = sorted((name, value) for name, value in parse_qsl(url.query, keep_blank_values=True)
-                   if name.lower() not in SECRET_PARAMS)
+                   if name.lower() not in SECRET_PARAMS) if url.query else []
     headers = sorted((name.lower(), value) for name, value in request.headers.items()
                      if name.lower() not in NOT_IN_KEY)
     host = (url.netloc.rsplit("@", 1)[-1]).lower()
-    head = [request.method, url.scheme, host, url.path, query, headers]
-    digest = hashlib.sha256(json.dumps(head, ensure_ascii=False).encode())
-    digest.update(b"\n")
-    if request.params is not None:
-        digest.update(json.dumps(request.params, sort_keys=True, separators=(",", ":"),
-                                 ensure_ascii=False).encode())
-    elif isinstance(request.body, bytes):
-        digest.update(request.body)
-    return digest.digest()
+    body = request.params
+    raw = request.body if body is None and isinstance(request.body, bytes) else b""
+    head = [request.method, url.scheme, host, url.path, query, headers, body]
+    text = json.dumps(head, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode() + b"\n" + raw).digest()
 
 
 def credential(request: Request) -> bytes:
     """Every credential the attempt carries (headers and query parameters), as bytes."""
-    found = sorted((name.lower(), value) for name, value in request.headers.items()
+    found = sorted(f"{name.lower()}\0{value}" for name, value in request.headers.items()
                    if name.lower() in SECRET_HEADERS)
-    query = urlsplit(request.url).query
+    query = urlsplit(request.url).query if "?" in request.url else ""
     if query:
-        found += sorted((name.lower(), value) for name, value in parse_qsl(query)
+        found += sorted(f"?{name.lower()}\0{value}" for name, value in parse_qsl(query)
                         if name.lower() in SECRET_PARAMS)
-    return json.dumps(found).encode()
+    return "\n".join(found).encode()
 
 
-def entry_key(request: Request, salt: bytes, partition: Optional[Partition] = None) -> str:
-    """The key of the attempt's answer: its credential's partition and the request."""
+def entry_key(digest: bytes, request: Request, salt: bytes,
+              partition: Optional[Partition] = None) -> str:
+    """The key of an answer: the attempt's credential's partition (or ``partition(request)``,
+    HMAC'd with ``salt``) and the request's ``digest``."""
     who = partition(request).encode() if partition is not None else credential(request)
     tenant = hmac.new(salt, who, hashlib.sha256).digest()
-    return hashlib.sha256(tenant + request_digest(request)).hexdigest()
+    return hashlib.sha256(tenant + digest).hexdigest()
 
 
 def deterministic(request: Request) -> bool:

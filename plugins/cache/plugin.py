@@ -23,7 +23,7 @@ from chatmini.hookspecs import hookimpl
 from chatmini.request import LABELS
 from chatmini.stats import add_section, text_table
 
-from .key import HEADER, Partition, deterministic, entry_key
+from .key import HEADER, Partition, deterministic, entry_key, request_digest
 from .replay import event_bytes, kept_headers, response_from
 from .store import Entry, MemoryStore, SQLiteStore
 
@@ -60,7 +60,7 @@ class CacheInfo(NamedTuple):
 
 
 class _CallState:
-    __slots__ = ("read", "write", "hit", "events", "size")
+    __slots__ = ("read", "write", "hit", "events", "size", "basis", "digest")
 
     def __init__(self, read: bool, write: bool) -> None:
         self.read = read  # look it up (first attempt only)
@@ -68,6 +68,8 @@ class _CallState:
         self.hit = False
         self.events: list[ServerSentEvent] = []
         self.size = 0
+        self.basis: tuple[Any, ...] = ()  # what the digest was computed from
+        self.digest = b""
 
 
 class ResponseCache:
@@ -175,7 +177,7 @@ class ResponseCache:
         if state is None or not state.read:
             return None
         state.read = False  # the first attempt looks; a retry after a network failure does not
-        key = entry_key(request, self.store.salt, self.partition)
+        key = self._key(request, state)
         entry = self.store.get(key)
         now = self.clock()
         if entry is not None and self.ttl is not None and now - entry.created > self.ttl:
@@ -207,8 +209,8 @@ class ResponseCache:
             return  # errors are never stored; a stream is stored when it completed
         body = response.content
         if len(body) <= self.max_entry_bytes:
-            self._store(request, Entry(self.clock(), response.status_code,
-                                       kept_headers(response.headers), body, False))
+            self._store(request, state, Entry(self.clock(), response.status_code,
+                                              kept_headers(response.headers), body, False))
 
     @hookimpl
     def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
@@ -229,14 +231,22 @@ class ResponseCache:
             return
         response = stream.response
         if 200 <= response.status_code < 300:
-            self._store(request, Entry(self.clock(), response.status_code,
-                                       kept_headers(response.headers),
-                                       event_bytes(state.events), True))
+            self._store(request, state, Entry(self.clock(), response.status_code,
+                                              kept_headers(response.headers),
+                                              event_bytes(state.events), True))
         state.events = []
 
-    def _store(self, request: Request, entry: Entry) -> None:
+    def _key(self, request: Request, state: _CallState) -> str:
+        """The attempt's key; the request's digest is computed once per call (again only when
+        a plugin changed the URL or the body between the look-up and the store)."""
+        basis = (request.url, id(request.params), id(request.body))
+        if basis != state.basis:
+            state.basis, state.digest = basis, request_digest(request)
+        return entry_key(state.digest, request, self.store.salt, self.partition)
+
+    def _store(self, request: Request, state: _CallState, entry: Entry) -> None:
         expired = entry.created - self.ttl if self.ttl is not None else None
-        self.store.put(entry_key(request, self.store.salt, self.partition), entry, expired)
+        self.store.put(self._key(request, state), entry, expired)
         with self._lock:
             self._stores += 1
 

@@ -1,9 +1,10 @@
 """A stored answer back into a ``requests.Response``, and a stream's events into bytes.
 
-The response is built over a real ``urllib3.HTTPResponse`` reading the stored bytes from
-memory, so a replayed stream goes through chatmini's one stream core (``read1``,
-``drain_conn``) exactly as one from the network, event by event; a body that is not a stream is
-also set as ``response.content``. ``Age`` says how old the answer is, as HTTP caches say.
+A stream's response is built over a real ``urllib3.HTTPResponse`` reading the stored bytes
+from memory, so a replayed stream goes through chatmini's one stream core (``read1``,
+``drain_conn``) exactly as one from the network, event by event; any other body is set as
+``response.content``, as the transport leaves a body it read. ``Age`` says how old the answer
+is, as HTTP caches say.
 """
 
 from __future__ import annotations
@@ -36,24 +37,25 @@ def kept_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
 
 
 def response_from(entry: Entry, request: Request, age: float) -> requests.Response:
-    """A Response carrying a stored answer, readable like one from the network."""
-    headers = HTTPHeaderDict()
-    for name, value in [*entry.headers, ("Age", str(max(int(age), 0)))]:
-        headers.add(name, value)
-    raw = HTTPResponse(
-        body=io.BytesIO(entry.body), headers=headers, status=entry.status,
-        reason=_reason(entry.status), preload_content=False, decode_content=False,
-        request_method=request.method, request_url=request.url,
-    )
+    """A Response carrying a stored answer, readable like one from the network: a stream's
+    body through ``response.raw``, any other as ``response.content`` (then ``raw`` is None, as
+    for a response read to its end)."""
+    headers = dict(entry.headers)
+    headers["Age"] = str(max(int(age), 0))
     response = requests.Response()
     response.status_code = entry.status
     response.headers = CaseInsensitiveDict(headers)
-    response.raw = raw
     response.url = request.url
-    response.reason = raw.reason or ""
+    response.reason = _reason(entry.status)
     response.encoding = get_encoding_from_headers(response.headers)
     response.elapsed = timedelta(0)
-    if not entry.stream:
+    if entry.stream:
+        response.raw = HTTPResponse(
+            body=io.BytesIO(entry.body), headers=HTTPHeaderDict(headers), status=entry.status,
+            reason=response.reason, preload_content=False, decode_content=False,
+            request_method=request.method, request_url=request.url,
+        )
+    else:
         response._content = entry.body
         response._content_consumed = True
     return response
