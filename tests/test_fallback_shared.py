@@ -104,8 +104,10 @@ def test_one_probe_for_every_client_then_closed_for_all(pair, servers):
 
 
 def test_another_process_sees_the_open_endpoint(pair, servers, redis_server):
-    (one, _), _ = pair[0]
     a, b = servers
+    opener = Fallback([Endpoint(a.base_url, name="a"), Endpoint(b.base_url, name="b")],
+                      redis=redis_server.url, key=pair[1], failures=2, cooldown=120.0)
+    one = chatmini.Client(plugins=[opener], max_retries=0)  # open for longer than a start-up
     a.enqueue(Reply(status=503), Reply(status=503))
     ask(one), ask(one)
     done = subprocess.run(

@@ -15,6 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from typing import Any, NamedTuple, Optional, Union
@@ -112,6 +113,9 @@ class SQLiteStore:
         self._writes = 0
         self._warned = False
         self.salt = os.urandom(16)  # replaced by the file's own, shared by every process
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _forget_connections(ref))
         try:
             connection = sqlite3.connect(self.path, timeout=timeout)
         except sqlite3.Error as exc:
@@ -245,6 +249,15 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
+
+
+def _forget_connections(ref: weakref.ReferenceType[SQLiteStore]) -> None:
+    """In a forked child: the parent's connections and a lock held at the fork are not ours."""
+    store = ref()
+    if store is not None:
+        store._lock = threading.Lock()
+        store._connections = []
+        store._local = threading.local()
 
 
 def _entry(row: tuple[Any, ...]) -> Optional[Entry]:

@@ -59,15 +59,14 @@ class EndpointsUnavailableError(APIConnectionError):
 class Route:
     """One call's way through the endpoints: this round's order, where it is, what happened."""
 
-    __slots__ = ("order", "retries", "index", "endpoint", "probe", "sent", "unwell", "advance")
+    __slots__ = ("order", "retries", "index", "endpoint", "probe", "unwell", "advance")
 
     def __init__(self, order: list[Endpoint], retries: int) -> None:
         self.order = order
         self.retries = retries  # retries spent when this round began
         self.index = 0
         self.endpoint: Optional[Endpoint] = None  # the current attempt's
-        self.probe = False  # the current attempt is its endpoint's one probe
-        self.sent = False  # the current attempt reached chatmini_send
+        self.probe = False  # the current attempt is its endpoint's one probe, still undecided
         self.unwell: Optional[str] = None  # why its endpoint answered unwell
         self.advance = False  # fail over: the next attempt takes the next endpoint
 
@@ -160,7 +159,7 @@ class Fallback:
             route.order, route.retries, start = self._ordered(), request.retries, 0
         else:  # a replay someone else asked for (a fresh token): the same endpoint
             start = route.index
-        route.endpoint, route.probe, route.sent, route.unwell = None, False, False, None
+        route.endpoint, route.probe, route.unwell = None, False, None
         for index in range(start, len(route.order)):
             endpoint = route.order[index]
             verdict = self.circuits.acquire(endpoint.name)
@@ -207,7 +206,6 @@ class Fallback:
         if route is None or route.endpoint is None:
             passed: Optional[requests.Response] = yield
             return passed
-        route.sent = True
         try:
             response: Optional[requests.Response] = yield
         except APIStatusError as exc:  # a wrapper inside this one judged the answer
@@ -261,9 +259,9 @@ class Fallback:
     @hookimpl
     def chatmini_after_attempt(self, request: Request) -> None:
         route: Optional[Route] = request.context.get(KEY)
-        if route is not None and route.probe and not route.sent and route.endpoint is not None:
-            route.probe = False  # never sent (a cache answered, or it failed before): no verdict
-            self.circuits.release(route.endpoint.name)
+        if route is not None and route.probe and route.endpoint is not None:
+            route.probe = False  # no verdict (a cache answered, it failed before or apart from
+            self.circuits.release(route.endpoint.name)  # the network): the next call probes
 
     @hookimpl
     def chatmini_retry_decision(
