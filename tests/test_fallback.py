@@ -100,8 +100,8 @@ def test_a_reset_connection_fails_over(make, servers):
 
 def test_a_timeout_fails_over(make, servers):
     a, b, _ = servers
-    client, plugin = make(two(servers), timeout=(2.0, 0.3))
-    a.enqueue(Reply(delay=3.0))
+    client, plugin = make(two(servers), timeout=(2.0, 1.0))
+    a.enqueue(Reply(delay=4.0))
     reply = ask(client)
     assert reply.context["upstream"] == "b"
     assert [t.error for t in reply.timing.attempts] == ["APITimeoutError", None]
@@ -209,6 +209,22 @@ def test_a_failed_probe_opens_it_again_for_twice_as_long(make, servers):
     ask(client)
     assert plugin.health().get("a").retry_in == 25.0  # at most max_cooldown
     assert len(a.requests) == 3
+
+
+def test_a_probe_answered_from_a_cache_decides_nothing(servers):
+    a, _, _ = servers
+    clock = Clock()
+    plugin = Fallback(two(servers), failures=1, cooldown=10.0, clock=clock)
+    client = chatmini.Client(plugins=[plugin, chatmini.ResponseCache()], max_retries=0)
+    ask(client, "cached", temperature=0)  # stored from 'a'
+    a.enqueue(Reply(status=503))
+    ask(client, "opens it")
+    clock.now += 10.0
+    assert ask(client, "cached", temperature=0).context["cache"] == "hit"  # the probe's turn
+    row = plugin.health().get("a")
+    assert (row.state, row.retry_in, len(a.requests)) == (HALF_OPEN, 0.0, 2)  # probe free again
+    assert ask(client, "a real probe").context["upstream"] == "a"
+    assert plugin.health().get("a").state == CLOSED
 
 
 def test_the_cool_down_honours_retry_after(make, servers):

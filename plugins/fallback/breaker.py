@@ -19,6 +19,8 @@ from chatmini.stats import text_table
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 BUCKETS = 10  # the error-rate window is kept as this many counters, not one entry per call
+PROBE_LEASE = 30.0  # seconds (or the cool-down, if longer) a probe may stay out without a
+# verdict: a probe whose process died frees the endpoint for another after that
 Clock = Callable[[], float]
 
 
@@ -54,6 +56,7 @@ class Settings:
         self.min_calls = min_calls
         self.cooldown = float(cooldown)
         self.max_cooldown = float(max_cooldown)
+        self.probe_lease = max(self.cooldown, PROBE_LEASE)
 
     def cool_down(self, retry_after: Optional[float], reopens: int) -> float:
         """Seconds to stay open: what the server asked (Retry-After), else ``cooldown``
@@ -146,7 +149,7 @@ class Circuit:
             if not self.ready():
                 return None
             self.state = HALF_OPEN
-            self.probe_until = self.clock() + self.settings.cooldown  # a lost probe expires
+            self.probe_until = self.clock() + self.settings.probe_lease  # a lost probe expires
             return True
 
     def release(self) -> None:

@@ -232,10 +232,10 @@ class SharedCircuits(LocalCircuits):
     def _op(self, op: str, name: str, retry_after: Optional[float] = None, failure: str = "",
             force: bool = False) -> Optional[str]:
         """One change to an endpoint's shared state: the state change it made ("" for none),
-        None when Redis failed. A probe is out for at most one cool-down."""
+        None when Redis failed. A probe without a verdict frees the endpoint after the lease."""
         settings = self.settings
         fields = self._call([
-            op, name, f"{settings.cooldown:.6g}", str(settings.failures),
+            op, name, f"{settings.probe_lease:.6g}", str(settings.failures),
             f"{settings.cooldown:.6g}", f"{settings.max_cooldown:.6g}",
             "-1" if retry_after is None else f"{retry_after:.6g}", failure,
             "1" if force else "0", str(TTL),
