@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Any, Optional, Union
 
+from chatmini.errors import InvalidRequestError
 from chatmini.redaction import scrub_values
 
 from .._redis import connect, describe
@@ -134,6 +135,10 @@ class SharedCircuits(LocalCircuits):
         recheck: float = 5.0,
         clock: Clock = time.monotonic,
     ) -> None:
+        if not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise InvalidRequestError(f"redis_timeout must be seconds > 0, not {timeout!r}")
+        if not isinstance(refresh, (int, float)) or not refresh >= 0:
+            raise InvalidRequestError(f"refresh must be seconds >= 0, not {refresh!r}")
         super().__init__(names, settings, clock)  # evidence, and the breakers when Redis is down
         self.redis, self._errors, self._password = connect(redis, timeout, "Fallback")
         self.where = describe(self.redis)
