@@ -19,13 +19,7 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Generator, Iterable, Optional, Union
 
-from chatmini.errors import (
-    APIConnectionError,
-    APIStatusError,
-    ChatminiError,
-    InvalidRequestError,
-    decode_error_body,
-)
+from chatmini.errors import APIConnectionError, APIStatusError, ChatminiError, InvalidRequestError
 from chatmini.hookspecs import hookimpl
 from chatmini.request import EXTRA_REPLAYS, LABELS
 from chatmini.stats import add_section
@@ -33,6 +27,7 @@ from chatmini.uploads import StreamedBody
 
 from .breaker import CLOSED, OPEN, Clock, HealthReport, Settings
 from .endpoint import Endpoint
+from .outcome import judge
 from .shared import DEFAULT_PREFIX, LocalCircuits, SharedCircuits
 
 if TYPE_CHECKING:
@@ -45,7 +40,6 @@ if TYPE_CHECKING:
 KEY = "chatmini.fallback"  # request.context: the call's Route
 UPSTREAM = "upstream"  # request.context and the call's labels: the endpoint that served it
 ORDERS = ("priority", "weighted")
-QUOTA_GONE = "insufficient_quota"
 logger = logging.getLogger("chatmini")
 
 
@@ -191,7 +185,8 @@ class Fallback:
     def _unavailable(self) -> str:
         parts = []
         for row in self.circuits.health():
-            wait = f"takes a probe in {row.retry_in:.1f} s" if row.retry_in else "probing"
+            wait = ("tried" if row.state == CLOSED else
+                    f"takes a probe in {row.retry_in:.1f} s" if row.retry_in else "probing")
             last = f"; last: {row.last_error}" if row.last_error else ""
             parts.append(f"{row.name!r} {row.state} ({wait}{last})")
         return "No endpoint can take the call now: " + ", ".join(parts) + "."
@@ -210,30 +205,14 @@ class Fallback:
             response: Optional[requests.Response] = yield
         except APIStatusError as exc:  # a wrapper inside this one judged the answer
             if exc.response is not None:
-                self._judged(route, *self.judge(exc.response, client))
+                self._judged(route, *judge(exc.response, client.retry, self.long_retry_after))
             raise
         except APIConnectionError as exc:
-            self._judged(route, _describe(exc), None)
+            self._judged(route, type(exc).__name__, None)
             raise
         if response is not None:
-            self._judged(route, *self.judge(response, client))
+            self._judged(route, *judge(response, client.retry, self.long_retry_after))
         return response
-
-    def judge(
-        self, response: requests.Response, client: Client
-    ) -> tuple[Optional[str], Optional[float]]:
-        """Whether an answer says its endpoint is unwell: (why, Retry-After seconds)."""
-        status = response.status_code
-        if status < 400 or (status < 500 and status not in (408, 429)):
-            return None, None
-        wait = client.retry.get_retry_after(response)  # type: ignore[arg-type]
-        if status != 429:
-            return f"HTTP {status}", wait
-        if wait is not None and wait >= self.long_retry_after:
-            return f"HTTP 429, Retry-After {wait:g} s", wait
-        if _error_code(response) == QUOTA_GONE:
-            return f"HTTP 429 {QUOTA_GONE}", wait
-        return None, None  # a short wait: the retry policy's business
 
     def _judged(self, route: Route, failure: Optional[str], wait: Optional[float]) -> None:
         route.unwell = failure
@@ -301,7 +280,7 @@ class Fallback:
         route: Optional[Route] = request.context.get(KEY)
         if route is None or route.endpoint is None or not isinstance(error, APIConnectionError):
             return
-        name, why = route.endpoint.name, f"stream cut: {_describe(error)}"
+        name, why = route.endpoint.name, f"stream cut: {type(error).__name__}"
         self._note(name, self.circuits.record(name, why, None), why)
 
     @hookimpl(wrapper=True)
@@ -311,18 +290,4 @@ class Fallback:
     def __repr__(self) -> str:
         names = ", ".join(repr(e.name) for e in self.endpoints)
         return f"<Fallback {self.order} [{names}]>"
-
-
-def _describe(error: ChatminiError) -> str:
-    return type(error).__name__
-
-
-def _error_code(response: requests.Response) -> Optional[str]:
-    try:
-        body = decode_error_body(response.content, response.headers)
-    except Exception:  # noqa: BLE001 - an unreadable body says nothing about the quota
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) else None
 
