@@ -14,10 +14,14 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chatmini
 from chatmini.plugins.cache import ResponseCache
+from chatmini.plugins.cache.key import entry_key, request_digest
 from chatmini.plugins.fallback import Endpoint, Fallback
+from chatmini.request import Request
 from chatmini.testing import Reply
 
 from .conftest import SECRET_KEY
@@ -308,3 +312,45 @@ def test_settings_are_checked(tmp_path):
         ResponseCache(ttl=0)
     with pytest.raises(chatmini.InvalidRequestError, match="cannot open"):
         ResponseCache(tmp_path / "missing" / "dir" / "x.sqlite3")
+
+
+# -- the key, for any request ------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+
+
+def _reordered(value):
+    """The same JSON with every object's keys in reverse order."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(item) for item in value]
+    return value
+
+
+def _request(params, headers):
+    body = json.dumps(params).encode()
+    return Request("POST", "https://api.example.com/v1/chat/completions?api-key=k1&v=2",
+                   headers, body, params=params, endpoint="/chat/completions")
+
+
+@settings(max_examples=150, deadline=None)
+@given(params=st.dictionaries(st.text(max_size=6), JSON, max_size=6),
+       trace=st.text(max_size=20), other=st.dictionaries(st.text(max_size=6), JSON, max_size=6))
+def test_key_order_and_tracing_never_change_the_key_credentials_always_do(params, trace, other):
+    base = _request(params, {"Authorization": "Bearer A", "X-Team": "t"})
+    same = _request(_reordered(params), {"x-team": "t", "authorization": "Bearer A",
+                                         "traceparent": trace, "X-Request-ID": trace})
+    assert request_digest(base) == request_digest(same)
+    assert entry_key(request_digest(base), base, b"salt") == \
+        entry_key(request_digest(same), same, b"salt")
+    tenant = _request(params, {"Authorization": "Bearer B", "X-Team": "t"})
+    assert entry_key(request_digest(tenant), tenant, b"salt") != \
+        entry_key(request_digest(base), base, b"salt")
+    if other != params:
+        assert request_digest(_request(other, {"X-Team": "t"})) != request_digest(base)
