@@ -410,3 +410,17 @@ def test_settings_are_checked(servers):
     with pytest.warns(chatmini.InsecureTransportWarning, match="endpoint 'remote'"):
         Endpoint("http://example.com/v1", name="remote", api_key="sk-x")
     assert KEY_A not in repr(Endpoint(a.base_url, api_key=KEY_A))
+
+
+def test_no_endpoint_key_in_logs_reprs_errors_or_reports(make, servers, caplog):
+    caplog.set_level(logging.DEBUG, logger="chatmini")
+    a, b, _ = servers
+    endpoints = two(servers)
+    client, plugin = make(endpoints, failures=1)
+    a.enqueue(Reply(status=503, body={"error": {"message": f"bad key {KEY_A}"}}))
+    b.enqueue(Reply(status=400, body={"error": {"message": f"bad key {KEY_B}"}}))
+    with pytest.raises(chatmini.BadRequestError) as caught:
+        ask(client)
+    shown = " ".join([caplog.text, str(caught.value), repr(caught.value.body), repr(plugin),
+                      *map(repr, endpoints), str(client.stats()), repr(plugin.health())])
+    assert KEY_A not in shown and KEY_B not in shown and "fallback: endpoint 'a' is open" in shown
