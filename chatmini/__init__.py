@@ -79,7 +79,9 @@ default_query: Optional[Mapping[str, str]] = None
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
+    from .plugins.cache import ResponseCache
     from .plugins.compression import Compression, CompressionRejectedError
+    from .plugins.fallback import Endpoint, EndpointsUnavailableError, Fallback
     from .plugins.msgpack_codec import MessagePack
     from .plugins.oauth2 import OAuth2ClientCredentials
     from .plugins.otel import OpenTelemetry
@@ -97,8 +99,12 @@ _LAZY = {
     "PoolSizeWarning": ".batching",
     "batch": ".batching",
     "batch_iter": ".batching",
+    "ResponseCache": ".plugins.cache",
     "Compression": ".plugins.compression",
     "CompressionRejectedError": ".plugins.compression",
+    "Endpoint": ".plugins.fallback",
+    "EndpointsUnavailableError": ".plugins.fallback",
+    "Fallback": ".plugins.fallback",
     "MessagePack": ".plugins.msgpack_codec",
     "OAuth2ClientCredentials": ".plugins.oauth2",
     "OpenTelemetry": ".plugins.otel",
@@ -178,6 +184,7 @@ __all__ = [
     "ChatminiError",
     "CompressionRejectedError",
     "ConflictError",
+    "EndpointsUnavailableError",
     "IncompleteStreamError",
     "InsecureTransportWarning",
     "InternalServerError",
@@ -191,12 +198,15 @@ __all__ = [
     "UnprocessableEntityError",
     # plugins a user constructs
     "Compression",
+    "Endpoint",
+    "Fallback",
     "MessagePack",
     "OAuth2ClientCredentials",
     "OpenTelemetry",
     "PrometheusMetrics",
     "RateLimiter",
     "RedisRateLimiter",
+    "ResponseCache",
     "SlowCallAlert",
     "SlowCallRule",
     "StatsdMetrics",

@@ -77,6 +77,18 @@ def chatmini_authenticate(request: Request, client: Client) -> Optional[str]:
 
 
 @hookspec(firstresult=True)
+def chatmini_local_response(request: Request, client: Client) -> Optional[requests.Response]:
+    """Called after ``chatmini_authenticate`` on every attempt, before ``chatmini_send``: return
+    a ``requests.Response`` to answer the attempt without the network (a response cache,
+    recorded fixtures), or None to send it.
+
+    An answer here skips ``chatmini_send`` and all its wrappers (rate limiters, per-send
+    instrumentation); everything else runs as for a sent attempt (``chatmini_after_attempt``,
+    decoding, streams through the stream core). Skipped when no plugin implements it.
+    """
+
+
+@hookspec(firstresult=True)
 def chatmini_send(request: Request, client: Client) -> Optional[requests.Response]:
     """Send one attempt and return the ``requests.Response`` (status and headers read).
 
@@ -114,10 +126,12 @@ def chatmini_retry_decision(
     """Called when an attempt failed, to overrule the retry policy.
 
     Return ``"replay"`` to resend at once without spending a retry (e.g. after refreshing an
-    expired credential on a 401; the loop allows at most ``MAX_REPLAYS`` per call), ``"retry"``
-    to retry with backoff (spending one of ``max_retries``), ``"raise"`` to fail now, or None
-    to let the Retry policy decide. A replay asked for once the replays are used up falls back
-    to the policy; any other value is a plugin bug and fails the call with ChatminiError.
+    expired credential on a 401; the loop allows at most ``MAX_REPLAYS`` per call, plus what
+    plugins granted the call in ``request.context[chatmini.request.EXTRA_REPLAYS]``),
+    ``"retry"`` to retry with backoff (spending one of ``max_retries``), ``"raise"`` to fail
+    now, or None to let the Retry policy decide. A replay asked for once the replays are used
+    up falls back to the policy; any other value is a plugin bug and fails the call with
+    ChatminiError.
     """
 
 

@@ -2,7 +2,8 @@
 
 urllib3 would retry statuses invisibly inside ``urlopen``; here each attempt is a fresh copy
 of the request that passes ``chatmini_prepare_request``, ``chatmini_authenticate`` and
-``chatmini_send``, so auth can put a new credential on it and timing can count it. The loop
+``chatmini_send`` (unless ``chatmini_local_response`` answers it first, e.g. a cache), so
+auth can put a new credential on it and timing can count it. The loop
 itself is ``retry.drive`` (shared with the OAuth2 token endpoint); this module supplies the
 attempt and asks ``chatmini_retry_decision`` about each failure.
 """
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from .errors import APIStatusError, ChatminiError, status_error
 from .hookspecs import RETRY_DECISIONS
+from .request import EXTRA_REPLAYS
 from .retry import MAX_REPLAYS, AttemptFailed, RetryPolicy, drive
 
 if TYPE_CHECKING:
@@ -50,7 +52,11 @@ class _Call:
             host.authenticate(request, client)
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("sending %r", request)  # the Request repr redacts credentials
-            response = host.send(request, client)
+            response = None
+            if host.wants_local_response():  # a cache: no send, no send wrappers
+                response = host.local_response(request, client)
+            if response is None:
+                response = host.send(request, client)
             if response is None:
                 raise ChatminiError("No plugin sent the request: is 'transport' blocked?")
             if response.status_code >= 300:
@@ -79,6 +85,10 @@ class _Call:
             logger.debug("replaying %s", self.request.endpoint)
         return decision
 
+    def replay_limit(self) -> int:
+        """Replays this call may make: MAX_REPLAYS, plus what plugins granted it."""
+        return MAX_REPLAYS + int(self.call.context.get(EXTRA_REPLAYS, 0))
+
     def retrying(self, error: ChatminiError, policy: RetryPolicy) -> None:
         request = self.request
         logger.debug(  # the call's one INFO record (plugin "logging") counts the retries
@@ -98,7 +108,7 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
     try:
         response = drive(
             client.retry, call.method, call.url, run.attempt,
-            decide=run.decide, on_retry=run.retrying,
+            decide=run.decide, on_retry=run.retrying, max_replays=run.replay_limit,
         )
     except ChatminiError as exc:
         host.call_end(run.request, run.response, exc, client)

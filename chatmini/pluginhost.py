@@ -98,6 +98,7 @@ class PluginHost:
         self._client_init = hook.chatmini_client_init
         self._prepare_request = hook.chatmini_prepare_request
         self._authenticate = hook.chatmini_authenticate
+        self._local_response = hook.chatmini_local_response
         self._send = hook.chatmini_send
         self._after_attempt = hook.chatmini_after_attempt
         self._retry_decision = hook.chatmini_retry_decision
@@ -131,6 +132,14 @@ class PluginHost:
     def authenticate(self, request: Request, client: Client) -> Optional[str]:
         header: Optional[str] = self._authenticate(request=request, client=client)
         return header
+
+    def wants_local_response(self) -> bool:
+        """Whether any plugin implements chatmini_local_response (else the call is skipped)."""
+        return bool(self._local_response.get_hookimpls())
+
+    def local_response(self, request: Request, client: Client) -> Optional[requests.Response]:
+        response: Optional[requests.Response] = self._local_response(request=request, client=client)
+        return response
 
     def send(self, request: Request, client: Client) -> Optional[requests.Response]:
         response: Optional[requests.Response] = self._send(request=request, client=client)

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from .uploads import StreamedBody
 
 TIMING = "timing"  # the context key of a call's timing record (``response.timing`` reads it)
+LABELS = "labels"  # the context key of a call's labels: {name: value} that plugins add (which
+# endpoint served it, a cache hit) and timing, logs and metrics carry (``Timing.labels``)
+EXTRA_REPLAYS = "extra_replays"  # the context key of replays a plugin granted the call beyond
+# MAX_REPLAYS (failover across endpoints resends on purpose): an int, raised before "replay"
 
 
 class Request:
@@ -25,7 +29,8 @@ class Request:
     2xx body goes to ``sink`` rather than ``response.content``. ``context`` is shared by all
     attempts of one call: plugins keep per-call state there, and callers read it as
     ``response.context``, ``stream.context`` or ``error.request.context``. A timing plugin keeps
-    the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads.
+    the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads; plugins
+    label the call under ``"labels"`` (``LABELS``), and may grant it replays (``EXTRA_REPLAYS``).
     """
 
     __slots__ = (

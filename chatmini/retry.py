@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
@@ -147,14 +147,15 @@ def drive(
     *,
     decide: Optional[Decide] = None,
     on_retry: Optional[OnRetry] = None,
-    max_replays: int = MAX_REPLAYS,
+    max_replays: Union[int, Callable[[], int]] = MAX_REPLAYS,
 ) -> T:
     """Call ``attempt(number, retries_so_far)`` until it returns, retrying as ``policy`` allows.
 
     The one retry loop of chatmini: the send loop and the OAuth2 token endpoint both run here.
     An attempt signals failure by raising AttemptFailed; any other exception ends the call at
     once. ``decide`` may overrule the policy per failure with ``"replay"`` (resend now without
-    spending a retry, at most ``max_replays`` times), ``"retry"``, ``"raise"`` or None.
+    spending a retry, at most ``max_replays`` times: a number, or a function asked at each
+    replay, so a call can be granted more on the way), ``"retry"``, ``"raise"`` or None.
     A failure without any answer is retried only when it is a connection failure; a server
     asking to wait beyond the policy's ``retry_after_limit`` is not waited for. When the call
     gives up, the last attempt's error is raised.
@@ -168,7 +169,7 @@ def drive(
             error, response = failed.error, failed.response
         decision = decide(error, response) if decide is not None else None
         if decision == "replay":
-            if replays < max_replays:
+            if replays < (max_replays if isinstance(max_replays, int) else max_replays()):
                 replays += 1
                 continue
             decision = None  # replays used up: the policy decides

@@ -16,8 +16,10 @@ from collections import deque
 from typing import (
     TYPE_CHECKING,
     Any,
+    Container,
     Iterable,
     Iterator,
+    Mapping,
     NamedTuple,
     Optional,
     Protocol,
@@ -84,13 +86,23 @@ class _Series:
 
 
 class StatsReport:
-    """A snapshot of Stats: iterate its rows, or print it as a table."""
+    """A snapshot of Stats: iterate its rows, or print it as a table.
+
+    ``sections`` are other plugins' reports by title (endpoint health, a cache's counters),
+    printed after the table: a plugin adds one by wrapping ``chatmini_stats``
+    (``return (yield).with_section(title, report)``).
+    """
 
     COLUMNS = ("model", "endpoint", "calls", "errors", "p50 ms", "p90 ms", "p99 ms",
                "ttft p50", "ttft p90", "ttft p99")
 
-    def __init__(self, rows: list[StatsRow]) -> None:
+    def __init__(self, rows: list[StatsRow], sections: Optional[Mapping[str, Any]] = None) -> None:
         self.rows = rows
+        self.sections: dict[str, Any] = dict(sections or {})
+
+    def with_section(self, title: str, section: Any) -> StatsReport:
+        """This report with one more section (anything that prints), titled ``title``."""
+        return StatsReport(self.rows, {**self.sections, title: section})
 
     def __iter__(self) -> Iterator[StatsRow]:
         return iter(self.rows)
@@ -103,19 +115,21 @@ class StatsReport:
         return next((r for r in self.rows if (r.model, r.endpoint) == (model, endpoint)), None)
 
     def table(self) -> str:
-        """An aligned text table, one line per model and endpoint; times in milliseconds."""
+        """An aligned text table, one line per model and endpoint (times in milliseconds), then
+        each section under its title."""
+        text = self._rows_table()
+        for title, section in self.sections.items():
+            text += f"\n\n{title}:\n{section}"
+        return text
+
+    def _rows_table(self) -> str:
         if not self.rows:
             return "no calls recorded"
         lines = [list(self.COLUMNS)]
         for r in self.rows:
             lines.append([r.model, r.endpoint, str(r.count), str(r.errors)]
                          + [_ms(v) for v in r[4:]])
-        widths = [max(len(line[i]) for line in lines) for i in range(len(self.COLUMNS))]
-        return "\n".join(
-            "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
-            for line in lines
-        )
+        return text_table(lines, left=(0, 1))
 
     __str__ = table
 
@@ -185,6 +199,26 @@ class Stats:
             reset = getattr(rule, "reset", None)
             if reset is not None:
                 reset()
+
+
+def add_section(report: Any, title: str, section: Any) -> Any:
+    """What a ``chatmini_stats`` wrapper returns to add its section: ``report`` (the answer it
+    wrapped) with ``section`` under ``title``; an empty report when no plugin answered, and an
+    answer that is not a StatsReport unchanged."""
+    if report is None:
+        report = StatsReport([])
+    return report.with_section(title, section) if isinstance(report, StatsReport) else report
+
+
+def text_table(lines: Sequence[Sequence[str]], left: Container[int] = (0,)) -> str:
+    """Rows of cells as aligned text: the columns numbered in ``left`` flush left, the others
+    (numbers) flush right. For every table a report prints (plugins' sections too)."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i in left else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
+        for line in lines
+    )
 
 
 def _quantiles(ordered: list[float]) -> list[Optional[float]]:

@@ -97,11 +97,13 @@ class CallLog:
         parts.append(f"{ms:.1f} ms retries={timing.retries}")
         if timing.ttft is not None:
             parts.append(f"ttft={timing.ttft * 1000:.1f} ms")
+        labels = timing.labels
+        parts.extend(f"{name}={value}" for name, value in labels.items())
         parts.append(f"request_id={timing.request_id or '-'}")
         fields: dict[str, Any] = {
             "http_method": request.method, "http_path": path, "http_status": timing.status,
             "duration_ms": ms, "retries": timing.retries, "request_id": timing.request_id,
-            "chatmini_timing": timing,
+            "labels": dict(labels), "chatmini_timing": timing,
         }
         logger.info("%s", " ".join(parts), extra=fields)
 

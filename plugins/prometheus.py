@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
+from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
 from chatmini.plugins.timing import warn_unless_declared
 
@@ -30,14 +31,17 @@ class Metrics:
     """The collectors, registered once per registry (a second plugin on it shares them)."""
 
     def __init__(
-        self, registry: Any, duration_buckets: Sequence[float], ttft_buckets: Sequence[float]
+        self, registry: Any, duration_buckets: Sequence[float], ttft_buckets: Sequence[float],
+        labels: tuple[str, ...] = (),
     ) -> None:
         from prometheus_client import Counter, Histogram
 
+        self.labels = labels  # call labels (Timing.labels) added to the duration and errors
         self.duration = Histogram(
             "chatmini_request_duration_seconds",
             "Wall time of a call, retries and the whole stream included.",
-            ("model", "endpoint", "status"), buckets=duration_buckets, registry=registry,
+            ("model", "endpoint", "status", *labels), buckets=duration_buckets,
+            registry=registry,
         )
         self.ttft = Histogram(
             "chatmini_time_to_first_token_seconds",
@@ -54,7 +58,7 @@ class Metrics:
         )
         self.errors = Counter(
             "chatmini_errors", "Calls that failed, by chatmini exception class.",
-            ("model", "type"), registry=registry,
+            ("model", "type", *labels), registry=registry,
         )
 
 
@@ -62,8 +66,10 @@ def metrics_for(
     registry: Any = None,
     duration_buckets: Sequence[float] = DURATION_BUCKETS,
     ttft_buckets: Sequence[float] = TTFT_BUCKETS,
+    labels: tuple[str, ...] = (),
 ) -> Metrics:
-    """The chatmini collectors of ``registry`` (default: prometheus-client's), made once."""
+    """The chatmini collectors of ``registry`` (default: prometheus-client's), made once; a
+    second plugin on the registry must ask for the same call labels."""
     try:
         import prometheus_client
     except ImportError:
@@ -75,13 +81,24 @@ def metrics_for(
         entry = _by_registry.get(id(registry))
         if entry is None or entry[0] is not registry:
             entry = _by_registry[id(registry)] = (
-                registry, Metrics(registry, duration_buckets, ttft_buckets)
+                registry, Metrics(registry, duration_buckets, ttft_buckets, labels)
+            )
+        elif entry[1].labels != labels:
+            raise InvalidRequestError(
+                f"PrometheusMetrics(labels={list(labels)}) and the plugin already recording "
+                f"into this registry (labels={list(entry[1].labels)}) disagree: metric labels "
+                "are fixed once registered; use the same labels, or another registry"
             )
         return entry[1]
 
 
 class PrometheusMetrics:
-    """A plugin observing every finished call into the chatmini Prometheus metrics."""
+    """A plugin observing every finished call into the chatmini Prometheus metrics.
+
+    ``labels`` names call labels (``Timing.labels``, e.g. ``"upstream"`` from the fallback
+    plugin, ``"cache"`` from the response cache) to add to the duration histogram and the error
+    counter; a call without one gets ``"none"``.
+    """
 
     chatmini_plugin_name = "prometheus"
 
@@ -91,8 +108,9 @@ class PrometheusMetrics:
         *,
         duration_buckets: Sequence[float] = DURATION_BUCKETS,
         ttft_buckets: Sequence[float] = TTFT_BUCKETS,
+        labels: Sequence[str] = (),
     ) -> None:
-        self.metrics = metrics_for(registry, duration_buckets, ttft_buckets)
+        self.metrics = metrics_for(registry, duration_buckets, ttft_buckets, tuple(labels))
 
     @hookimpl
     def chatmini_client_init(self, client: Client) -> None:
@@ -104,8 +122,9 @@ class PrometheusMetrics:
         model = timing.model or UNKNOWN
         endpoint = timing.route
         status = str(timing.status) if timing.status is not None else UNKNOWN
+        extra = [timing.labels.get(name, UNKNOWN) for name in m.labels] if m.labels else ()
         if timing.duration is not None:
-            m.duration.labels(model, endpoint, status).observe(timing.duration)
+            m.duration.labels(model, endpoint, status, *extra).observe(timing.duration)
         if timing.ttft is not None:
             m.ttft.labels(model).observe(timing.ttft)
         if timing.retries:
@@ -115,7 +134,7 @@ class PrometheusMetrics:
         if timing.completion_tokens:
             m.tokens.labels(model, "completion").inc(timing.completion_tokens)
         if timing.error is not None:
-            m.errors.labels(model, timing.error).inc()
+            m.errors.labels(model, timing.error, *extra).inc()
 
     def __repr__(self) -> str:
         return "<PrometheusMetrics>"

@@ -9,13 +9,13 @@ imported when a limiter is built, never at ``import chatmini``.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from chatmini.errors import ChatminiError, InvalidRequestError
 from chatmini.plugins._budget import Budget
+from chatmini.plugins._redis import connect, describe
 from chatmini.plugins._redis_budget import RedisBudget, Ticket
 from chatmini.plugins.ratelimit import (
     DEFAULT_COMPLETION_TOKENS,
@@ -29,8 +29,6 @@ from chatmini.redaction import scrub_values
 if TYPE_CHECKING:
     from chatmini.request import Request
 
-URL_ENV = "CHATMINI_REDIS_URL"
-DEFAULT_URL = "redis://localhost:6379/0"
 DEFAULT_PREFIX = "chatmini:ratelimit"
 DEFAULT_LEASE_TTL = 30.0
 DEFAULT_TIMEOUT = 1.0  # seconds to connect to Redis, and to wait for each answer
@@ -81,7 +79,7 @@ class RedisRateLimiter(LimiterHooks):
         for name, value in (("lease_ttl", lease_ttl), ("timeout", timeout), ("recheck", recheck)):
             if not isinstance(value, (int, float)) or not value > 0:
                 raise InvalidRequestError(f"{name} must be seconds > 0, not {value!r}")
-        self._redis, self._errors, self._password = connect(redis, timeout)
+        self._redis, self._errors, self._password = connect(redis, timeout, "RedisRateLimiter")
         self.where = describe(self._redis)
         self.key = key
         self.per_model = per_model
@@ -175,44 +173,3 @@ class RedisRateLimiter(LimiterHooks):
         rpm, tpm, max_concurrent = self._limits
         return (f"<RedisRateLimiter redis={self.where} key={self.key!r} rpm={rpm} tpm={tpm} "
                 f"max_concurrent={max_concurrent} fail_mode={self.fail_mode!r}>")
-
-
-Errors = tuple[type[BaseException], ...]
-
-
-def connect(redis: Union[str, Any, None], timeout: float) -> tuple[Any, Errors, Optional[str]]:
-    """A redis-py client (from a URL: socket timeouts, no retries), the errors that mean Redis
-    failed, and the password to keep out of messages."""
-    try:
-        import redis as redis_py
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-    except ImportError:
-        raise InvalidRequestError(
-            "RedisRateLimiter needs redis-py: pip install 'chatmini[redis]'"
-        ) from None
-    errors = (redis_py.RedisError, OSError)
-    if redis is None:
-        redis = os.environ.get(URL_ENV) or DEFAULT_URL
-    if not isinstance(redis, str):
-        kwargs = getattr(getattr(redis, "connection_pool", None), "connection_kwargs", {})
-        return redis, errors, kwargs.get("password")
-    try:
-        client = redis_py.Redis.from_url(
-            redis, socket_timeout=timeout, socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0), health_check_interval=0,
-        )
-    except ValueError as exc:
-        message = scrub_values(str(exc), [redis])
-        raise InvalidRequestError(f"not a usable Redis URL: {message}") from None
-    return client, errors, client.connection_pool.connection_kwargs.get("password")
-
-
-def describe(client: Any) -> str:
-    """Where a redis-py client connects (host:port/db or a socket path), never its password."""
-    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
-    if not kwargs:
-        return type(client).__name__
-    if kwargs.get("path"):
-        return f"unix:{kwargs['path']}"
-    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"

@@ -78,7 +78,7 @@ class StatsdMetrics:
             return
         model = timing.model or "none"
         status = str(timing.status) if timing.status is not None else "none"
-        call = {"model": model, "endpoint": timing.route, "status": status}
+        call = {**timing.labels, "model": model, "endpoint": timing.route, "status": status}
         lines = []
         if timing.duration is not None:
             lines.append(self._line("request.duration", _ms(timing.duration), "ms", call))

@@ -24,23 +24,25 @@ PUBLIC = {
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
-    "ChatminiError", "CompressionRejectedError", "ConflictError", "IncompleteStreamError",
-    "InsecureTransportWarning", "InternalServerError", "InvalidRequestError",
+    "ChatminiError", "CompressionRejectedError", "ConflictError", "EndpointsUnavailableError",
+    "IncompleteStreamError", "InsecureTransportWarning", "InternalServerError",
+    "InvalidRequestError",
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",
     "RateLimitError", "UnprocessableEntityError",
     "OpenAIError",  # openai-python's name for ChatminiError
     # plugins a user constructs
-    "Compression", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
-    "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "SlowCallAlert", "SlowCallRule",
-    "StatsdMetrics", "TokenProvider",
+    "Compression", "Endpoint", "Fallback", "MessagePack", "OAuth2ClientCredentials",
+    "OpenTelemetry", "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "ResponseCache",
+    "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",
     # settings and helpers
     "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
     # openai-python's sentinel for an argument left out (issue 14)
     "NOT_GIVEN", "NotGiven", "not_given",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
-        "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry",
-        "PrometheusMetrics", "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter",
+        "CompressionRejectedError", "Endpoint", "EndpointsUnavailableError", "Fallback",
+        "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry", "PrometheusMetrics",
+        "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter", "ResponseCache",
         "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider",
         "ChatCompletionStream"}
 

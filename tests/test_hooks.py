@@ -120,6 +120,25 @@ def test_hook_chatmini_stats(make_client, server):
     assert "calls" in make_client().stats().table()
 
 
+def test_a_stats_wrapper_adds_a_section_to_the_timing_table(make_client, server):
+    from chatmini.stats import StatsReport
+
+    class Section:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_stats(self):
+            report = yield
+            return (report or StatsReport([])).with_section("extra", "one line")
+
+    client = make_client(plugins=[Section()])
+    create(client)
+    report = client.stats()
+    assert report.get("m", "/chat/completions").count == 1
+    assert report.sections == {"extra": "one line"}
+    assert str(report).endswith("\n\nextra:\none line")
+    blocked = make_client(plugins=[Section()], disabled_plugins=["timing"])
+    assert blocked.stats().sections == {"extra": "one line"} and not blocked.stats().rows
+
+
 def test_hook_chatmini_prepare_request(make_client, server):
     class Rewrite:
         @chatmini.hookimpl
@@ -180,6 +199,65 @@ def test_send_can_be_answered_by_a_plugin_without_network(make_client, server):
     client = make_client(plugins=[Canned()])
     assert create(client).choices[0].message.content == "cached"
     assert server.requests == []
+
+
+def test_hook_chatmini_local_response(make_client, server):
+    """An answer from chatmini_local_response skips chatmini_send and its wrappers (a rate
+    limiter there spends nothing), sees the credential, and a stream over it goes through the
+    stream core event by event."""
+    import io
+
+    import urllib3
+
+    seen, sent = [], []
+    events = (b'data: {"choices":[{"index":0,"delta":{"content":"lo"}}]}\n\n'
+              b'data: {"choices":[{"index":0,"delta":{"content":"cal"},"finish_reason":"stop"}]}'
+              b'\n\ndata: [DONE]\n\n')
+
+    class Local:
+        @chatmini.hookimpl
+        def chatmini_local_response(self, request):
+            seen.append(request.headers.get("Authorization", "").startswith("Bearer "))
+            if request.model == "network":
+                return None
+            response = requests.Response()
+            response.status_code = 200
+            body = events if request.stream else b'{"choices": [{"message": {"content": "local"}}]}'
+            response.raw = urllib3.HTTPResponse(io.BytesIO(body), preload_content=False)
+            if not request.stream:
+                response._content = body
+            return response
+
+    class Meter:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_send(self, request):
+            sent.append(request.model)
+            return (yield)
+
+    client = make_client(plugins=[Local(), Meter()])
+    assert create(client).choices[0].message.content == "local"
+    with create(client, stream=True) as stream:
+        assert "".join(stream.text_deltas()) == "local" and stream.completed
+    assert client.chat.completions.create(model="network", messages=HI).choices
+    assert seen == [True, True, True] and sent == ["network"] and len(server.requests) == 1
+
+
+def test_a_plugin_may_grant_a_call_more_replays(make_client, server):
+    from chatmini.request import EXTRA_REPLAYS
+
+    class Granting:
+        @chatmini.hookimpl
+        def chatmini_retry_decision(self, request):
+            if request.attempt < 5:  # its own bound: five attempts in all
+                request.context[EXTRA_REPLAYS] = request.context.get(EXTRA_REPLAYS, 0) + 1
+                return "replay"
+            return None
+
+    client = make_client(plugins=[Granting()], max_retries=0)
+    server.enqueue(*[Reply(status=503)] * 5)
+    with pytest.raises(chatmini.InternalServerError):
+        create(client)
+    assert len(server.requests) == 5  # four replays granted, none taken from MAX_REPLAYS
 
 
 def test_hook_chatmini_after_attempt(make_client, server):

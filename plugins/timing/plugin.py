@@ -20,7 +20,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from chatmini.hookspecs import hookimpl
-from chatmini.request import TIMING
+from chatmini.request import LABELS, TIMING
 from chatmini.stats import DEFAULT_WINDOW, Observer, Stats, StatsReport
 from chatmini.usage import token_counts, usage_from_body
 
@@ -170,6 +170,9 @@ class TimingPlugin:
 
     def _finish(self, request: Request, timing: Timing, client: Client) -> None:
         timing.finished = True
+        labels = request.context.get(LABELS)
+        if labels:
+            timing.labels = labels
         self.stats.record(timing)
         hook = client.plugin_manager.hook.chatmini_timing
         if hook.get_hookimpls():

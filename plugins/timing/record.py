@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Optional
+from types import MappingProxyType
+from typing import Any, Mapping, Optional
 
 _ID_LIKE = re.compile(r"[0-9]")
+NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
 class AttemptTiming:
@@ -50,6 +52,8 @@ class Timing:
     ``duration`` runs from the first attempt's preparation to the end of the call (to the end
     of the stream for streams); ``time_to_headers`` and ``ttft`` (first event) are measured
     from the same start. ``tokens`` is ``completion_tokens`` from usage, else the chunk count.
+    ``labels`` are what plugins labelled the call with (``request.context["labels"]``: which
+    endpoint served it, a cache hit), which logs and metrics carry.
     """
 
     # Class-level defaults: a new Timing sets only what it knows, which keeps it cheap.
@@ -67,6 +71,7 @@ class Timing:
     completion_tokens: Optional[int] = None
     tokens: Optional[int] = None
     tokens_per_second: Optional[float] = None
+    labels: Mapping[str, str] = NO_LABELS
     finished = False
     _max_gap = 0.0
     _gap_total = 0.0
@@ -110,6 +115,7 @@ class Timing:
             "tokens_per_second",
         )
         data = {name: getattr(self, name) for name in names}
+        data["labels"] = dict(self.labels)
         data["attempts"] = [a.to_dict() for a in self.attempts]
         return data
 
