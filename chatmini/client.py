@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
+from .credentials import optional_credential
 from .errors import (
     APIResponseValidationError,
     InsecureTransportWarning,
@@ -92,9 +93,10 @@ class Client:
 
             self.auth = auth_plugin(auth)  # answers chatmini_authenticate: it is the credential
             plugins = [*plugins, self.auth]
+        source = "api_key"
         if api_key is None and self.auth is None:
-            api_key = os.environ.get("OPENAI_API_KEY")
-        self.api_key = api_key
+            api_key, source = os.environ.get("OPENAI_API_KEY"), "OPENAI_API_KEY"
+        self.api_key = optional_credential(api_key, source)
         url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = check_base_url(url)
         self.organization = organization or os.environ.get("OPENAI_ORG_ID")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .redaction import redact_headers, redact_url
+from .redaction import Secrets, redact_headers, redact_url, request_secrets
 from .timeouts import Timeout
 
 TIMING = "timing"  # the context key of a call's timing record (``response.timing`` reads it)
@@ -20,11 +20,13 @@ class Request:
     attempts of one call: plugins keep per-call state there, and callers read it as
     ``response.context``, ``stream.context`` or ``error.request.context``. A timing plugin keeps
     the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads.
+    ``credential_header`` names the header the credential plugin set on this attempt (what
+    ``chatmini_authenticate`` returned): its value is secret, whatever the header is called.
     """
 
     __slots__ = (
         "method", "url", "headers", "body", "params", "endpoint", "stream", "timeout",
-        "attempt", "retries", "context",
+        "attempt", "retries", "context", "credential_header",
     )
 
     def __init__(
@@ -53,6 +55,7 @@ class Request:
         self.attempt = attempt
         self.retries = retries
         self.context = {} if context is None else context
+        self.credential_header: Optional[str] = None
 
     @property
     def model(self) -> Optional[str]:
@@ -68,8 +71,13 @@ class Request:
             timeout=self.timeout, attempt=attempt, retries=retries, context=self.context,
         )
 
+    def secrets(self) -> Secrets:
+        """The secrets this request carries (credential headers, query parameters), to keep
+        out of anything shown: messages, error bodies, logs."""
+        return request_secrets(self.headers, self.url, self.credential_header)
+
     def __repr__(self) -> str:
         return (
             f"<Request {self.method} {redact_url(self.url)} attempt={self.attempt} "
-            f"headers={redact_headers(self.headers)!r}>"
+            f"headers={redact_headers(self.headers, self.credential_header)!r}>"
         )

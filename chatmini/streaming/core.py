@@ -15,6 +15,7 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Generic, Iterator, NoReturn, Optional, Protocol, TypeVar
 
 from ..errors import APIResponseValidationError, ChatminiError, IncompleteStreamError, excerpt
+from ..redaction import scrub_exception_chain
 from ..request import TIMING
 from ..sse import EventStreamParser
 from ..timeouts import read_part
@@ -168,6 +169,9 @@ class EventStream(Generic[T]):
 
     def _fail(self, error: ChatminiError, cause: Optional[BaseException] = None) -> NoReturn:
         self._end(error, release=False)
+        if cause is not None:  # a read error's message may quote the server's bytes
+            error.__cause__ = cause
+            scrub_exception_chain(error, self.request.secrets())
         raise error from cause
 
     def _end(self, error: Optional[ChatminiError], release: bool = True) -> None:

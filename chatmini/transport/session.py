@@ -6,6 +6,7 @@ on every call, as ``Session.request`` would (about 150 µs a call).
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Optional, Union
 
@@ -23,8 +24,35 @@ NO_ADAPTER_RETRIES = Retry(0, read=False, redirect=False)
 DEFAULT_POOL_MAXSIZE = 32
 
 
+class RedactURLs(logging.Filter):
+    """Redacts credentials in URLs (``?api-key=...``) from urllib3's DEBUG records, which log
+    each request's path and query and each retry's URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = redact_url(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
+                   "urllib3.util.retry")
+_REDACT_URLS = RedactURLs()
+
+
+def redact_urllib3_logs() -> None:
+    """Put the URL filter on urllib3's loggers (once per process; a record costs nothing
+    until DEBUG is on for them)."""
+    for name in URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT_URLS not in logger.filters:
+            logger.addFilter(_REDACT_URLS)
+
+
 def build_session(pool_maxsize: int) -> requests.Session:
     """A Session whose http and https adapters keep up to ``pool_maxsize`` connections per host."""
+    redact_urllib3_logs()
     session = requests.Session()
     adapter = HTTPAdapter(pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
     session.mount("https://", adapter)
@@ -41,6 +69,7 @@ def pooled_session(
     Session keeps its own adapters: its pool size is read from the adapter mounted for ``url``
     (None when that adapter does not say), and a ``pool_maxsize`` that disagrees is an error.
     """
+    redact_urllib3_logs()  # a Session passed in logs through urllib3 too
     if session is None:
         size = DEFAULT_POOL_MAXSIZE if pool_maxsize is None else pool_maxsize
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
