@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-_COUNT = re.compile(rb"\s*:\s*(\d+)")
-_BOTH = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)\s*,\s*"completion_tokens"\s*:\s*(\d+)')
+_NUMBER = rb"(\d{1,15})(?!\d)"  # a count; longer numbers are not counts (and overflow floats)
+_COUNT = re.compile(rb"\s*:\s*" + _NUMBER)
+_BOTH = re.compile(
+    rb'"prompt_tokens"\s*:\s*' + _NUMBER + rb'\s*,\s*"completion_tokens"\s*:\s*' + _NUMBER
+)
 _USAGE_SPAN = 1024
 
 
 def usage_from_body(body: bytes) -> tuple[Optional[int], Optional[int]]:
-    """(prompt_tokens, completion_tokens) from a JSON body's ``usage`` without parsing it again."""
+    """(prompt_tokens, completion_tokens) from a JSON body's ``usage`` without parsing it again;
+    None for a count that is missing or not a plain integer of at most 15 digits."""
     at = body.rfind(b'"usage"')
     if at < 0:
         return None, None

@@ -185,4 +185,8 @@ def _take_body_usage(timing: Timing, response: requests.Response) -> None:
 
 
 def _int_or_none(value: object) -> Optional[int]:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A token count from a server's usage: a plain int of at most 15 digits (a 400-digit one
+    would overflow the rate below), else None, as ``chatmini.usage`` reads bodies."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**15:
+        return value
+    return None
