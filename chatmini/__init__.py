@@ -37,6 +37,8 @@ from .shortcuts import ask, ask_stream
 from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import Stream
+from .timeouts import Timeout
+from .transport.session import TCPKeepAlive
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -137,6 +139,8 @@ __all__ = [
     "TokenProvider",
     # settings and helpers
     "RetryPolicy",
+    "TCPKeepAlive",
+    "Timeout",
     "__version__",
     "ask",
     "ask_stream",

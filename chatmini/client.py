@@ -33,8 +33,9 @@ from .resources import Chat, Models
 from .retry import RetryPolicy
 from .stats import StatsReport
 from .streaming import Stream
-from .timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout, for_stream
+from .timeouts import DEFAULT_TIMEOUT, Timeout, TimeoutLike, call_timeout, client_timeout
 from .transport import HTTPTransport, close_session, pooled_session
+from .transport.session import KeepAliveSetting
 from .urls import check_base_url, key_stays_private
 from .version import __version__
 
@@ -48,8 +49,10 @@ class Client:
     """A blocking client for OpenAI-compatible APIs: ``client.chat.completions.create(...)``.
 
     ``api_key`` defaults to OPENAI_API_KEY, ``base_url`` to OPENAI_BASE_URL then OpenAI's;
-    ``timeout`` is seconds or a (connect, read) pair; ``stream_idle_timeout`` replaces the read
-    timeout for streams (the longest silence allowed between two events); ``slow_call_rules``
+    ``timeout`` is seconds, a (connect, read) pair or a ``chatmini.Timeout`` (which can also
+    set a ``total`` deadline per call); ``stream_idle_timeout`` replaces the read timeout for
+    streams (the longest silence allowed between two events); ``tcp_keepalive`` (default on:
+    probes after 60 s idle) keeps long silent calls' connections alive; ``slow_call_rules``
     alert when calls get slow (see ``client.stats()``). ``plugins`` are
     registered after the built-ins; ``disabled_plugins`` blocks plugins by name. ``auth``
     replaces the API key with an expiring credential (an OAuth2ClientCredentials or any callable
@@ -66,7 +69,7 @@ class Client:
         base_url: Optional[str] = None,
         organization: Optional[str] = None,
         project: Optional[str] = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutLike = DEFAULT_TIMEOUT,
         max_retries: Optional[int] = None,
         retry: Optional[RetryPolicy] = None,
         pool_maxsize: Optional[int] = None,
@@ -84,6 +87,7 @@ class Client:
         slow_call_rules: Iterable[Any] = (),
         verify: Union[bool, str, None] = None,
         max_response_bytes: Optional[int] = DEFAULT_MAX_RESPONSE_BYTES,
+        tcp_keepalive: KeepAliveSetting = None,
     ) -> None:
         if auth is not None and api_key is not None:
             raise InvalidRequestError("Pass either api_key= or auth=, not both")
@@ -101,7 +105,7 @@ class Client:
         self.base_url = check_base_url(url)
         self.organization = organization or os.environ.get("OPENAI_ORG_ID")
         self.project = project or os.environ.get("OPENAI_PROJECT_ID")
-        self.timeout = check_timeout(timeout)
+        self.timeout: Timeout = client_timeout(timeout, stream_idle_timeout)
         max_retries_given = max_retries is not None
         max_retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
@@ -120,14 +124,16 @@ class Client:
                 f"max_retries={max_retries} and retry= (a policy of {self.max_retries} retries) "
                 "disagree: pass one of them"
             )
-        self.stream_idle_timeout = stream_idle_timeout
+        self.stream_idle_timeout = self.timeout.stream_idle
         self.api_key_header = api_key_header
         self.api_version = api_version
         if api_version and api_version_header:
             default_headers = {api_version_header: api_version, **(default_headers or {})}
         self.default_headers = self._base_headers(default_headers)
         self._query_suffix = "?" + urlencode(dict(default_query)) if default_query else ""
-        self.session, self.pool_maxsize = pooled_session(session, pool_maxsize, self.base_url)
+        self.session, self.pool_maxsize = pooled_session(
+            session, pool_maxsize, self.base_url, tcp_keepalive
+        )
         self.verify = verify
         self.max_response_bytes = max_response_bytes
         if self.api_key and not key_stays_private(self.base_url):
@@ -186,7 +192,7 @@ class Client:
         params: Optional[Mapping[str, Any]] = None,
         *,
         stream: bool = False,
-        timeout: Timeout = None,
+        timeout: TimeoutLike = None,
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Request:
         """The Request for one call, before any plugin has seen it (no credential yet)."""
@@ -203,9 +209,9 @@ class Client:
                 raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
         if stream:
             headers["Accept"] = "text/event-stream"
-        timeout = self.timeout if timeout is None else check_timeout(timeout)
+        timeout = call_timeout(timeout, self.timeout)
         if stream:
-            timeout = for_stream(timeout, self.stream_idle_timeout)
+            timeout = timeout.for_stream()
         return Request(
             method, self.base_url + path + self._query_suffix, headers, body,
             params=dict(params) if params is not None else None, endpoint=path,
@@ -260,8 +266,12 @@ class Client:
     # -- lifetime ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close pooled connections. The Client must not be used afterwards."""
-        close_session(self.session)
+        """Close pooled connections, and what plugins hold for this Client (the OAuth2 token
+        endpoint's connections: ``chatmini_client_close``). Do not use the Client afterwards."""
+        try:
+            self.plugin_host.client_close(self)
+        finally:
+            close_session(self.session)
 
     def __enter__(self) -> Client:
         return self

@@ -10,6 +10,7 @@ attempt and asks ``chatmini_retry_decision`` about each failure.
 from __future__ import annotations
 
 import logging
+from time import monotonic
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from .credentials import credential_problem
@@ -99,10 +100,13 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
     """
     host = client.plugin_host
     run = _Call(client, call)
+    total = getattr(call.timeout, "total", None)
+    if total is not None and call.deadline is None:
+        call.deadline = monotonic() + total  # across attempts, waits, headers and body
     try:
         response = drive(
             client.retry, call.method, call.url, run.attempt,
-            decide=run.decide, on_retry=run.retrying,
+            decide=run.decide, on_retry=run.retrying, deadline=call.deadline,
         )
     except ChatminiError as exc:
         scrub_exception_chain(exc, run.request.secrets())  # requests' messages repeat the URL

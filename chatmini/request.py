@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .redaction import Secrets, redact_headers, redact_url, request_secrets
-from .timeouts import Timeout
+from .timeouts import TimeoutLike
 
 TIMING = "timing"  # the context key of a call's timing record (``response.timing`` reads it)
 
@@ -22,11 +22,13 @@ class Request:
     the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads.
     ``credential_header`` names the header the credential plugin set on this attempt (what
     ``chatmini_authenticate`` returned): its value is secret, whatever the header is called.
+    ``timeout`` is a ``chatmini.Timeout``; ``deadline`` is when the whole call must end
+    (``time.monotonic()`` seconds, from ``timeout.total``), or None.
     """
 
     __slots__ = (
         "method", "url", "headers", "body", "params", "endpoint", "stream", "timeout",
-        "attempt", "retries", "context", "credential_header",
+        "attempt", "retries", "context", "credential_header", "deadline",
     )
 
     def __init__(
@@ -39,10 +41,11 @@ class Request:
         params: Optional[dict[str, Any]] = None,
         endpoint: str = "",
         stream: bool = False,
-        timeout: Timeout = None,
+        timeout: TimeoutLike = None,
         attempt: int = 1,
         retries: int = 0,
         context: Optional[dict[str, Any]] = None,
+        deadline: Optional[float] = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -56,6 +59,7 @@ class Request:
         self.retries = retries
         self.context = {} if context is None else context
         self.credential_header: Optional[str] = None
+        self.deadline = deadline
 
     @property
     def model(self) -> Optional[str]:
@@ -69,6 +73,7 @@ class Request:
             self.method, self.url, dict(self.headers), self.body,
             params=self.params, endpoint=self.endpoint, stream=self.stream,
             timeout=self.timeout, attempt=attempt, retries=retries, context=self.context,
+            deadline=self.deadline,
         )
 
     def secrets(self) -> Secrets:

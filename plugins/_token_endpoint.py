@@ -19,7 +19,7 @@ from chatmini.errors import APIConnectionError, AuthenticationError, ChatminiErr
 from chatmini.redaction import Secrets, header_secrets, redact_fields, redact_url, scrub_text
 from chatmini.request import Request
 from chatmini.retry import AttemptFailed, RetryPolicy, drive
-from chatmini.timeouts import Timeout
+from chatmini.timeouts import TimeoutLike, check_timeout
 from chatmini.transport import HTTPTransport, build_session, close_session
 
 from ._jwt_claims import jwt_expiry
@@ -39,13 +39,13 @@ class TokenEndpoint:
         self,
         url: str,
         *,
-        timeout: Timeout,
+        timeout: TimeoutLike,
         retry: RetryPolicy,
         default_lifetime: float,
         session: Optional[requests.Session] = None,
     ) -> None:
         self.url = url
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.retry = retry
         self.default_lifetime = default_lifetime
         self._session = session
@@ -89,10 +89,11 @@ class TokenEndpoint:
         transport = self._transport
         body = urlencode(form).encode()
         all_headers = {"Accept": "application/json", "Content-Type": FORM, **headers}
+        deadline = self.timeout.deadline()  # a total covers the token request's retries too
 
         def attempt(number: int, retries: int) -> requests.Response:
-            request = Request("POST", self.url, dict(all_headers), body,
-                              endpoint=self.url, timeout=self.timeout)
+            request = Request("POST", self.url, dict(all_headers), body, endpoint=self.url,
+                              timeout=self.timeout, deadline=deadline)
             self.requests_sent += 1
             try:
                 response = transport.send(request)
@@ -107,7 +108,7 @@ class TokenEndpoint:
         def retrying(failure: ChatminiError, policy: RetryPolicy) -> None:
             logger.info("retrying OAuth2 token request to %s after %s", self.shown_url, failure)
 
-        return drive(self.retry, "POST", self.url, attempt, on_retry=retrying)
+        return drive(self.retry, "POST", self.url, attempt, on_retry=retrying, deadline=deadline)
 
     def _status_failure(self, response: requests.Response, hidden: Secrets) -> ChatminiError:
         """The AuthenticationError for a non-2xx answer, with the server's error fields."""

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 from urllib.parse import quote_plus
 
 from chatmini.errors import AuthenticationError, InsecureTransportWarning, InvalidRequestError
+from chatmini.hookspecs import hookimpl
 from chatmini.redaction import describe_secret, redact_url
 from chatmini.retry import RetryPolicy
-from chatmini.timeouts import Timeout
+from chatmini.timeouts import TimeoutLike
 from chatmini.urls import check_http_url, key_stays_private
 
 from ._token_cache import Token, TokenCache
@@ -60,7 +61,7 @@ class OAuth2ClientCredentials(TokenAuth):
         auth_method: str = "basic",
         skew: float = 60.0,
         default_lifetime: float = 3600.0,
-        timeout: Timeout = (5.0, 30.0),
+        timeout: TimeoutLike = (5.0, 30.0),
         max_retries: int = 2,
         retry: Optional[RetryPolicy] = None,
         session: Optional[requests.Session] = None,
@@ -112,8 +113,12 @@ class OAuth2ClientCredentials(TokenAuth):
         return cls(**settings)
 
     def close(self) -> None:
-        """Close the token endpoint's own connections."""
+        """Close the token endpoint's own connections (reopened if a token is needed again)."""
         self.endpoint.close()
+
+    @hookimpl
+    def chatmini_client_close(self) -> None:
+        self.close()  # the Client closes: so do the token endpoint's connections
 
     # -- grants ----------------------------------------------------------------------------
 

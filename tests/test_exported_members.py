@@ -26,7 +26,8 @@ PUBLIC = {
     "Compression", "MessagePack", "OAuth2ClientCredentials", "PrometheusMetrics", "RateLimiter",
     "RedisRateLimiter", "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",
     # settings and helpers
-    "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
+    "RetryPolicy", "TCPKeepAlive", "Timeout", "__version__", "ask", "ask_stream", "batch",
+    "batch_iter", "hookimpl",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
         "CompressionRejectedError", "MessagePack", "OAuth2ClientCredentials",

@@ -10,7 +10,7 @@ from ..objects import ChatCompletion
 if TYPE_CHECKING:
     from ..client import Client
     from ..streaming import Stream
-    from ..timeouts import Timeout
+    from ..timeouts import TimeoutLike
 
 
 class Completions:
@@ -22,14 +22,14 @@ class Completions:
     @overload
     def create(
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
-        stream: Literal[False] = ..., timeout: Timeout = ...,
+        stream: Literal[False] = ..., timeout: TimeoutLike = ...,
         extra_headers: Optional[Mapping[str, str]] = ..., **params: Any,
     ) -> ChatCompletion: ...
 
     @overload
     def create(
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
-        stream: Literal[True], timeout: Timeout = ...,
+        stream: Literal[True], timeout: TimeoutLike = ...,
         extra_headers: Optional[Mapping[str, str]] = ..., **params: Any,
     ) -> Stream: ...
 
@@ -39,7 +39,7 @@ class Completions:
         model: str,
         messages: Iterable[Mapping[str, Any]],
         stream: bool = False,
-        timeout: Timeout = None,
+        timeout: TimeoutLike = None,
         extra_headers: Optional[Mapping[str, str]] = None,
         **params: Any,
     ) -> Union[ChatCompletion, Stream]:

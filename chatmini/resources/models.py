@@ -8,7 +8,7 @@ from ..objects import ModelList
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..timeouts import Timeout
+    from ..timeouts import TimeoutLike
 
 
 class Models:
@@ -17,7 +17,7 @@ class Models:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def list(self, *, timeout: Timeout = None) -> ModelList:
+    def list(self, *, timeout: TimeoutLike = None) -> ModelList:
         """The models the server offers; ``.data`` holds entries with ``.id``."""
         return self._client.request(  # type: ignore[no-any-return]
             "GET", "/models", None, timeout=timeout, cast=ModelList

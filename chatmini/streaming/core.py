@@ -18,7 +18,7 @@ from ..errors import APIResponseValidationError, ChatminiError, IncompleteStream
 from ..redaction import scrub_exception_chain
 from ..request import TIMING
 from ..sse import EventStreamParser
-from ..timeouts import read_part
+from ..timeouts import deadline_reason, read_part
 
 if TYPE_CHECKING:
     import requests
@@ -210,6 +210,9 @@ class EventStream(Generic[T]):
 
 
 def _read_failure(exc: BaseException) -> str:
+    limit = deadline_reason(exc)  # the call's total deadline
+    if limit is not None:
+        return limit
     text = str(exc).lower()
     if "timed out" in text or "timeout" in type(exc).__name__.lower():
         return "no data within the read (idle) timeout"
