@@ -127,7 +127,7 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The connect or read timeout expired."""
+    """A connect, read or total timeout expired; the message says which."""
 
     def __init__(self, message: str = "Request timed out.", *, request: Optional[Request] = None):
         super().__init__(message, request=request)

@@ -70,14 +70,12 @@ class BoundedResponse(http.client.HTTPResponse):
     the socket's timeout (the read timeout) as a whole, and 1xx answers are skipped."""
 
     def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(sock, *args, **kwargs)
         self.deadline_io: Optional[DeadlineIO] = None
         if isinstance(sock, socket.socket):  # not urllib3's TLS-in-TLS SSLTransport
-            self.fp.close()
-            raw = DeadlineIO(sock)
+            self.deadline_io = DeadlineIO(sock)
             sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile() counts it
-            self.fp = io.BufferedReader(raw)
-            self.deadline_io = raw
+            sock = _Made(io.BufferedReader(self.deadline_io))
+        super().__init__(sock, *args, **kwargs)
 
     def begin(self) -> None:
         raw = self.deadline_io
@@ -100,6 +98,18 @@ class BoundedResponse(http.client.HTTPResponse):
                 return version, status, reason
             http.client.parse_headers(self.fp)  # bounded in count and line length
         raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers")
+
+
+class _Made:
+    """What http.client's response asks ``makefile("rb")`` of: the reader already made."""
+
+    __slots__ = ("reader",)
+
+    def __init__(self, reader: io.BufferedReader) -> None:
+        self.reader = reader
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return self.reader
 
 
 class BoundedHTTPConnection(HTTPConnection):
