@@ -149,11 +149,6 @@ def call_timeout(timeout: TimeoutLike, default: Timeout) -> Timeout:
                          total=value.total if value.total is not None else default.total)
 
 
-def connect_part(timeout: Any) -> Optional[float]:
-    """The connect timeout of a timeout in any accepted form."""
-    return check_timeout(timeout).connect
-
-
 def read_part(timeout: object) -> Optional[float]:
     """The read timeout of a timeout in any accepted form (None when it has none)."""
     if isinstance(timeout, Timeout):
@@ -162,13 +157,6 @@ def read_part(timeout: object) -> Optional[float]:
         return None
     return check_timeout(timeout).read
 
-
-def for_stream(timeout: TimeoutLike, idle: Optional[float]) -> Timeout:
-    """A stream's timeout: ``idle`` (when set) replaces the read part."""
-    value = check_timeout(timeout)
-    return value.replace(stream_idle=idle).for_stream() if idle is not None else (
-        value.for_stream()
-    )
 
 
 class DeadlineExceeded(socket.timeout):
