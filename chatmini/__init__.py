@@ -59,6 +59,8 @@ from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import ResponseStream, Stream
 from .streaming.completions import CompletionStream
+from .timeouts import Timeout
+from .transport.session import TCPKeepAlive
 from .uploads import StreamedBody
 from .version import __version__
 
@@ -215,6 +217,8 @@ __all__ = [
     "NOT_GIVEN",
     "NotGiven",
     "RetryPolicy",
+    "TCPKeepAlive",
+    "Timeout",
     "__version__",
     "ask",
     "ask_stream",

@@ -10,6 +10,7 @@ import os
 from typing import Any, Callable, Mapping, Optional
 
 from .client import Client
+from .credentials import optional_credential
 from .errors import InvalidRequestError
 from .urls import path_segment
 
@@ -54,7 +55,8 @@ class AzureClient(Client):
         if auth is not None and api_key is not None:
             raise InvalidRequestError("Pass either api_key= or a token credential, not both")
         if auth is None:
-            api_key = api_key or os.environ.get(ENV_API_KEY)
+            if not api_key:
+                api_key = optional_credential(os.environ.get(ENV_API_KEY), ENV_API_KEY)
             if not api_key:
                 raise InvalidRequestError(
                     f"Azure OpenAI needs api_key= (or {ENV_API_KEY}) or azure_ad_token_provider="

@@ -23,7 +23,7 @@ from .options import NotGiven, checked_mapping, given, merge_body, query_suffix
 from .raw_responses import RAW, RawResponse, StreamedResponse
 from .request import Request
 from .streaming import ResponseStream, Stream
-from .timeouts import Timeout, check_timeout, for_stream
+from .timeouts import TimeoutLike, call_timeout
 
 if TYPE_CHECKING:
     import requests
@@ -42,7 +42,7 @@ def build_request(
     body: Optional[Mapping[str, Any]] = None,
     *,
     stream: bool = False,
-    timeout: Timeout = None,
+    timeout: TimeoutLike = None,
     extra_headers: Optional[Mapping[str, Any]] = None,
     extra_query: Optional[Mapping[str, Any]] = None,
     extra_body: Optional[Mapping[str, Any]] = None,
@@ -69,9 +69,9 @@ def build_request(
         data, params = encode_json(body)
     if stream:
         headers["Accept"] = "text/event-stream"
-    timeout = client.timeout if given(timeout) is None else check_timeout(timeout)
+    timeout = call_timeout(given(timeout), client.timeout)
     if stream:
-        timeout = for_stream(timeout, client.stream_idle_timeout)
+        timeout = timeout.for_stream()
     query = client.query_suffix
     if extra_query is not None:
         extra_query = checked_mapping("extra_query", extra_query)

@@ -16,6 +16,7 @@ import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
 from .calls import PostParser, StreamFactory, answer, build_request, decode_body, stream_class
+from .credentials import optional_credential
 from .errors import InsecureTransportWarning, InvalidRequestError
 from .objects import APIResponseObject
 from .options import NOT_GIVEN, given, query_suffix, take_options
@@ -37,8 +38,9 @@ from .resources import (
 )
 from .retry import RetryPolicy
 from .stats import StatsReport
-from .timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
+from .timeouts import DEFAULT_TIMEOUT, Timeout, TimeoutLike, call_timeout, client_timeout
 from .transport import HTTPTransport, close_session, pooled_session
+from .transport.session import KeepAliveSetting
 from .urls import check_base_url, key_stays_private
 from .version import __version__
 
@@ -52,8 +54,10 @@ class Client(RawResponseViews):
     """A blocking client for OpenAI-compatible APIs: ``client.chat.completions.create(...)``.
 
     ``api_key`` defaults to OPENAI_API_KEY, ``base_url`` to OPENAI_BASE_URL then OpenAI's;
-    ``timeout`` is seconds or a (connect, read) pair; ``stream_idle_timeout`` replaces the read
-    timeout for streams (the longest silence allowed between two events); ``slow_call_rules``
+    ``timeout`` is seconds, a (connect, read) pair or a ``chatmini.Timeout`` (which can also
+    set a ``total`` deadline per call); ``stream_idle_timeout`` replaces the read timeout for
+    streams (the longest silence allowed between two events); ``tcp_keepalive`` (default on:
+    probes after 60 s idle) keeps long silent calls' connections alive; ``slow_call_rules``
     alert when calls get slow (see ``client.stats()``). ``plugins`` are
     registered after the built-ins; ``disabled_plugins`` blocks plugins by name. ``auth``
     replaces the API key with an expiring credential (an OAuth2ClientCredentials or any callable
@@ -70,7 +74,7 @@ class Client(RawResponseViews):
         base_url: Optional[str] = None,
         organization: Optional[str] = None,
         project: Optional[str] = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutLike = DEFAULT_TIMEOUT,
         max_retries: Optional[int] = None,
         retry: Optional[RetryPolicy] = None,
         pool_maxsize: Optional[int] = None,
@@ -88,6 +92,7 @@ class Client(RawResponseViews):
         slow_call_rules: Iterable[Any] = (),
         verify: Union[bool, str, None] = None,
         max_response_bytes: Optional[int] = DEFAULT_MAX_RESPONSE_BYTES,
+        tcp_keepalive: KeepAliveSetting = None,
     ) -> None:
         if auth is not None and api_key is not None:
             raise InvalidRequestError("Pass either api_key= or auth=, not both")
@@ -97,14 +102,15 @@ class Client(RawResponseViews):
 
             self.auth = auth_plugin(auth)  # answers chatmini_authenticate: it is the credential
             plugins = [*plugins, self.auth]
+        source = "api_key"
         if api_key is None and self.auth is None:
-            api_key = os.environ.get("OPENAI_API_KEY")
-        self.api_key = api_key
+            api_key, source = os.environ.get("OPENAI_API_KEY"), "OPENAI_API_KEY"
+        self.api_key = optional_credential(api_key, source)
         url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = check_base_url(url)
         self.organization = organization or os.environ.get("OPENAI_ORG_ID")
         self.project = project or os.environ.get("OPENAI_PROJECT_ID")
-        self.timeout = check_timeout(timeout)
+        self.timeout: Timeout = client_timeout(timeout, stream_idle_timeout)
         max_retries_given = max_retries is not None
         max_retries = _checked_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries)
         if max_response_bytes is not None and (
@@ -121,7 +127,7 @@ class Client(RawResponseViews):
                 f"max_retries={max_retries} and retry= (a policy of {self.max_retries} retries) "
                 "disagree: pass one of them"
             )
-        self.stream_idle_timeout = stream_idle_timeout
+        self.stream_idle_timeout = self.timeout.stream_idle
         self.api_key_header = api_key_header
         self.api_version = api_version
         if api_version and api_version_header:
@@ -129,7 +135,9 @@ class Client(RawResponseViews):
         self.default_headers = self._base_headers(default_headers)
         self.default_query = dict(default_query or {})
         self.query_suffix = query_suffix(self.default_query)  # the URL's, unless a call adds
-        self.session, self.pool_maxsize = pooled_session(session, pool_maxsize, self.base_url)
+        self.session, self.pool_maxsize = pooled_session(
+            session, pool_maxsize, self.base_url, tcp_keepalive
+        )
         self.verify = verify
         self.max_response_bytes = max_response_bytes
         if self.api_key and not key_stays_private(self.base_url):
@@ -265,7 +273,7 @@ class Client(RawResponseViews):
         ``client.with_options(timeout=5).chat.completions.create(...)`` (also ``copy``)."""
         clone = copy.copy(self)
         if given(timeout) is not None:
-            clone.timeout = check_timeout(timeout)
+            clone.timeout = call_timeout(timeout, self.timeout)
         if given(max_retries) is not None:
             clone.retry = self.retry.new(total=_checked_retries(max_retries))
             clone.max_retries = max_retries
@@ -300,8 +308,12 @@ class Client(RawResponseViews):
     # -- lifetime ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close pooled connections. The Client must not be used afterwards."""
-        close_session(self.session)
+        """Close pooled connections, and what plugins hold for this Client (the OAuth2 token
+        endpoint's connections: ``chatmini_client_close``). Do not use the Client afterwards."""
+        try:
+            self.plugin_host.client_close(self)
+        finally:
+            close_session(self.session)
 
     def __enter__(self) -> Client:
         return self

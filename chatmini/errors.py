@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     import requests
 
     from .request import Request
 
-from .redaction import scrub
+from .redaction import NO_SECRETS, Secrets
 
 EXCERPT_LENGTH = 200
 
@@ -33,6 +33,8 @@ class APIError(ChatminiError):
     ``body`` is the error object of an ``{"error": {...}}`` answer (as in openai-python, so
     ``e.body["message"]`` works), else the whole parsed answer; ``full_body`` is always the
     whole parsed answer (JSON, else its text).
+    The secrets that request carried are scrubbed from the message and the body here, whatever
+    built them (the builders below scrub bodies before cutting excerpts from them too).
     """
 
     def __init__(
@@ -45,6 +47,9 @@ class APIError(ChatminiError):
         param: Optional[str] = None,
         type: Optional[str] = None,
     ) -> None:
+        secrets = secrets_of(request)
+        message = secrets.scrub(message)
+        body = secrets.scrub_body(body)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -127,7 +132,7 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The connect or read timeout expired."""
+    """A connect, read or total timeout expired; the message says which."""
 
     def __init__(self, message: str = "Request timed out.", *, request: Optional[Request] = None):
         super().__init__(message, request=request)
@@ -183,18 +188,17 @@ def status_error_class(status: int) -> type[APIStatusError]:
     return STATUS_ERRORS.get(status, APIStatusError)
 
 
-def decode_error_body(content: bytes, headers: Optional[Mapping[str, str]] = None) -> Any:
+def decode_error_body(content: bytes, secrets: Secrets = NO_SECRETS) -> Any:
     """Parse an error body as JSON when it is JSON, else return the text (never raises).
 
-    Credentials carried in ``headers`` are replaced before any message is made from it:
-    servers echo keys back, and an excerpt cut through a key would no longer match it.
+    ``secrets`` are replaced before any message is made from it: servers echo keys back.
     """
     text = content.decode("utf-8", "replace")
     try:
         body = json.loads(text)
     except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
         body = text
-    return scrub_body(body, headers) if headers else body
+    return secrets.scrub_body(body)
 
 
 def error_message(body: Any, status: int) -> str:
@@ -220,24 +224,18 @@ def status_error(response: requests.Response, request: Optional[Request] = None)
         content = response.content
     except Exception:  # a body cut mid-read still deserves its status error
         content = b""
-    headers = request.headers if request is not None else None
-    body = decode_error_body(content or b"", headers)
+    body = decode_error_body(content or b"", secrets_of(request))
     status = response.status_code
     message = f"Error code: {status} - {error_message(body, status)}"
-    if headers:  # again: a body too deeply nested to re-encode was left as it was
-        message = scrub(message, headers)
     return status_error_class(status)(message, response=response, body=body, request=request)
 
 
 def stream_error(payload: Any, request: Optional[Request] = None) -> APIError:
     """The chatmini error for an error event inside a stream (no HTTP status is left to use)."""
-    if request is not None:
-        payload = scrub_body(payload, request.headers)
+    payload = secrets_of(request).scrub_body(payload)
     error = payload.get("error") if isinstance(payload, dict) else None
     fields = error if isinstance(error, dict) else {}
     message = error_message(payload, 200)
-    if request is not None:
-        message = scrub(message, request.headers)
     code = _text_or_none(fields.get("code")) or ""
     kind = _text_or_none(fields.get("type")) or ""
     status = None
@@ -254,21 +252,15 @@ def stream_error(payload: Any, request: Optional[Request] = None) -> APIError:
     )
 
 
-def scrub_body(body: Any, headers: Mapping[str, str]) -> Any:
-    """A decoded body with the credentials in ``headers`` replaced (an error path: re-encodes)."""
-    if isinstance(body, str):
-        return scrub(body, headers)
-    try:
-        text = json.dumps(body)
-        clean = scrub(text, headers)
-        return body if clean == text else json.loads(clean)
-    except (TypeError, ValueError, RecursionError):
-        return body
+def secrets_of(request: Optional[Request]) -> Secrets:
+    """The secrets ``request`` carries (none without a request)."""
+    secrets = getattr(request, "secrets", None)
+    return secrets() if secrets is not None else NO_SECRETS
 
 
 def safe_excerpt(text: str, request: Optional[Request]) -> str:
     """An excerpt of ``text`` for a message, credentials replaced before it is cut."""
-    return excerpt(scrub(text, request.headers) if request is not None else text)
+    return excerpt(secrets_of(request).scrub(text))
 
 
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:

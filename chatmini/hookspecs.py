@@ -202,7 +202,7 @@ def chatmini_stream_end(
     """
 
 
-# --- reports ---------------------------------------------------------------------------------
+# --- reports and the end ------------------------------------------------------------------------
 
 
 @hookspec(firstresult=True)
@@ -212,6 +212,16 @@ def chatmini_stats(client: Client) -> Any:
 
     The built-in ``timing`` plugin answers with its rolling latency table. When no plugin
     answers, ``client.stats()`` warns and returns an empty report.
+    """
+
+
+@hookspec
+def chatmini_client_close(client: Client) -> None:
+    """Called once by ``client.close()``, before the Client's own connections are closed:
+    release what the plugin holds for this Client (its own connections, files, threads).
+
+    A plugin shared by several Clients is told by each of them; it must stay usable (reopen
+    on demand) unless it is meant for one Client only. Return nothing.
     """
 
 

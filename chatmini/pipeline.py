@@ -11,10 +11,13 @@ attempt and asks ``chatmini_retry_decision`` about each failure.
 from __future__ import annotations
 
 import logging
+from time import monotonic
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
-from .errors import APIStatusError, ChatminiError, status_error
+from .credentials import credential_problem
+from .errors import APIStatusError, AuthenticationError, ChatminiError, status_error
 from .hookspecs import RETRY_DECISIONS
+from .redaction import scrub_exception_chain
 from .request import EXTRA_REPLAYS
 from .retry import MAX_REPLAYS, AttemptFailed, RetryPolicy, drive
 
@@ -49,7 +52,9 @@ class _Call:
         error: Optional[ChatminiError] = None
         try:
             host.prepare_request(request, client)
-            host.authenticate(request, client)
+            request.credential_header = header = host.authenticate(request, client)
+            if header is not None:
+                check_credential_header(request, header)
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("sending %r", request)  # the Request repr redacts credentials
             response = None
@@ -105,12 +110,17 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
     """
     host = client.plugin_host
     run = _Call(client, call)
+    total = getattr(call.timeout, "total", None)
+    if total is not None and call.deadline is None:
+        call.deadline = monotonic() + total  # across attempts, waits, headers and body
     try:
         response = drive(
             client.retry, call.method, call.url, run.attempt,
             decide=run.decide, on_retry=run.retrying, max_replays=run.replay_limit,
+            deadline=call.deadline,
         )
     except ChatminiError as exc:
+        scrub_exception_chain(exc, run.request.secrets())  # requests' messages repeat the URL
         host.call_end(run.request, run.response, exc, client)
         raise
     try:
@@ -120,6 +130,26 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
         raise
     host.call_end(run.request, response, None, client, result)
     return result
+
+
+def check_credential_header(request: Request, header: str) -> None:
+    """The credential a plugin (or the caller) put in ``header`` must be sendable: else an
+    AuthenticationError naming the header and the problem, never the value."""
+    headers = request.headers
+    value = headers.get(header)
+    if value is None:  # the caller may have spelled it in another case
+        wanted = header.lower()
+        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    if value is None:
+        return  # the plugin set nothing after all: there is nothing to send
+    problem = credential_problem(value, spaces=True) if isinstance(value, str) else (
+        f"is a {type(value).__name__}, not text"
+    )
+    if problem is not None:
+        raise AuthenticationError(
+            f"The credential in the {header} header {problem}; nothing was sent",
+            response=None, request=request,
+        )
 
 
 def _describe(error: ChatminiError) -> str:

@@ -91,7 +91,7 @@ class PluginHost:
                 pm.register(plugin, name=wanted)
         pm.check_pending()
         if env_flag(TRACE_ENV):
-            pm.trace.root.setwriter(sys.stderr.write)
+            pm.trace.root.setwriter(lambda text: sys.stderr.write(text))  # stderr as it is then
             pm.enable_tracing()
         self.pm = pm
         hook = pm.hook
@@ -108,6 +108,7 @@ class PluginHost:
         self._stream_read = hook.chatmini_stream_read
         self._stream_end = hook.chatmini_stream_end
         self._stats = hook.chatmini_stats
+        self._client_close = hook.chatmini_client_close
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -212,3 +213,6 @@ class PluginHost:
 
     def stats(self, client: Client) -> Any:
         return self._stats(client=client)
+
+    def client_close(self, client: Client) -> None:
+        self._client_close(client=client)

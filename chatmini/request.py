@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from .redaction import redact_headers, redact_url
-from .timeouts import Timeout
+from .redaction import Secrets, redact_headers, redact_url, request_secrets
+from .timeouts import TimeoutLike
 
 if TYPE_CHECKING:
     from .downloads import SpooledSink
@@ -31,11 +31,16 @@ class Request:
     ``response.context``, ``stream.context`` or ``error.request.context``. A timing plugin keeps
     the call's record under ``"timing"`` (``TIMING``), which ``response.timing`` reads; plugins
     label the call under ``"labels"`` (``LABELS``), and may grant it replays (``EXTRA_REPLAYS``).
+    ``credential_header`` names the header the credential plugin set on this attempt (what
+    ``chatmini_authenticate`` returned): its value is secret, whatever the header is called.
+    ``timeout`` is a ``chatmini.Timeout``; ``deadline`` is when the whole call must end
+    (``time.monotonic()`` seconds, from ``timeout.total``), or None. ``sink`` receives a
+    download's body instead of memory.
     """
 
     __slots__ = (
         "method", "url", "headers", "body", "params", "endpoint", "stream", "timeout",
-        "attempt", "retries", "context", "sink",
+        "attempt", "retries", "context", "sink", "credential_header", "deadline",
     )
 
     def __init__(
@@ -48,11 +53,12 @@ class Request:
         params: Optional[dict[str, Any]] = None,
         endpoint: str = "",
         stream: bool = False,
-        timeout: Timeout = None,
+        timeout: TimeoutLike = None,
         attempt: int = 1,
         retries: int = 0,
         context: Optional[dict[str, Any]] = None,
         sink: Optional[SpooledSink] = None,
+        deadline: Optional[float] = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -66,6 +72,8 @@ class Request:
         self.retries = retries
         self.context = {} if context is None else context
         self.sink = sink
+        self.credential_header: Optional[str] = None
+        self.deadline = deadline
 
     @property
     def model(self) -> Optional[str]:
@@ -80,10 +88,16 @@ class Request:
             params=self.params, endpoint=self.endpoint, stream=self.stream,
             timeout=self.timeout, attempt=attempt, retries=retries, context=self.context,
             sink=self.sink,
+            deadline=self.deadline,
         )
+
+    def secrets(self) -> Secrets:
+        """The secrets this request carries (credential headers, query parameters), to keep
+        out of anything shown: messages, error bodies, logs."""
+        return request_secrets(self.headers, self.url, self.credential_header)
 
     def __repr__(self) -> str:
         return (
             f"<Request {self.method} {redact_url(self.url)} attempt={self.attempt} "
-            f"headers={redact_headers(self.headers)!r}>"
+            f"headers={redact_headers(self.headers, self.credential_header)!r}>"
         )

@@ -4,14 +4,18 @@
 chatmini drives this object from its own send loop (``increment``, ``sleep``) instead of
 letting urllib3 retry inside ``urlopen``, so that every attempt passes through the plugin hooks.
 Only urllib3's documented override points are changed: Retry-After parsing (fractions, and
-``retry-after-ms``), the backoff formula (the first retry waits too), plus ``should_retry``,
-which adds ``x-should-retry`` and the Retry-After limit on top of ``is_retry``.
+``retry-after-ms``; a value that is not a finite number >= 0 is ignored), the backoff formula
+(the first retry waits too), plus ``should_retry``, which adds ``x-should-retry`` and the
+Retry-After limit on top of ``is_retry``, and ``next_wait``, the one wait before a retry.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import random
 import re
+import time
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     import requests
     from urllib3.response import BaseHTTPResponse
 
+logger = logging.getLogger("chatmini")
 MAX_REPLAYS = 2  # resends a plugin may ask for in one call, spending no retry
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
@@ -67,21 +72,22 @@ class RetryPolicy(Retry):
     def get_retry_after(self, response: BaseHTTPResponse) -> Optional[float]:
         """Seconds the server asked for: ``retry-after-ms`` first, then ``Retry-After``.
 
-        A value that cannot be parsed is ignored (the backoff applies) rather than raised.
+        A value that cannot be parsed, or is not a finite number >= 0 (``nan``, ``inf``,
+        ``-5``), is ignored (the backoff applies) rather than raised or slept; a finite but
+        absurd one is above ``retry_after_limit``, so the call fails instead of sleeping.
         """
         headers = response.headers
         millis = headers.get("retry-after-ms")
-        if millis is not None:
-            try:
-                return max(float(millis) / 1000.0, 0.0)
-            except ValueError:
-                pass
+        if millis is not None and _SECONDS.match(millis):  # plain digits: no "1_0", "nan"
+            wait = _sane(float(millis) / 1000.0)
+            if wait is not None:
+                return wait
         value = headers.get("retry-after")
         if value is None:
             return None
         try:
-            return self.parse_retry_after(value)
-        except InvalidHeader:
+            return _sane(self.parse_retry_after(value))
+        except (InvalidHeader, ValueError, OverflowError, TypeError):
             return None
 
     def get_backoff_time(self) -> float:
@@ -95,6 +101,19 @@ class RetryPolicy(Retry):
         backoff = self.backoff_factor * (2 ** (retries_so_far - 1))
         backoff += random.random() * self.backoff_jitter
         return float(max(0.0, min(self.backoff_max, backoff)))
+
+    def next_wait(self, response: Optional[BaseHTTPResponse] = None) -> float:
+        """Seconds to wait before the next attempt: the server's Retry-After when it gives one
+        (and it is respected), else the backoff. As urllib3's ``sleep`` decides."""
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response)
+            if wait:
+                return wait
+        return self.get_backoff_time()
+
+    def sleep(self, response: Optional[BaseHTTPResponse] = None) -> None:
+        """Sleep ``next_wait(response)`` seconds."""
+        time.sleep(self.next_wait(response))
 
     def should_retry(
         self, method: str, response: Optional[BaseHTTPResponse], error_code: Optional[str]
@@ -124,6 +143,11 @@ class RetryPolicy(Retry):
         return wait is not None and wait > self.retry_after_limit
 
 
+def _sane(seconds: float) -> Optional[float]:
+    """``seconds`` when it is a finite number >= 0, else None."""
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
 class AttemptFailed(Exception):
     """Raised by an attempt function for ``drive`` to judge: the attempt's chatmini ``error``
     and the server's ``response`` when there was one (any status)."""
@@ -148,6 +172,7 @@ def drive(
     decide: Optional[Decide] = None,
     on_retry: Optional[OnRetry] = None,
     max_replays: Union[int, Callable[[], int]] = MAX_REPLAYS,
+    deadline: Optional[float] = None,
 ) -> T:
     """Call ``attempt(number, retries_so_far)`` until it returns, retrying as ``policy`` allows.
 
@@ -157,8 +182,9 @@ def drive(
     spending a retry, at most ``max_replays`` times: a number, or a function asked at each
     replay, so a call can be granted more on the way), ``"retry"``, ``"raise"`` or None.
     A failure without any answer is retried only when it is a connection failure; a server
-    asking to wait beyond the policy's ``retry_after_limit`` is not waited for. When the call
-    gives up, the last attempt's error is raised.
+    asking to wait beyond the policy's ``retry_after_limit`` is not waited for, nor is a wait
+    that would end after ``deadline`` (``time.monotonic()`` seconds: the call's total). When
+    the call gives up, the last attempt's error is raised.
     """
     number = replays = 0
     while True:
@@ -192,8 +218,14 @@ def drive(
                 wanted = False
         if not wanted:
             raise error
+        wait = policy.next_wait(raw)
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            logger.debug("not retrying %s: waiting %.3g s would pass the total deadline",
+                         url.split("?", 1)[0], wait)
+            raise error
         if response is not None:
             response.close()
         if on_retry is not None:
             on_retry(error, policy)
-        policy.sleep(raw)
+        if wait > 0:
+            time.sleep(wait)

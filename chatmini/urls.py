@@ -10,14 +10,36 @@ import ipaddress
 from urllib.parse import quote, urlsplit
 
 from .errors import InvalidRequestError
+from .redaction import redact_url
+
+
+def check_http_url(url: str, what: str = "base_url") -> str:
+    """``url`` when it is an http(s) URL without userinfo; else an InvalidRequestError that
+    shows the URL with any credential in it redacted.
+
+    A ``user:password@`` in the URL is refused rather than used: it would show wherever the URL
+    does (reprs, messages, logs), and sending it as Basic auth would silently compete with
+    ``api_key``. Credentials go in ``api_key=``, ``auth=`` or a header.
+    """
+    if not isinstance(url, str):
+        raise InvalidRequestError(f"{what} must be a string, not {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidRequestError(
+            f"{what} must be an http:// or https:// URL, not {redact_url(url)!r}"
+        )
+    if "@" in parts.netloc:
+        raise InvalidRequestError(
+            f"{what} must not carry credentials (user:password@host): {redact_url(url)!r}; "
+            "pass the key with api_key= or auth=, or a header with default_headers="
+        )
+    return url
 
 
 def check_base_url(url: str) -> str:
-    """The base URL without a trailing slash; a clear error when it is not http(s)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequestError(f"base_url must be an http:// or https:// URL, not {url!r}")
-    return url.rstrip("/")
+    """The base URL without a trailing slash; a clear error when it is not http(s) or carries
+    credentials."""
+    return check_http_url(url).rstrip("/")
 
 
 def key_stays_private(url: str) -> bool:

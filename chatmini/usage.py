@@ -12,15 +12,20 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-_COUNT = re.compile(rb"\s*:\s*(\d+)")
-_BOTH = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)\s*,\s*"completion_tokens"\s*:\s*(\d+)')
+_NUMBER = rb"(\d{1,15})(?!\d)"  # a count; longer numbers are not counts (and overflow floats)
+_COUNT = re.compile(rb"\s*:\s*" + _NUMBER)
+_BOTH = re.compile(
+    rb'"prompt_tokens"\s*:\s*' + _NUMBER + rb'\s*,\s*"completion_tokens"\s*:\s*' + _NUMBER
+)
 _USAGE_SPAN = 1024
+_MAX_COUNT = 10**15
 Counts = tuple[Optional[int], Optional[int]]
 
 
 def usage_from_body(body: bytes) -> Counts:
     """(prompt or input tokens, completion or output tokens) from a JSON body's ``usage``,
-    without parsing it again."""
+    without parsing it again; None for a count that is missing or not a plain integer of at
+    most 15 digits."""
     at = body.rfind(b'"usage"')
     if at < 0:
         return None, None
@@ -57,7 +62,10 @@ def total_tokens(usage: Any) -> Optional[int]:
 
 
 def _int(value: Any) -> Optional[int]:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A count: a plain integer of at most 15 digits (a server's absurd one is no count)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -_MAX_COUNT < value < _MAX_COUNT:
+        return value
+    return None
 
 
 def _count(body: bytes, key: bytes, at: int) -> Optional[int]:

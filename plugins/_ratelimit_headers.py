@@ -58,5 +58,6 @@ def pause_from_headers(headers: Mapping[str, Any], tokens_needed: float) -> floa
             wait = reset * min(1.0, (needed - remaining) / (limit - remaining))
         else:
             wait = reset
-        pause = max(pause, wait)
+        if wait == wait:  # not NaN (an infinite limit and reset); infinite waits are capped
+            pause = max(pause, wait)
     return pause

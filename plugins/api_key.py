@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from chatmini.credentials import optional_credential
 from chatmini.hookspecs import hookimpl
 from chatmini.redaction import describe_secret
 
@@ -17,6 +18,7 @@ class ApiKeyAuth:
     """Adds the key to each attempt; ``header="api-key"`` sends the bare key in that header."""
 
     def __init__(self, api_key: Optional[str], header: str = "Authorization") -> None:
+        api_key = optional_credential(api_key, "api_key")  # no newline or quote reaches a header
         self._api_key = api_key
         self.header = header
         self._value = None

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import urlsplit
 
 from chatmini.hookspecs import hookimpl
@@ -63,9 +63,10 @@ class CallLog:
         target = f"{request.method} {redact_url(request.url)} (attempt {request.attempt})"
         if response is not None:
             logger.debug("received HTTP %s for %s headers=%r", response.status_code, target,
-                         redact_headers(response.headers))
+                         redact_headers(response.headers, request.credential_header))
         else:
-            logger.debug("no response for %s: %s", target, scrub_text(str(error), request.headers))
+            shown = scrub_text(str(error), request.secrets())
+            logger.debug("no response for %s: %s", target, shown)
         if self.bodies:
             self._log_bodies(request, response, target)
 
@@ -74,7 +75,7 @@ class CallLog:
     ) -> None:
         body = request.body
         if isinstance(body, bytes) and body:
-            logger.debug("request body of %s: %s", target, _shown(body, request.headers))
+            logger.debug("request body of %s: %s", target, _shown(body, request))
         elif body is not None and not isinstance(body, bytes):  # an upload: never its data
             logger.debug("request body of %s: streamed (%s)", target, body.describe())
         if response is not None and (not request.stream or response.status_code >= 300):
@@ -82,7 +83,7 @@ class CallLog:
                 content = response.content
             except Exception:  # nothing readable: nothing to log
                 return
-            logger.debug("response body of %s: %s", target, _shown(content, request.headers))
+            logger.debug("response body of %s: %s", target, _shown(content, request))
 
     @hookimpl(optionalhook=True)
     def chatmini_timing(self, request: Request, timing: Timing) -> None:
@@ -108,11 +109,11 @@ class CallLog:
         logger.info("%s", " ".join(parts), extra=fields)
 
 
-def _shown(body: bytes, headers: Mapping[str, str]) -> str:
-    text = body.decode("utf-8", "replace")
+def _shown(body: bytes, request: Request) -> str:
+    text = scrub_text(body.decode("utf-8", "replace"), request.secrets())  # before the cut
     if len(text) > BODY_LIMIT:
         text = text[:BODY_LIMIT] + f"... ({len(body)} bytes)"
-    return scrub_text(text, headers)
+    return text
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -13,13 +13,14 @@ import logging
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus
 
 from chatmini.errors import AuthenticationError, InsecureTransportWarning, InvalidRequestError
-from chatmini.redaction import describe_secret
+from chatmini.hookspecs import hookimpl
+from chatmini.redaction import describe_secret, redact_url
 from chatmini.retry import RetryPolicy
-from chatmini.timeouts import Timeout
-from chatmini.urls import key_stays_private
+from chatmini.timeouts import TimeoutLike
+from chatmini.urls import check_http_url, key_stays_private
 
 from ._token_cache import Token, TokenCache
 from ._token_endpoint import TokenEndpoint
@@ -60,21 +61,23 @@ class OAuth2ClientCredentials(TokenAuth):
         auth_method: str = "basic",
         skew: float = 60.0,
         default_lifetime: float = 3600.0,
-        timeout: Timeout = (5.0, 30.0),
+        timeout: TimeoutLike = (5.0, 30.0),
         max_retries: int = 2,
         retry: Optional[RetryPolicy] = None,
         session: Optional[requests.Session] = None,
     ) -> None:
-        if urlsplit(token_url).scheme not in ("http", "https") or not urlsplit(token_url).netloc:
-            raise InvalidRequestError(f"token_url must be an http(s) URL, not {token_url!r}")
-        self.token_url = token_url
+        self.token_url = check_http_url(token_url, "token_url")
         if auth_method not in AUTH_METHODS:
             raise InvalidRequestError(f"auth_method must be 'basic' or 'post', not {auth_method!r}")
+        # form-encoded before they are sent, so any character goes; a newline from a file not
+        client_id = client_id.strip() if isinstance(client_id, str) else client_id
+        client_secret = client_secret.strip() if isinstance(client_secret, str) else client_secret
         if not client_id or not client_secret:
             raise InvalidRequestError("OAuth2 needs a client_id and a client_secret")
         if not key_stays_private(self.token_url):
             warnings.warn(
-                f"OAuth2 client secret will be sent unencrypted to {self.token_url}; use https.",
+                f"OAuth2 client secret will be sent unencrypted to {redact_url(self.token_url)}; "
+                "use https.",
                 InsecureTransportWarning, stacklevel=2,
             )
         self.client_id = client_id
@@ -110,8 +113,12 @@ class OAuth2ClientCredentials(TokenAuth):
         return cls(**settings)
 
     def close(self) -> None:
-        """Close the token endpoint's own connections."""
+        """Close the token endpoint's own connections (reopened if a token is needed again)."""
         self.endpoint.close()
+
+    @hookimpl
+    def chatmini_client_close(self) -> None:
+        self.close()  # the Client closes: so do the token endpoint's connections
 
     # -- grants ----------------------------------------------------------------------------
 
@@ -140,7 +147,8 @@ class OAuth2ClientCredentials(TokenAuth):
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         else:
             form = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
-        logger.debug("requesting an OAuth2 token from %s (%s)", self.token_url, form["grant_type"])
+        logger.debug("requesting an OAuth2 token from %s (%s)", redact_url(self.token_url),
+                     form["grant_type"])
         return self.endpoint.request_token(
             form, headers, secrets=(self._client_secret, keep_refresh_token),
             keep_refresh_token=keep_refresh_token,
@@ -148,7 +156,8 @@ class OAuth2ClientCredentials(TokenAuth):
 
     def __repr__(self) -> str:
         return (
-            f"<OAuth2ClientCredentials token_url={self.token_url!r} client_id={self.client_id!r} "
+            f"<OAuth2ClientCredentials token_url={redact_url(self.token_url)!r} "
+            f"client_id={self.client_id!r} "
             f"scope={self.scope!r} client_secret={describe_secret(self._client_secret)} "
             f"cache={self.cache!r}>"
         )

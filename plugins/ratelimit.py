@@ -5,10 +5,14 @@ Every attempt (retries too) waits in ``chatmini_send`` for its share of requests
 tokens per minute and a concurrency slot; the slot is given back when the answer is read (for
 streams, when the stream ends) and the token estimate is corrected with the real ``usage``.
 The server's ``x-ratelimit-*`` headers and 429s pause every thread sharing the limiter.
+What a server says is trusted only within bounds: a pause is capped at ``max_cooldown``, and a
+usage count at the tokens of one minute (a larger request is refused by the API anyway), so an
+absurd ``usage`` or header cannot stall the limiter for days, and never raises.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import TYPE_CHECKING, Any, Generator, Mapping, Optional
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from chatmini.request import Request
     from chatmini.streaming import EventStream
 
+logger = logging.getLogger("chatmini")
 DEFAULT_COMPLETION_TOKENS = 256  # assumed completion size when a request sets no max_tokens
 DEFAULT_COOLDOWN = 1.0  # pause after a 429 that says nothing about how long to wait
 MAX_COOLDOWN = 60.0
@@ -46,6 +51,7 @@ class LimiterHooks:
     default_max_tokens: int = DEFAULT_COMPLETION_TOKENS
     max_cooldown: float = MAX_COOLDOWN
     _count_tokens: bool = False
+    _tokens_per_minute: float = math.inf  # the most one request can really use
 
     def _acquire(self, request: Request, tokens: float) -> Any:
         raise NotImplementedError
@@ -68,14 +74,32 @@ class LimiterHooks:
         if response is None:
             self._settle(ticket, -spent, 0.0, True)
             return response
-        pause = self._pause(response, cost, client)
+        pause, delta = self._judge(response, cost, client, request.stream)
         if request.stream and response.status_code < 300:
             request.context[_STREAM_KEY] = (ticket, cost)  # the slot is held until the end
             if pause > 0:
                 self._settle(ticket, 0.0, pause, False)
         else:
-            self._settle(ticket, self._token_delta(response, cost), pause, True)
+            self._settle(ticket, delta, pause, True)
         return response
+
+    def _judge(
+        self, response: requests.Response, cost: int, client: Client, stream: bool
+    ) -> tuple[float, float]:
+        """(pause, token correction) for an answer; server data that makes no sense counts
+        as saying nothing, and never raises here (the slot must be given back)."""
+        try:
+            pause = self._pause(response, cost, client)
+        except Exception as exc:  # noqa: BLE001 - a server's headers, whatever they hold
+            logger.debug("rate limiter ignored the answer's headers: %s", type(exc).__name__)
+            pause = 0.0
+        if stream and response.status_code < 300:
+            return pause, 0.0
+        try:
+            return pause, self._token_delta(response, cost)
+        except Exception as exc:  # noqa: BLE001 - a server's body, whatever it holds
+            logger.debug("rate limiter ignored the answer's usage: %s", type(exc).__name__)
+            return pause, 0.0
 
     @hookimpl
     def chatmini_stream_end(
@@ -93,8 +117,12 @@ class LimiterHooks:
                     request.params, self.default_max_tokens, request.endpoint
                 )
                 used += stream.chunk_count
-            delta = used - cost
+            delta = self._correction(used, cost)
         self._settle(ticket, delta, 0.0, True)
+
+    def _correction(self, used: float, cost: float) -> float:
+        """Real minus estimated tokens, the real count held to [0, tokens per minute]."""
+        return min(max(used, 0.0), self._tokens_per_minute) - cost
 
     def _token_delta(self, response: requests.Response, cost: int) -> float:
         """Real minus estimated tokens: a failed attempt is refunded, a 2xx read from ``usage``."""
@@ -105,7 +133,7 @@ class LimiterHooks:
         prompt, completion = usage_from_body(response.content or b"")
         if prompt is None and completion is None:
             return 0.0
-        return float((prompt or 0) + (completion or 0) - cost)
+        return self._correction(float((prompt or 0) + (completion or 0)), cost)
 
     def _pause(self, response: requests.Response, cost: int, client: Client) -> float:
         """How long every worker should wait: the server says a budget is used up, or a 429."""
@@ -113,7 +141,7 @@ class LimiterHooks:
         if response.status_code == 429:
             retry_after = client.retry.get_retry_after(response)  # type: ignore[arg-type]
             pause = retry_after if retry_after is not None else (pause or DEFAULT_COOLDOWN)
-        return min(pause, self.max_cooldown) if pause > 0 else 0.0
+        return min(pause, self.max_cooldown) if pause > 0 else 0.0  # NaN > 0 is False
 
 
 def check_limits(
@@ -154,6 +182,7 @@ class RateLimiter(LimiterHooks):
         self.default_max_tokens = default_max_tokens
         self.max_cooldown = max_cooldown
         self._count_tokens = tpm is not None
+        self._tokens_per_minute = float(tpm) if tpm is not None else math.inf
 
     def _acquire(self, request: Request, tokens: float) -> None:
         self.budget.acquire(tokens)

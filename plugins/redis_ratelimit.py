@@ -9,6 +9,7 @@ imported when a limiter is built, never at ``import chatmini``.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -88,6 +89,7 @@ class RedisRateLimiter(LimiterHooks):
         self.default_max_tokens = default_max_tokens
         self.max_cooldown = max_cooldown
         self._count_tokens = tpm is not None
+        self._tokens_per_minute = float(tpm) if tpm is not None else math.inf
         self._limits = (rpm, tpm, max_concurrent)
         self.budget = RedisBudget(
             self._redis, prefix, rpm, tpm, max_concurrent, lease_ttl, self._keeper_failed

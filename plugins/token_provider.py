@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Optional
 
+from chatmini.credentials import clean_credential
 from chatmini.errors import AuthenticationError, ChatminiError, excerpt
 
 from ._token_cache import Token, TokenCache
@@ -56,7 +57,14 @@ class TokenProvider(TokenAuth):
                 f"Token provider {name} returned {type(result).__name__}; expected {EXPECTED}",
                 response=None,
             )
+        token.value = clean_credential(
+            token.value, f"The token from provider {name}", _auth_error
+        )
         return token
+
+
+def _auth_error(message: str) -> AuthenticationError:
+    return AuthenticationError(message, response=None)
 
 
 def as_token(result: Any) -> Optional[Token]:

@@ -54,7 +54,7 @@ def test_environment_defaults(monkeypatch, server):
 def test_default_base_url_is_openai():
     client = chatmini.Client(api_key="k")
     assert client.base_url == "https://api.openai.com/v1"
-    assert client.timeout == (5.0, 600.0)
+    assert client.timeout == chatmini.Timeout(connect=5.0, read=600.0)
 
 
 def test_per_call_headers_and_timeout_override(make_client, server):

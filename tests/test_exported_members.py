@@ -35,7 +35,8 @@ PUBLIC = {
     "OpenTelemetry", "PrometheusMetrics", "RateLimiter", "RedisRateLimiter", "ResponseCache",
     "SlowCallAlert", "SlowCallRule", "StatsdMetrics", "TokenProvider",
     # settings and helpers
-    "RetryPolicy", "__version__", "ask", "ask_stream", "batch", "batch_iter", "hookimpl",
+    "RetryPolicy", "TCPKeepAlive", "Timeout", "__version__", "ask", "ask_stream", "batch",
+    "batch_iter", "hookimpl",
     # openai-python's sentinel for an argument left out (issue 14)
     "NOT_GIVEN", "NotGiven", "not_given",
 }

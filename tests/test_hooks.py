@@ -102,6 +102,21 @@ def test_authenticate_runs_after_prepare_request_on_every_attempt(make_client, s
     assert order == [("prepare", 1), ("authenticate", 1), ("prepare", 2), ("authenticate", 2)]
 
 
+def test_hook_chatmini_client_close(make_client, server):
+    closed = []
+
+    class Holder:
+        @chatmini.hookimpl
+        def chatmini_client_close(self, client):
+            closed.append(client)
+
+    client = make_client(plugins=[Holder()])
+    create(client)
+    assert closed == []
+    client.close()
+    assert closed == [client]
+
+
 def test_hook_chatmini_stats(make_client, server):
     class Counter:
         calls = 0

@@ -188,7 +188,9 @@ def test_missing_environment_settings_are_named(monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"token_url": "ftp://x/token"}, r"token_url must be an http\(s\) URL"),
+    ({"token_url": "ftp://x/token"}, r"token_url must be an http:// or https:// URL"),
+    ({"token_url": "https://id:pw-UNIQUE-123@x/token"}, r"token_url must not carry credentials"),
+    ({"client_secret": " \n"}, "needs a client_id and a client_secret"),
     ({"auth_method": "jwt"}, "auth_method must be 'basic' or 'post'"),
     ({"client_secret": ""}, "needs a client_id and a client_secret"),
 ])

@@ -144,7 +144,7 @@ def test_with_options_is_a_copy_sharing_the_pool(make_client, server):
     server.enqueue(Reply(status=500))
     assert other.chat.completions.create(model="m", messages=HI).choices  # retried
     assert other.chat.completions._client is other and client.chat.completions._client is client
-    assert (other.max_retries, other.timeout, client.max_retries) == (2, 9.0, 0)
+    assert (other.max_retries, other.timeout, client.max_retries) == (2, chatmini.Timeout(9.0), 0)
     assert other.session is client.session and other.plugin_host is client.plugin_host
     sent = server.requests[-1]
     assert sent.headers["X-A"] == "a" and sent.headers["X-B"] == "b"
@@ -154,7 +154,7 @@ def test_with_options_is_a_copy_sharing_the_pool(make_client, server):
         client.chat.completions.create(model="m", messages=HI)  # the original is unchanged
     assert "X-B" not in server.requests[-1].headers
     assert server.connections_opened == 1  # one pool for both
-    assert client.copy(timeout=1.0).timeout == 1.0
+    assert client.copy(timeout=1.0).timeout == chatmini.Timeout(1.0)
 
 
 def test_with_options_checks_its_values(client):

@@ -10,7 +10,7 @@ from ..objects import Batch
 from .pagination import CursorPage, Resource, path_id
 
 if TYPE_CHECKING:
-    from ..timeouts import Timeout
+    from ..timeouts import TimeoutLike as Timeout
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import requests
 
     from ..request import Request
-    from ..timeouts import Timeout
+    from ..timeouts import TimeoutLike as Timeout
     from ..uploads import FileInput
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from ..client import Client
     from ..request import Request
-    from ..timeouts import Timeout
+    from ..timeouts import TimeoutLike as Timeout
 
 T = TypeVar("T", bound=APIResponseObject)
 P = TypeVar("P", bound="CursorPage[Any]")

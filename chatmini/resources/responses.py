@@ -15,7 +15,7 @@ from .pagination import CursorPage, chained, path_id
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..timeouts import Timeout
+    from ..timeouts import TimeoutLike as Timeout
 
 Headers = Optional[Mapping[str, str]]
 Query = Optional[Mapping[str, Any]]

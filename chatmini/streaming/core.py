@@ -23,9 +23,10 @@ from ..errors import (
     safe_excerpt,
     stream_error,
 )
+from ..redaction import scrub_exception_chain
 from ..request import TIMING
 from ..sse import EventStreamParser
-from ..timeouts import read_part
+from ..timeouts import deadline_reason, read_part
 
 if TYPE_CHECKING:
     import requests
@@ -198,6 +199,9 @@ class EventStream(Generic[T]):
 
     def _fail(self, error: ChatminiError, cause: Optional[BaseException] = None) -> NoReturn:
         self._end(error, release=False)
+        if cause is not None:  # a read error's message may quote the server's bytes
+            error.__cause__ = cause
+            scrub_exception_chain(error, self.request.secrets())
         raise error from cause
 
     def _end(self, error: Optional[ChatminiError], release: bool = True) -> None:
@@ -236,6 +240,9 @@ class EventStream(Generic[T]):
 
 
 def _read_failure(exc: BaseException) -> str:
+    limit = deadline_reason(exc)  # the call's total deadline
+    if limit is not None:
+        return limit
     text = str(exc).lower()
     if "timed out" in text or "timeout" in type(exc).__name__.lower():
         return "no data within the read (idle) timeout"

@@ -8,6 +8,7 @@ import requests
 
 from ..errors import APIConnectionError, APITimeoutError
 from ..redaction import redact_url
+from ..timeouts import deadline_reason, total_passed
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -19,8 +20,12 @@ def translate_exception(exc: BaseException, request: Optional[Request]) -> APICo
         "the request"
     )
     if isinstance(exc, requests.exceptions.Timeout) or _is_timeout(exc):
-        kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
-        return APITimeoutError(f"Request timed out ({kind} timeout) on {target}.", request=request)
+        reason = total_passed(request.timeout, request.deadline) if request is not None else None
+        reason = reason or deadline_reason(exc)  # the headers or the body as a whole
+        if reason is None:
+            kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
+            reason = f"{kind} timeout"
+        return APITimeoutError(f"Request timed out ({reason}) on {target}.", request=request)
     if isinstance(exc, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY" in str(exc):
             return APIConnectionError(

@@ -10,16 +10,19 @@ be read twice ends the call after its first failed attempt, with a message that 
 from __future__ import annotations
 
 from datetime import timedelta
-from time import perf_counter
+from time import monotonic, perf_counter
 from typing import TYPE_CHECKING, Any, Optional
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from ..errors import APIConnectionError
+from ..errors import APIConnectionError, APITimeoutError
 from ..hookspecs import hookimpl
+from ..redaction import redact_url
+from ..timeouts import Timeout, check_timeout, total_passed
 from ..uploads import StreamedBody
 from .body import read_body
+from .connection import limit_reads
 from .failures import translate_exception
 from .session import Verify, environment_settings
 
@@ -70,18 +73,20 @@ class HTTPTransport:
         prepared.headers = headers
         prepared.body = body
         prepared.hooks = {"response": []}
+        timeout = attempt_timeout(request)
         try:
             adapter = self.session.get_adapter(request.url)
             start = perf_counter()
             response = adapter.send(
                 prepared,
                 stream=request.stream,
-                timeout=request.timeout,
+                timeout=timeout,
                 verify=self.verify,
                 cert=self.cert,
                 proxies=self.proxies,
             )
             response.elapsed = timedelta(seconds=perf_counter() - start)  # as Session.send does
+            bound_body(response, request)
             if not request.stream:  # read inside the error translation, bounded
                 read_body(response, request, self.max_response_bytes)
         except (requests.exceptions.RequestException, OSError) as exc:  # OSError: a CA path
@@ -102,3 +107,48 @@ def _final_upload(error: APIConnectionError, request: Request) -> APIConnectionE
         "once and cannot be read twice; pass a path, bytes or a seekable file to allow retries.",
         request=request,
     )
+
+
+def limits(request: Request) -> Timeout:
+    """The request's timeouts as a Timeout (None: no limit at all)."""
+    timeout = request.timeout
+    if isinstance(timeout, Timeout):
+        return timeout
+    return NO_LIMIT if timeout is None else check_timeout(timeout)
+
+
+NO_LIMIT = Timeout(connect=None, read=None)
+
+
+def attempt_timeout(request: Request) -> tuple[Optional[float], Optional[float]]:
+    """(connect, read) for one attempt: the request's, cut to what is left of the call's
+    total deadline; an APITimeoutError when nothing is left."""
+    timeout = limits(request)
+    connect, read = timeout.connect, timeout.read
+    deadline = request.deadline
+    if deadline is None:
+        return connect, read
+    left = deadline - monotonic()
+    if left <= 0:
+        raise APITimeoutError(
+            f"Request timed out ({total_passed(timeout, deadline)} before attempt "
+            f"{request.attempt}) on {request.method} {redact_url(request.url)}.",
+            request=request,
+        )
+    return (left if connect is None else min(connect, left),
+            left if read is None else min(read, left))
+
+
+def bound_body(response: requests.Response, request: Request) -> None:
+    """Bound every read of the body by a deadline: a plain body's read timeout (counted from
+    now) and the call's total, a stream's total; each recv waits at most the time left."""
+    timeout = limits(request)
+    deadline, total = request.deadline, timeout.total
+    reason = f"the {total:g} s total deadline passed" if total else "the total deadline passed"
+    if not request.stream and timeout.read is not None:
+        body_end = monotonic() + timeout.read
+        if deadline is None or body_end < deadline:
+            deadline = body_end
+            reason = f"the body took longer than the {timeout.read:g} s read timeout"
+    if deadline is not None:
+        limit_reads(response.raw, deadline, reason)

@@ -1,21 +1,28 @@
 """The Client's pooled Session: built once, its pool size known, its settings resolved once.
 
 Environment-derived settings (proxies, CA bundle) are resolved once per Client rather than
-on every call, as ``Session.request`` would (about 150 µs a call).
+on every call, as ``Session.request`` would (about 150 µs a call). Its adapter makes the
+connections of ``connection`` (1xx skipped, reads bounded by deadlines) with TCP keepalive on:
+a reasoning model may send nothing for minutes, and NAT gateways and load balancers drop idle
+connections silently, leaving the call to hang until its read timeout.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 from typing import Any, Optional, Union
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
+from urllib3.connection import HTTPConnection
 from urllib3.util.retry import Retry
 
 from ..errors import InvalidRequestError
 from ..redaction import redact_url
+from .connection import POOL_CLASSES
 
 Verify = Union[bool, str]
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
@@ -23,29 +30,152 @@ NO_ADAPTER_RETRIES = Retry(0, read=False, redirect=False)
 DEFAULT_POOL_MAXSIZE = 32
 
 
-def build_session(pool_maxsize: int) -> requests.Session:
-    """A Session whose http and https adapters keep up to ``pool_maxsize`` connections per host."""
+class RedactURLs(logging.Filter):
+    """Redacts credentials in URLs (``?api-key=...``) from urllib3's DEBUG records, which log
+    each request's path and query and each retry's URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = redact_url(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
+                   "urllib3.util.retry")
+_REDACT_URLS = RedactURLs()
+
+
+def redact_urllib3_logs() -> None:
+    """Put the URL filter on urllib3's loggers (once per process; a record costs nothing
+    until DEBUG is on for them)."""
+    for name in URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT_URLS not in logger.filters:
+            logger.addFilter(_REDACT_URLS)
+
+
+class TCPKeepAlive:
+    """TCP keepalive for chatmini's connections: after ``idle`` seconds without traffic the
+    system sends a probe every ``interval`` seconds, and drops the connection after ``count``
+    unanswered ones. Options a platform lacks are left to its defaults."""
+
+    __slots__ = ("idle", "interval", "count")
+
+    def __init__(self, idle: float = 60.0, interval: float = 15.0, count: int = 4) -> None:
+        for name, value in (("idle", idle), ("interval", interval), ("count", count)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                1 <= value <= 86400
+            ):
+                raise InvalidRequestError(
+                    f"TCPKeepAlive {name} must be a number from 1 to 86400, not {value!r}"
+                )
+        self.idle, self.interval, self.count = int(idle), int(interval), int(count)
+
+    def socket_options(self) -> list[tuple[int, int, int]]:
+        """The setsockopt triples: SO_KEEPALIVE, then idle (TCP_KEEPIDLE, macOS's
+        TCP_KEEPALIVE), interval and count where the platform has them."""
+        options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+        idle = getattr(socket, "TCP_KEEPIDLE", None) or getattr(socket, "TCP_KEEPALIVE", None)
+        for option, value in ((idle, self.idle),
+                              (getattr(socket, "TCP_KEEPINTVL", None), self.interval),
+                              (getattr(socket, "TCP_KEEPCNT", None), self.count)):
+            if option is not None:
+                options.append((socket.IPPROTO_TCP, option, value))
+        return options
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TCPKeepAlive) and (self.idle, self.interval, self.count) == (
+            other.idle, other.interval, other.count)
+
+    def __hash__(self) -> int:
+        return hash((self.idle, self.interval, self.count))
+
+    def __repr__(self) -> str:
+        return f"TCPKeepAlive(idle={self.idle}, interval={self.interval}, count={self.count})"
+
+
+DEFAULT_KEEPALIVE = TCPKeepAlive()
+KeepAliveSetting = Union[bool, TCPKeepAlive, None]
+
+
+def keepalive_setting(value: KeepAliveSetting) -> Optional[TCPKeepAlive]:
+    """The keepalive to use for ``tcp_keepalive=`` (None or True: the defaults, False: none)."""
+    if value is True or value is None:
+        return DEFAULT_KEEPALIVE
+    if value is False:
+        return None
+    if isinstance(value, TCPKeepAlive):
+        return value
+    raise InvalidRequestError(
+        f"tcp_keepalive must be True, False or a TCPKeepAlive, not {type(value).__name__}"
+    )
+
+
+class PoolAdapter(HTTPAdapter):
+    """requests' adapter whose pools (proxied ones too) make chatmini's bounded connections
+    with ``socket_options`` (TCP keepalive on top of urllib3's defaults)."""
+
+    __attrs__ = [*HTTPAdapter.__attrs__, "socket_options"]
+
+    def __init__(self, socket_options: list[tuple[int, int, int]], **kwargs: Any) -> None:
+        self.socket_options = socket_options
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **pool_kwargs: Any) -> None:
+        pool_kwargs.setdefault("socket_options", self.socket_options)
+        super().init_poolmanager(*args, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        fresh = proxy not in self.proxy_manager
+        if fresh:
+            proxy_kwargs.setdefault("socket_options", self.socket_options)
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if fresh and not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = POOL_CLASSES
+        return manager
+
+
+def build_session(
+    pool_maxsize: int, keepalive: Optional[TCPKeepAlive] = DEFAULT_KEEPALIVE
+) -> requests.Session:
+    """A Session whose http and https adapters keep up to ``pool_maxsize`` connections per
+    host, with ``keepalive`` (None: off)."""
+    redact_urllib3_logs()
     session = requests.Session()
-    adapter = HTTPAdapter(pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
+    options = list(HTTPConnection.default_socket_options)
+    if keepalive is not None:
+        options += keepalive.socket_options()
+    adapter = PoolAdapter(options, pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
 
 
 def pooled_session(
-    session: Optional[requests.Session], pool_maxsize: Optional[int], url: str
+    session: Optional[requests.Session], pool_maxsize: Optional[int], url: str,
+    keepalive: KeepAliveSetting = None,
 ) -> tuple[requests.Session, Optional[int]]:
     """The Client's Session and the pool size it really has for ``url``.
 
-    Without ``session`` a new one pools ``pool_maxsize`` (default 32) connections. A given
+    Without ``session`` a new one pools ``pool_maxsize`` (default 32) connections with TCP
+    ``keepalive`` (default on). A given
     Session keeps its own adapters: its pool size is read from the adapter mounted for ``url``
     (None when that adapter does not say), and a ``pool_maxsize`` that disagrees is an error.
     """
+    redact_urllib3_logs()  # a Session passed in logs through urllib3 too
     if session is None:
         size = DEFAULT_POOL_MAXSIZE if pool_maxsize is None else pool_maxsize
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise InvalidRequestError(f"pool_maxsize must be an integer >= 1, not {size!r}")
-        return build_session(size), size
+        return build_session(size, keepalive_setting(keepalive)), size
+    if keepalive is not None:
+        raise InvalidRequestError(
+            "tcp_keepalive= and session= disagree: keepalive is set on chatmini's own Session; "
+            "a Session you pass keeps its adapters (mount one with socket_options)"
+        )
     try:
         adapter = session.get_adapter(url)
     except requests.exceptions.InvalidSchema:

@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import parse_qsl, urlsplit
 
-from chatmini.redaction import SECRET_HEADERS, SECRET_PARAMS
+from chatmini.redaction import SECRET_HEADERS, secret_param
 
 if TYPE_CHECKING:
     from chatmini.request import Request
@@ -40,7 +40,7 @@ def request_digest(request: Request) -> bytes:
     """The normalised request, hashed (credentials and tracing left out)."""
     url = urlsplit(request.url)
     query = sorted((name, value) for name, value in parse_qsl(url.query, keep_blank_values=True)
-                   if name.lower() not in SECRET_PARAMS) if url.query else []
+                   if not secret_param(name)) if url.query else []
     headers = sorted((name.lower(), value) for name, value in request.headers.items()
                      if name.lower() not in NOT_IN_KEY)
     host = (url.netloc.rsplit("@", 1)[-1]).lower()
@@ -58,7 +58,7 @@ def credential(request: Request) -> bytes:
     query = urlsplit(request.url).query if "?" in request.url else ""
     if query:
         found += sorted(f"?{name.lower()}\0{value}" for name, value in parse_qsl(query)
-                        if name.lower() in SECRET_PARAMS)
+                        if secret_param(name))
     return "\n".join(found).encode()
 
 

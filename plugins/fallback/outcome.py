@@ -35,7 +35,7 @@ def judge(response: requests.Response, policy: RetryPolicy, long_wait: float) ->
 def error_code(response: requests.Response) -> Optional[str]:
     """The ``error.code`` of an OpenAI-style error body, if it has one."""
     try:
-        body = decode_error_body(response.content, response.headers)
+        body = decode_error_body(response.content)  # only its code is read: no secrets
     except Exception:  # noqa: BLE001 - an unreadable body says nothing about the quota
         return None
     error = body.get("error") if isinstance(body, dict) else None

@@ -1,0 +1,139 @@
+"""The connections chatmini's own pools make: interim (1xx) answers skipped, reads that end by a
+deadline, TCP keepalive.
+
+http.client skips only ``100 Continue``; any other 1xx (``103 Early Hints``) would be taken for
+the answer, with an empty body, and the real answer left in the socket for the next request.
+RFC 9110 §15.2 says a client must skip them. Every socket read resets the socket's timeout, so a
+server sending one header line every 0.3 s holds a 1 s timeout for ever; here the headers must
+all arrive within the read timeout, and a deadline (the call's total, a plain body's read
+budget) bounds every later read as well, each recv waiting at most the time left.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+from time import monotonic
+from typing import Any, Optional
+
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from ..timeouts import DeadlineExceeded
+
+MAX_INTERIM = 32  # 1xx answers skipped before one request's answer; more is a broken server
+
+
+class DeadlineIO(socket.SocketIO):
+    """A socket reader whose reads end by ``deadline`` (monotonic seconds), when one is set:
+    each recv waits at most the time left (or the socket's own timeout, if shorter)."""
+
+    deadline: Optional[float] = None
+    reason = ""
+    _timeout: Optional[float] = None  # the socket's own timeout, put back by ``limit(None)``
+    _tightened = False
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock, "rb")
+        self.socket = sock
+
+    def limit(self, deadline: Optional[float], reason: str = "") -> None:
+        """Bound every later read by ``deadline`` (None: only the socket's own timeout);
+        ``reason`` says which limit that is, in the error."""
+        if self._tightened:
+            self.socket.settimeout(self._timeout)
+            self._tightened = False
+        self._timeout = self.socket.gettimeout()
+        self.deadline, self.reason = deadline, reason
+
+    def readinto(self, b: Any) -> Optional[int]:
+        deadline = self.deadline
+        if deadline is None:
+            return super().readinto(b)
+        left = deadline - monotonic()
+        if left <= 0:
+            raise DeadlineExceeded(self.reason)
+        if self._tightened or self._timeout is None or left < self._timeout:
+            self.socket.settimeout(left)
+            self._tightened = True
+        try:
+            return super().readinto(b)
+        except socket.timeout as exc:
+            if self._tightened and monotonic() >= deadline - 0.001:
+                raise DeadlineExceeded(self.reason) from exc
+            raise
+
+
+class BoundedResponse(http.client.HTTPResponse):
+    """http.client's response, reading through a DeadlineIO: the headers must arrive within
+    the socket's timeout (the read timeout) as a whole, and 1xx answers are skipped."""
+
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        self.deadline_io: Optional[DeadlineIO] = None
+        if isinstance(sock, socket.socket):  # not urllib3's TLS-in-TLS SSLTransport
+            self.deadline_io = DeadlineIO(sock)
+            sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile() counts it
+            sock = _Made(io.BufferedReader(self.deadline_io))
+        super().__init__(sock, *args, **kwargs)
+
+    def begin(self) -> None:
+        raw = self.deadline_io
+        if raw is None or self.headers is not None:
+            return super().begin()
+        budget = raw.socket.gettimeout()  # the read timeout, as urllib3 just set it
+        if budget is not None:
+            raw.limit(monotonic() + budget,
+                      f"the response headers took longer than the {budget:g} s read timeout")
+        try:
+            super().begin()
+        finally:
+            raw.limit(None)
+
+    def _read_status(self) -> tuple[str, int, str]:
+        """The final status line: interim 1xx answers (but 101) and their headers skipped."""
+        for _ in range(MAX_INTERIM):
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200 or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # bounded in count and line length
+        raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers")
+
+
+class _Made:
+    """What http.client's response asks ``makefile("rb")`` of: the reader already made."""
+
+    __slots__ = ("reader",)
+
+    def __init__(self, reader: io.BufferedReader) -> None:
+        self.reader = reader
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return self.reader
+
+
+class BoundedHTTPConnection(HTTPConnection):
+    response_class = BoundedResponse
+
+
+class BoundedHTTPSConnection(HTTPSConnection):
+    response_class = BoundedResponse
+
+
+class BoundedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = BoundedHTTPConnection
+
+
+class BoundedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = BoundedHTTPSConnection
+
+
+POOL_CLASSES = {"http": BoundedHTTPConnectionPool, "https": BoundedHTTPSConnectionPool}
+
+
+def limit_reads(raw: Any, deadline: Optional[float], reason: str) -> None:
+    """Bound the rest of a response's reads by ``deadline`` (when it came through these
+    connections; a Session of the caller's own may use others)."""
+    original = getattr(raw, "_original_response", None)
+    if isinstance(original, BoundedResponse) and original.deadline_io is not None:
+        original.deadline_io.limit(deadline, reason)
