@@ -9,9 +9,10 @@ import sys
 import time
 from typing import IO, Any, Callable, Iterator, Optional
 
+from ..batching.files import open_results
 from .distributed import add_distributed_options, close_shared, shard_filter, shared_limiter
 from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, report, stderr_line
-from .results import Summary, append, open_results, read_previous
+from .results import Summary, append, read_previous
 
 
 def positive_int(text: str) -> int:

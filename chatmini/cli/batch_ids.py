@@ -79,9 +79,9 @@ def run_batch_id_command(argv: Sequence[str]) -> int:
 def fetch(client: Client, args: argparse.Namespace, flight: InFlight) -> int:
     """Wait for the batch, append its results to OUTPUT, and forget it in OUTPUT's in-flight
     list if a ``--remote`` run left it there."""
-    from ..batching.files import read_jobs
+    from ..batching.files import open_results, read_jobs
     from .remote_poll import Poller, collect
-    from .results import Summary, open_results
+    from .results import Summary
 
     ids: dict[str, int] = {}
     if args.input:

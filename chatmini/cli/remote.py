@@ -18,8 +18,9 @@ import sys
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
+from ..batching.files import open_results
 from .report import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, report, stderr_line
-from .results import Summary, open_results, read_previous
+from .results import Summary, read_previous
 
 if TYPE_CHECKING:
     from ..client import Client
