@@ -12,6 +12,15 @@ other settings below; None means the environment's) and call ``chatmini.chat.com
 
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
+from .answer_errors import (
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    MaxTurnsExceededError,
+    OutputValidationError,
+    ToolCallError,
+    ToolLoopError,
+    ToolTimeoutError,
+)
 from .azure import AzureClient
 from .client import Client
 from .downloads import FileContent
@@ -89,7 +98,11 @@ if TYPE_CHECKING:
     from .plugins.statsd import StatsdMetrics
     from .plugins.timing import SlowCallAlert, SlowCallRule, Timing
     from .plugins.token_provider import TokenProvider
+    from .objects.parsed import ParsedChatCompletion, ParsedResponse
     from .streaming.chat_events import ChatCompletionStream
+    from .structured import FunctionTool, function_tool
+    from .structured import function_tool as pydantic_function_tool
+    from .tools import ToolInvocation, ToolRun, ToolRunEvent, ToolRunStream
 
 # Loaded on first use: name -> module (relative to this package).
 _LAZY = {
@@ -112,7 +125,17 @@ _LAZY = {
     "Timing": ".plugins.timing",
     "TokenProvider": ".plugins.token_provider",
     "ChatCompletionStream": ".streaming.chat_events",
+    "ParsedChatCompletion": ".objects.parsed",
+    "ParsedResponse": ".objects.parsed",
+    "FunctionTool": ".structured",
+    "function_tool": ".structured",
+    "pydantic_function_tool": ".structured",
+    "ToolInvocation": ".tools",
+    "ToolRun": ".tools",
+    "ToolRunEvent": ".tools",
+    "ToolRunStream": ".tools",
 }
+_RENAMED = {"pydantic_function_tool": "function_tool"}  # openai-python's name for one
 
 
 def __getattr__(name: str) -> Any:
@@ -124,7 +147,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'chatmini' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(_LAZY[name], __name__), name)
+    value = getattr(import_module(_LAZY[name], __name__), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 
@@ -152,9 +175,12 @@ __all__ = [
     "FileContent",
     "FileDeleted",
     "FileObject",
+    "FunctionTool",
     "Model",
     "ModelList",
     "ModerationCreateResponse",
+    "ParsedChatCompletion",
+    "ParsedResponse",
     "RawResponse",
     "Request",
     "Response",
@@ -166,6 +192,10 @@ __all__ = [
     "StreamedBody",
     "StreamedResponse",
     "Timing",
+    "ToolInvocation",
+    "ToolRun",
+    "ToolRunEvent",
+    "ToolRunStream",
     # exceptions and warnings
     "APIConnectionError",
     "APIError",
@@ -178,16 +208,23 @@ __all__ = [
     "ChatminiError",
     "CompressionRejectedError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "IncompleteStreamError",
     "InsecureTransportWarning",
     "InternalServerError",
     "InvalidRequestError",
+    "LengthFinishReasonError",
     "LimiterUnavailableError",
+    "MaxTurnsExceededError",
     "NotFoundError",
     "OpenAIError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "PoolSizeWarning",
     "RateLimitError",
+    "ToolCallError",
+    "ToolLoopError",
+    "ToolTimeoutError",
     "UnprocessableEntityError",
     # plugins a user constructs
     "Compression",
@@ -210,6 +247,8 @@ __all__ = [
     "ask_stream",
     "batch",
     "batch_iter",
+    "function_tool",
     "hookimpl",
     "not_given",
+    "pydantic_function_tool",
 ]

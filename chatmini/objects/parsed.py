@@ -126,7 +126,7 @@ class ParsedResponse(_Extra, Response):
     ``output_parsed`` is the first text part's."""
 
     __slots__ = ("_extra",)
-    output = Computed("output", ResponseOutputItem)  # type: ignore[assignment]
+    output = Computed("output", ResponseOutputItem)
 
     def __init__(self, data: dict[str, Any], extra: Optional[dict[str, Any]] = None,
                  meta: Optional[dict[str, Any]] = None) -> None:

@@ -49,7 +49,8 @@ class Completions(APIResource):
         if format_ is not None and type(format_) is not dict:
             from ..structured.bodies import chat_body
 
-            return self._send(body, stream, chat_body(body))
+            parser = chat_body(body, tools=False)
+            return self._send(body, stream, parser)  # type: ignore[no-any-return]
         return self._client.request(  # type: ignore[no-any-return]
             "POST", "/chat/completions", body, stream=bool(stream), cast=ChatCompletion,
         )

@@ -64,8 +64,8 @@ class Responses:
         ``text_format=`` (a class or a JSON schema) asks for structured output and parses it,
         as ``parse()`` does."""
         text_format = params.pop("text_format", None)
-        return self._create(
-            text_format is not None or _parses(tools), text_format, model=model, input=input,
+        return self._create(  # type: ignore[no-any-return]
+            "format" if text_format is not None else None, text_format, model=model, input=input,
             instructions=instructions, tools=tools, previous_response_id=previous_response_id,
             stream=stream, timeout=timeout, extra_headers=extra_headers,
             extra_query=extra_query, **params,
@@ -80,11 +80,11 @@ class Responses:
         ContentFilterFinishReasonError; JSON that does not fit, OutputValidationError."""
         if params.get("stream"):
             raise InvalidRequestError("parse() does not stream: use responses.stream()")
-        return self._create(True, text_format, **params)  # type: ignore[no-any-return]
+        return self._create("all", text_format, **params)  # type: ignore[no-any-return]
 
     def _create(
-        self, parse: bool, text_format: Any, *, model: Optional[str] = None, input: Any = None,
-        instructions: Optional[str] = None, tools: Any = None,
+        self, parse: Optional[str], text_format: Any, *, model: Optional[str] = None,
+        input: Any = None, instructions: Optional[str] = None, tools: Any = None,  # noqa: A002
         previous_response_id: Optional[str] = None, stream: bool = False,
         timeout: Timeout = None, extra_headers: Headers = None, extra_query: Query = None,
         **params: Any,
@@ -100,6 +100,10 @@ class Responses:
             body["instructions"] = instructions
         if tools is not None:
             body["tools"] = _items("tools", tools)
+            if _parses(tools):
+                from ..structured.bodies import responses_tools
+
+                body["tools"] = responses_tools(body["tools"])
         if previous_response_id is not None:
             body["previous_response_id"] = previous_response_id
         if stream:
@@ -110,7 +114,8 @@ class Responses:
             from ..streaming.parsed import ParsedResponseStream, parsed_stream
             from ..structured.bodies import responses_body
 
-            parser = responses_body(body, text_format)
+            given = tools if parse == "all" and isinstance(tools, (list, tuple)) else ()
+            parser = responses_body(body, text_format, given)
             options = {"post_parser": lambda answer, response, request: parser.response(answer),
                        "stream_cls": parsed_stream(ParsedResponseStream, parser.response)}
         return self._client.request(
@@ -149,7 +154,10 @@ class Responses:
         if response_id is None:
             if starting_after is not None:
                 raise InvalidRequestError("starting_after= needs response_id=")
-            return self.create(stream=True, **params, **options)
+            text_format = params.pop("text_format", None)  # parsed as by parse()
+            parse = "all" if text_format is not None or _parses(params.get("tools")) else None
+            return self._create(  # type: ignore[no-any-return]
+                parse, text_format, stream=True, **params, **options)
         if params:
             raise InvalidRequestError(
                 f"response_id= streams a stored response: it cannot be combined with "

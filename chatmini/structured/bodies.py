@@ -3,7 +3,7 @@ its answer: what ``parse()``, ``stream()`` and a ``create()`` given a class shar
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from ..errors import InvalidRequestError
 from .formats import output_format
@@ -13,20 +13,22 @@ from .parsing import Parser
 _NOTHING = object()
 
 
-def chat_body(body: dict[str, Any]) -> Parser:
+def chat_body(body: dict[str, Any], tools: bool = True) -> Parser:
     """Chat Completions: ``response_format`` as a class or JSON schema becomes its strict
-    ``json_schema`` format (a format dict stays as it is)."""
+    ``json_schema`` format (a format dict stays as it is). ``tools``: whether tool calls are
+    parsed too (``parse()``, ``stream()``; ``create()`` parses only the format, as a tool
+    loop reads the calls itself and sends bad arguments back to the model)."""
     spec = body.get("response_format", _NOTHING)
     fmt = None if spec is _NOTHING else output_format(spec)
     if fmt is not None:
         body["response_format"] = fmt.chat_param() if not _is_format(spec) else spec
-    return Parser(fmt, _tools(body))
+    return Parser(fmt, _tools(body) if tools else ())
 
 
-def responses_body(body: dict[str, Any], text_format: Any) -> Parser:
+def responses_body(body: dict[str, Any], text_format: Any, tools: Iterable[Any] = ()) -> Parser:
     """The Responses API: ``text_format`` goes into ``text.format`` (a ``text`` given with a
-    format of its own as well is refused: the two would disagree); FunctionTools are sent in
-    the API's flat shape."""
+    format of its own as well is refused: the two would disagree); the calls of ``tools``
+    (as the caller gave them: FunctionTools parse into their types) are parsed."""
     fmt = output_format(text_format, "text_format")
     text = body.get("text")
     if text_format is not None:
@@ -39,11 +41,12 @@ def responses_body(body: dict[str, Any], text_format: Any) -> Parser:
         body["text"] = {**(text or {}), "format": param}
     elif isinstance(text, dict) and isinstance(text.get("format"), dict):
         fmt = output_format(text["format"], "text.format")  # parsed as asked, sent as given
-    tools = _tools(body)
-    if any(isinstance(tool, FunctionTool) for tool in tools):
-        body["tools"] = [t.responses_param() if isinstance(t, FunctionTool) else t
-                         for t in tools]
     return Parser(fmt, tools)
+
+
+def responses_tools(tools: list[Any]) -> list[Any]:
+    """FunctionTools (chat's shape) in the Responses API's flat shape; other tools as given."""
+    return [t.responses_param() if isinstance(t, FunctionTool) else t for t in tools]
 
 
 def _tools(body: dict[str, Any]) -> list[Any]:

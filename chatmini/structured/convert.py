@@ -25,7 +25,7 @@ def build(node: Node, value: Any, path: Path = ()) -> Any:
     if isinstance(node, Scalar):
         return _scalar(node, value, path)
     if isinstance(node, Choice):
-        return node.enum(value) if node.enum is not None else value
+        return value if node.enum is None else node.enum(value)
     if isinstance(node, Array):
         items = [build(node.item, item, (*path, i)) for i, item in enumerate(value)]
         return items if node.container is list else node.container(items)
@@ -33,9 +33,9 @@ def build(node: Node, value: Any, path: Path = ()) -> Any:
         fields = node.fields
         values = {name: build(fields[name], item, (*path, name)) if name in fields else item
                   for name, item in value.items()}
-        return node.cls(**values) if node.is_dataclass else values
+        return node.cls(**values) if node.is_dataclass and node.cls is not None else values
     if isinstance(node, Model):
-        return node.cls.model_validate(value)
+        return node.cls.model_validate(value)  # type: ignore[attr-defined]
     assert isinstance(node, Options)
     for option in node.options:
         if fits(option, value):

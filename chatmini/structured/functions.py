@@ -83,7 +83,7 @@ def function_tool(
                                   f"{type(obj).__name__}")
     if function is not None:
         raise InvalidRequestError("function= is for class tools: a function tool runs itself")
-    tool_name = _checked_name(name or getattr(obj, "__name__", ""))
+    tool_name = _checked_name(name or str(getattr(obj, "__name__", "")))
     doc = inspect.getdoc(obj)
     node, optional = _parameters(obj, tool_name, _param_docs(doc))
     fmt = typed_format(node, tool_name, f"tool {tool_name}",

@@ -59,7 +59,7 @@ class Parser:
         return ParsedChatCompletion(data, {"choices": choices}, meta)
 
     def _choice(self, choice: dict[str, Any], completion: Any) -> ParsedChoice:
-        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        message = _dict(choice.get("message"))
         calls = message.get("tool_calls")
         self._check_finish(choice.get("finish_reason"), bool(calls), completion)
         content, refusal = message.get("content"), message.get("refusal")
@@ -73,7 +73,7 @@ class Parser:
         return ParsedChoice(choice, {"message": ParsedChatCompletionMessage(message, extra)})
 
     def _tool_call(self, call: dict[str, Any], completion: Any) -> ParsedFunctionToolCall:
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        function = _dict(call.get("function"))
         parsed = self.arguments(function.get("name"), function.get("arguments"), completion)
         return ParsedFunctionToolCall(
             call, {"function": ParsedFunction(function, {"parsed_arguments": parsed})})
@@ -121,6 +121,10 @@ class Parser:
                 and isinstance(text, str) and text):
             parsed = self.format.parse(text, response)
         return ParsedOutputContent(part, {"parsed": parsed})
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def tool_format(tool: Any) -> Optional[tuple[str, OutputFormat]]:

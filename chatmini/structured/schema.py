@@ -69,7 +69,7 @@ class SchemaBuilder:
         return {"anyOf": [self.schema(o) for o in options]}
 
     def _ref(self, node: Object) -> str:
-        if node is self.root:
+        if node is self.root or node.cls is None:
             return "#"
         name = self.names.get(node.cls)
         if name is None:

@@ -10,13 +10,14 @@ lengths; anything else is ignored, never refused.
 
 from __future__ import annotations
 
+import operator
 import re
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from .strict import resolve
 
 Path = tuple[Union[str, int], ...]
-_TYPES = {
+_TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
     or (isinstance(v, float) and v.is_integer()),
@@ -26,9 +27,9 @@ _TYPES = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
 }
-_BOUNDS = (("minimum", lambda v, b: v >= b, ">="), ("maximum", lambda v, b: v <= b, "<="),
-           ("exclusiveMinimum", lambda v, b: v > b, ">"),
-           ("exclusiveMaximum", lambda v, b: v < b, "<"))
+_BOUNDS = (("minimum", operator.ge, ">="), ("maximum", operator.le, "<="),
+           ("exclusiveMinimum", operator.gt, ">"), ("exclusiveMaximum", operator.lt, "<"))
+_COUNTS = ((operator.ge, "at least"), (operator.le, "at most"))
 _MAX_DEPTH = 200  # deeper than any schema strict mode accepts; stops a runaway recursion
 
 
@@ -71,7 +72,7 @@ def _check(value: Any, schema: Any, root: Any, path: Path, depth: int) -> None:
     kind = schema.get("type")
     if kind is not None:
         kinds = kind if isinstance(kind, list) else [kind]
-        if not any(_TYPES.get(k, lambda v: True)(value) for k in kinds):
+        if not any(_TYPES.get(k, _anything)(value) for k in kinds):
             raise Mismatch(path, f"expected {' or '.join(map(str, kinds))}, got {_name(value)}")
     if "const" in schema and not _same(value, schema["const"]):
         raise Mismatch(path, f"expected {schema['const']!r}, got {_short(value)}")
@@ -130,8 +131,7 @@ def _object(value: dict[str, Any], schema: dict[str, Any], root: Any, path: Path
 
 def _array(value: list[Any], schema: dict[str, Any], root: Any, path: Path,
            depth: int) -> None:
-    for keyword, holds, word in (("minItems", lambda n, b: n >= b, "at least"),
-                                 ("maxItems", lambda n, b: n <= b, "at most")):
+    for keyword, (holds, word) in zip(("minItems", "maxItems"), _COUNTS):
         bound = schema.get(keyword)
         if isinstance(bound, int) and not holds(len(value), bound):
             raise Mismatch(path, f"expected {word} {bound} items, got {len(value)}")
@@ -142,8 +142,7 @@ def _array(value: list[Any], schema: dict[str, Any], root: Any, path: Path,
 
 
 def _string(value: str, schema: dict[str, Any], path: Path) -> None:
-    for keyword, holds, word in (("minLength", lambda n, b: n >= b, "at least"),
-                                 ("maxLength", lambda n, b: n <= b, "at most")):
+    for keyword, (holds, word) in zip(("minLength", "maxLength"), _COUNTS):
         bound = schema.get(keyword)
         if isinstance(bound, int) and not holds(len(value), bound):
             raise Mismatch(path, f"expected {word} {bound} characters, got {len(value)}")
@@ -168,6 +167,10 @@ def _number(value: float, schema: dict[str, Any], path: Path) -> None:
         ratio = value / step
         if abs(ratio - round(ratio)) > 1e-9:
             raise Mismatch(path, f"expected a multiple of {step}, got {value!r}")
+
+
+def _anything(value: Any) -> bool:
+    return True
 
 
 def _same(value: Any, expected: Any) -> bool:

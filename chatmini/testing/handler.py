@@ -174,8 +174,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                     done=not reply.no_done, line_ending=reply.line_ending, turn=turn)
                 self._stream(reply, events)
             else:
-                answer = replies.completion(request, self._seq, text, turn)
-                self._send_json(reply.status, answer, reply)
+                payload = replies.completion(request, self._seq, text, turn)
+                self._send_json(reply.status, payload, reply)
         elif self.command == "GET" and path == "/v1/models":
             self._send_json(reply.status, replies.models(), reply)
         elif self.command == "GET" and path.startswith("/v1/models/"):

@@ -84,7 +84,7 @@ def _item_events(emit: Emit, deltas: Callable[[str, str, list[str]], None], inde
             text = part.get(kind, "")
             name = "refusal" if kind == "refusal" else "output_text"
             deltas(f"response.{name}.delta", f'{where},"content_index":{n}', split_words(text))
-            more = {"logprobs": []} if kind == "text" else {}
+            more: dict[str, Any] = {"logprobs": []} if kind == "text" else {}
             emit(f"response.{name}.done", **ids, content_index=n, **{kind: text}, **more)
             emit("response.content_part.done", **ids, content_index=n, part=part)
     elif kind == "function_call":

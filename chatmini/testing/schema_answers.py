@@ -66,12 +66,13 @@ class _Sampler:
             properties = schema.get("properties") or {}
             return {name: self.sample(sub, depth + 1) for name, sub in properties.items()}
         if kind == "array":
-            low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
-            high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else 1
+            low, high = schema.get("minItems"), schema.get("maxItems")
+            low = low if isinstance(low, int) else 0
+            high = high if isinstance(high, int) else 1
             count = max(low, min(1, high)) if depth <= MAX_DEPTH else low
             return [self.sample(schema.get("items"), depth + 1) for _ in range(count)]
         if kind == "string":
-            return FORMATS.get(schema.get("format"), self.echo)
+            return FORMATS.get(str(schema.get("format")), self.echo)
         if kind in ("integer", "number"):
             return _number(schema, 1 if kind == "integer" else 1.5)
         if kind == "boolean":
