@@ -88,6 +88,7 @@ default_query: Optional[Mapping[str, str]] = None
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
+    from .objects.parsed import ParsedChatCompletion, ParsedResponse
     from .plugins.compression import Compression, CompressionRejectedError
     from .plugins.msgpack_codec import MessagePack
     from .plugins.oauth2 import OAuth2ClientCredentials
@@ -98,7 +99,6 @@ if TYPE_CHECKING:
     from .plugins.statsd import StatsdMetrics
     from .plugins.timing import SlowCallAlert, SlowCallRule, Timing
     from .plugins.token_provider import TokenProvider
-    from .objects.parsed import ParsedChatCompletion, ParsedResponse
     from .streaming.chat_events import ChatCompletionStream
     from .structured import FunctionTool, function_tool
     from .structured import function_tool as pydantic_function_tool

@@ -54,6 +54,7 @@ def strict_schema(schema: Any, what: str, *, fill_required: bool = False) -> dic
             f"{what}: strict mode needs an object at the root of the schema (type 'object'), "
             f"not {root.get('type') or 'anyOf'!r}: wrap the value in an object with one field"
         )
+    checker.inlining.add("#")
     checker.walk(root, "#", 1)
     checker.check_limits()
     return root
@@ -78,7 +79,12 @@ class _Checker:
         for defs in ("$defs", "definitions"):
             for name, sub in (schema.get(defs) or {}).items():
                 self.characters += len(name)
-                self.walk(sub, f"{where}/{defs}/{name}", 1)
+                ref = f"#/{defs}/{name}"
+                self.inlining.add(ref)  # inside its own schema, a $ref to it stays a $ref
+                try:
+                    self.walk(sub, f"{where}/{defs}/{name}", 1)
+                finally:
+                    self.inlining.discard(ref)
         self._merge_all_of(schema, where)
         inlined = self._inline_ref(schema, where)
         try:
@@ -153,11 +159,12 @@ class _Checker:
         resolved = self.resolve(ref, where)
         if len(schema) == 1:
             return None
+        resolved = copy.deepcopy(resolved)  # before this schema changes: it may be inside
         del schema["$ref"]
         if ref in self.inlining:
             schema["anyOf"] = [{"$ref": ref}]
             return None
-        schema.update({**copy.deepcopy(resolved), **schema})
+        schema.update({**resolved, **schema})
         self.inlining.add(ref)
         return str(ref)
 
