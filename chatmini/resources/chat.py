@@ -72,6 +72,7 @@ class Completions(APIResource):
         if response_format is not None:
             params["response_format"] = response_format
         body = _body(model, messages, False, params)
+        body["stream"] = False  # as openai-python's parse() sends it
         return self._send(body, False, chat_body(body))  # type: ignore[no-any-return]
 
     def _send(self, body: dict[str, Any], stream: bool, parser: Parser) -> Any:
