@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .base import APIObject, Field
+from .base import APIObject, APIResponseObject, Field
 from .chat import ChatCompletion, ChatCompletionMessage, Choice, Function, ToolCall
 from .responses import OutputContent, Response, ResponseOutputItem
 
@@ -57,6 +57,17 @@ def _rebuild(cls: Any, data: dict[str, Any], meta: Any, extra: dict[str, Any]) -
     return obj
 
 
+class _Answer(_Extra):
+    """Mixin of the parsed top-level answers: JSON, computed values, the HTTP exchange's."""
+
+    __slots__ = ()
+
+    def __init__(self, data: dict[str, Any], extra: Optional[dict[str, Any]] = None,
+                 meta: Optional[dict[str, Any]] = None) -> None:
+        APIResponseObject.__init__(self, data, meta)  # type: ignore[arg-type]
+        self._keep(extra)
+
+
 class _Nested(_Extra, APIObject):
     __slots__ = ("_extra",)
 
@@ -93,16 +104,11 @@ class ParsedChoice(_Nested, Choice):
     message = Computed("message", ChatCompletionMessage)
 
 
-class ParsedChatCompletion(_Extra, ChatCompletion):
+class ParsedChatCompletion(_Answer, ChatCompletion):
     """A ChatCompletion whose messages carry ``parsed`` (``client.chat.completions.parse``)."""
 
     __slots__ = ("_extra",)
     choices = Computed("choices", Choice)
-
-    def __init__(self, data: dict[str, Any], extra: Optional[dict[str, Any]] = None,
-                 meta: Optional[dict[str, Any]] = None) -> None:
-        ChatCompletion.__init__(self, data, meta)
-        self._keep(extra)
 
 
 class ParsedOutputContent(_Nested, OutputContent):
@@ -121,17 +127,12 @@ class ParsedResponseOutputItem(_Nested, ResponseOutputItem):
     parsed_arguments = Computed("parsed_arguments")
 
 
-class ParsedResponse(_Extra, Response):
+class ParsedResponse(_Answer, Response):
     """A Response whose output carries parsed values (``client.responses.parse``);
     ``output_parsed`` is the first text part's."""
 
     __slots__ = ("_extra",)
     output = Computed("output", ResponseOutputItem)
-
-    def __init__(self, data: dict[str, Any], extra: Optional[dict[str, Any]] = None,
-                 meta: Optional[dict[str, Any]] = None) -> None:
-        Response.__init__(self, data, meta)
-        self._keep(extra)
 
     @property
     def output_parsed(self) -> Any:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..streaming import Stream
     from ..streaming.chat_events import ChatCompletionStreamManager
     from ..structured import Parser
+    from ..tools import ToolRun, ToolRunStream
 
 
 class Completions(APIResource):
@@ -101,7 +102,7 @@ class Completions(APIResource):
             lambda: self.create(stream=True, **body), body.get("tools"), parser
         )
 
-    def run_tools(self, **params: Any) -> Any:
+    def run_tools(self, **params: Any) -> Union[ToolRun, ToolRunStream]:
         """Send, run the tools the model asks for, send their results, until the model answers
         without tools: ``run_tools(model=..., messages=..., tools=[functions], max_turns=8)``.
         Returns a ToolRun (``.messages``, the whole conversation; ``.final_completion``; ...);

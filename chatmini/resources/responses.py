@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..objects.parsed import ParsedResponse
     from ..timeouts import Timeout
+    from ..tools import ToolRun, ToolRunStream
 
 Headers = Optional[Mapping[str, str]]
 Query = Optional[Mapping[str, Any]]
@@ -123,7 +124,7 @@ class Responses:
             extra_headers=extra_headers, extra_query=extra_query, cast=Response, **options,
         )
 
-    def run_tools(self, **params: Any) -> Any:
+    def run_tools(self, **params: Any) -> Union[ToolRun, ToolRunStream]:
         """The tool loop on the Responses API: ``run_tools(model=..., input=..., tools=[
         functions], max_turns=8)`` sends, runs the ``function_call``s the model asks for,
         sends their ``function_call_output``s, until it answers without tools. Returns a

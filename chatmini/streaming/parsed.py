@@ -21,10 +21,7 @@ if TYPE_CHECKING:
 class ParsedStream(Stream):
     """A chat Stream whose ``get_final_completion()`` is a ParsedChatCompletion."""
 
-    def __init__(self, client: Client, request: Request, response: requests.Response,
-                 parse: Callable[[Any], Any]) -> None:
-        super().__init__(client, request, response)
-        self._parse = parse
+    _parse: Callable[[Any], Any]
 
     def get_final_completion(self) -> ChatCompletion:
         """Read the rest; the assembled completion, parsed (``message.parsed``)."""
@@ -34,10 +31,7 @@ class ParsedStream(Stream):
 class ParsedResponseStream(ResponseStream):
     """A ResponseStream whose ``get_final_response()`` is a ParsedResponse."""
 
-    def __init__(self, client: Client, request: Request, response: requests.Response,
-                 parse: Callable[[Any], Any]) -> None:
-        super().__init__(client, request, response)
-        self._parse = parse
+    _parse: Callable[[Any], Any]
 
     def get_final_response(self) -> Response:
         """Read the rest; the terminal event's Response, parsed (``output_parsed``)."""
@@ -45,5 +39,11 @@ class ParsedResponseStream(ResponseStream):
 
 
 def parsed_stream(cls: Any, parse: Callable[[Any], Any]) -> Callable[..., Any]:
-    """A stream factory (``stream_cls``) for ``cls`` with ``parse``."""
-    return lambda client, request, response: cls(client, request, response, parse)
+    """A stream factory (``stream_cls``) making ``cls`` streams that parse with ``parse``."""
+
+    def make(client: Client, request: Request, response: requests.Response) -> Any:
+        stream = cls(client, request, response)
+        stream._parse = parse
+        return stream
+
+    return make

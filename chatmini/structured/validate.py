@@ -129,12 +129,18 @@ def _object(value: dict[str, Any], schema: dict[str, Any], root: Any, path: Path
             _check(item, extra, root, (*path, name), depth + 1)
 
 
+def _counted(count: int, schema: dict[str, Any], keywords: tuple[str, str], unit: str,
+             path: Path) -> None:
+    """``minItems``/``maxItems`` (or the string lengths) against ``count``."""
+    for keyword, (holds, word) in zip(keywords, _COUNTS):
+        bound = schema.get(keyword)
+        if isinstance(bound, int) and not holds(count, bound):
+            raise Mismatch(path, f"expected {word} {bound} {unit}, got {count}")
+
+
 def _array(value: list[Any], schema: dict[str, Any], root: Any, path: Path,
            depth: int) -> None:
-    for keyword, (holds, word) in zip(("minItems", "maxItems"), _COUNTS):
-        bound = schema.get(keyword)
-        if isinstance(bound, int) and not holds(len(value), bound):
-            raise Mismatch(path, f"expected {word} {bound} items, got {len(value)}")
+    _counted(len(value), schema, ("minItems", "maxItems"), "items", path)
     items = schema.get("items")
     if isinstance(items, dict):
         for i, item in enumerate(value):
@@ -142,10 +148,7 @@ def _array(value: list[Any], schema: dict[str, Any], root: Any, path: Path,
 
 
 def _string(value: str, schema: dict[str, Any], path: Path) -> None:
-    for keyword, (holds, word) in zip(("minLength", "maxLength"), _COUNTS):
-        bound = schema.get(keyword)
-        if isinstance(bound, int) and not holds(len(value), bound):
-            raise Mismatch(path, f"expected {word} {bound} characters, got {len(value)}")
+    _counted(len(value), schema, ("minLength", "maxLength"), "characters", path)
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         try:

@@ -12,10 +12,8 @@ from ..objects import APIObject
 from .execute import ToolInvocation
 
 
-class ChatTools:
-    """Chat Completions: ``messages``; ``tool_calls`` in, ``role: tool`` messages out."""
-
-    usage_names = ("prompt_tokens", "completion_tokens")
+class _Adapter:
+    """What both adapters share: the resource, the call's parameters and its tools."""
 
     def __init__(self, resource: Any, params: dict[str, Any], tools: list[Any]) -> None:
         self.resource = resource
@@ -23,14 +21,21 @@ class ChatTools:
         self.tools = tools
 
     def start(self, conversation: Any) -> list[Any]:
+        """The caller's conversation as a new list of plain dicts (objects as their JSON)."""
         return [m.to_dict() if isinstance(m, APIObject) else m for m in conversation]
+
+    def deltas(self, stream: Any) -> Iterator[str]:
+        return stream.text_deltas()  # type: ignore[no-any-return]
+
+
+class ChatTools(_Adapter):
+    """Chat Completions: ``messages``; ``tool_calls`` in, ``role: tool`` messages out."""
+
+    usage_names = ("prompt_tokens", "completion_tokens")
 
     def send(self, conversation: list[Any], stream: bool) -> Any:
         return self.resource.create(messages=list(conversation), tools=self.tools,
                                     stream=stream, **self.params)
-
-    def deltas(self, stream: Any) -> Iterator[str]:
-        return stream.text_deltas()  # type: ignore[no-any-return]
 
     def final(self, stream: Any) -> Any:
         return stream.get_final_completion()
@@ -70,28 +75,20 @@ class ChatTools:
         return getattr(choices[0].message, "parsed", None) if choices else None
 
 
-class ResponsesTools:
+class ResponsesTools(_Adapter):
     """The Responses API: ``input`` items; ``function_call`` items in,
     ``function_call_output`` items out."""
 
     usage_names = ("input_tokens", "output_tokens")
 
-    def __init__(self, resource: Any, params: dict[str, Any], tools: list[Any]) -> None:
-        self.resource = resource
-        self.params = params
-        self.tools = tools
-
     def start(self, conversation: Any) -> list[Any]:
         if isinstance(conversation, str):
             return [{"role": "user", "content": conversation}]
-        return [m.to_dict() if isinstance(m, APIObject) else m for m in conversation]
+        return super().start(conversation)
 
     def send(self, conversation: list[Any], stream: bool) -> Any:
         return self.resource.create(input=list(conversation), tools=self.tools, stream=stream,
                                     **self.params)
-
-    def deltas(self, stream: Any) -> Iterator[str]:
-        return stream.text_deltas()  # type: ignore[no-any-return]
 
     def final(self, stream: Any) -> Any:
         return stream.get_final_response()

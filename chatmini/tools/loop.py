@@ -183,13 +183,14 @@ class ToolRunStream:
         self.close()
 
 
-def run_chat_tools(resource: Any, *, messages: Any, tools: Any, **params: Any) -> Any:
+def run_chat_tools(resource: Any, *, messages: Any, tools: Any,
+                   **params: Any) -> Union[ToolRun, ToolRunStream]:
     """``client.chat.completions.run_tools``."""
     return _run(ChatTools, resource, messages, tools, params)
 
 
 def run_responses_tools(resource: Any, *, input: Any, tools: Any,  # noqa: A002
-                        **params: Any) -> Any:
+                        **params: Any) -> Union[ToolRun, ToolRunStream]:
     """``client.responses.run_tools``."""
     return _run(ResponsesTools, resource, input, tools, params)
 
