@@ -264,3 +264,13 @@ def test_bad_options_are_refused_before_sending(client, server, kwargs, message)
     with pytest.raises(chatmini.InvalidRequestError, match=message):
         run(client, **kwargs)
     assert server.requests == []
+
+
+def test_ctrl_c_in_a_tool_run_in_the_callers_thread_is_not_swallowed(client, server):
+    def interrupted(city: str) -> str:
+        """Ctrl-C while it runs."""
+        raise KeyboardInterrupt
+
+    server.enqueue(Reply(tool_calls=[{"name": "interrupted", "arguments": {"city": "x"}}]))
+    with pytest.raises(KeyboardInterrupt):
+        run(client, tools=[interrupted], tool_timeout=None)

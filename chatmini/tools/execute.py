@@ -91,6 +91,9 @@ def _work(call: ToolInvocation, tool: FunctionTool, scrub: Callable[[str], str])
     try:
         result = tool.call(call.parsed)
         output = dumps(result)
+    except KeyboardInterrupt:  # Ctrl-C during a call run in the caller's thread: stop
+        call._done.set()
+        raise
     except BaseException as exc:  # noqa: BLE001 - a tool's failure is reported, not raised here
         error = exc
     with call._lock:
