@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .errors import ChatminiError, excerpt
+from .redaction import scrub_text
 
 
 class LengthFinishReasonError(ChatminiError):
@@ -43,7 +44,8 @@ class OutputValidationError(ChatminiError, ValueError):
     def __init__(
         self, message: str, *, path: str = "$", raw: str = "", completion: Any = None
     ) -> None:
-        super().__init__(f"{message} at {path} (in {excerpt(raw, 120)!r})")
+        shown = scrub_text(excerpt(raw, 120), {})  # a key a server echoed stays out of logs
+        super().__init__(f"{message} at {path} (in {shown!r})")
         self.reason = message
         self.path = path
         self.raw = raw

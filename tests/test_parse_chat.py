@@ -278,3 +278,10 @@ def test_the_openai_sdk_reads_the_servers_tool_calls(sdk, server):
     assert [c.function.arguments for c in final.choices[0].message.tool_calls] == [
         json.dumps({"city": "Oslo"}), json.dumps({"city": "Bergen"})]
     assert final.choices[0].finish_reason == "tool_calls"
+
+
+def test_a_key_echoed_in_a_bad_answer_stays_out_of_the_message(client, server):
+    server.enqueue(Reply(content=f'{{"city": "{SECRET_KEY}", "temperature": "hot"}}'))
+    with pytest.raises(chatmini.OutputValidationError) as caught:
+        parse(client, response_format=Weather)
+    assert SECRET_KEY not in str(caught.value) and SECRET_KEY in caught.value.raw
