@@ -12,6 +12,15 @@ other settings below; None means the environment's) and call ``chatmini.chat.com
 
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
+from .answer_errors import (
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    MaxTurnsExceededError,
+    OutputValidationError,
+    ToolCallError,
+    ToolLoopError,
+    ToolTimeoutError,
+)
 from .azure import AzureClient
 from .client import Client
 from .downloads import FileContent
@@ -81,6 +90,7 @@ default_query: Optional[Mapping[str, str]] = None
 
 if TYPE_CHECKING:
     from .batching import BatchInterrupted, PoolSizeWarning, batch, batch_iter
+    from .objects.parsed import ParsedChatCompletion, ParsedResponse
     from .plugins.cache import ResponseCache
     from .plugins.compression import Compression, CompressionRejectedError
     from .plugins.fallback import Endpoint, EndpointsUnavailableError, Fallback
@@ -94,6 +104,9 @@ if TYPE_CHECKING:
     from .plugins.timing import SlowCallAlert, SlowCallRule, Timing
     from .plugins.token_provider import TokenProvider
     from .streaming.chat_events import ChatCompletionStream
+    from .structured import FunctionTool, function_tool
+    from .structured import function_tool as pydantic_function_tool
+    from .tools import ToolInvocation, ToolRun, ToolRunEvent, ToolRunStream
 
 # Loaded on first use: name -> module (relative to this package).
 _LAZY = {
@@ -120,7 +133,17 @@ _LAZY = {
     "Timing": ".plugins.timing",
     "TokenProvider": ".plugins.token_provider",
     "ChatCompletionStream": ".streaming.chat_events",
+    "ParsedChatCompletion": ".objects.parsed",
+    "ParsedResponse": ".objects.parsed",
+    "FunctionTool": ".structured",
+    "function_tool": ".structured",
+    "pydantic_function_tool": ".structured",
+    "ToolInvocation": ".tools",
+    "ToolRun": ".tools",
+    "ToolRunEvent": ".tools",
+    "ToolRunStream": ".tools",
 }
+_RENAMED = {"pydantic_function_tool": "function_tool"}  # openai-python's name for one
 
 
 def __getattr__(name: str) -> Any:
@@ -132,7 +155,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'chatmini' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(_LAZY[name], __name__), name)
+    value = getattr(import_module(_LAZY[name], __name__), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 
@@ -160,9 +183,12 @@ __all__ = [
     "FileContent",
     "FileDeleted",
     "FileObject",
+    "FunctionTool",
     "Model",
     "ModelList",
     "ModerationCreateResponse",
+    "ParsedChatCompletion",
+    "ParsedResponse",
     "RawResponse",
     "Request",
     "Response",
@@ -174,6 +200,10 @@ __all__ = [
     "StreamedBody",
     "StreamedResponse",
     "Timing",
+    "ToolInvocation",
+    "ToolRun",
+    "ToolRunEvent",
+    "ToolRunStream",
     # exceptions and warnings
     "APIConnectionError",
     "APIError",
@@ -186,17 +216,24 @@ __all__ = [
     "ChatminiError",
     "CompressionRejectedError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "EndpointsUnavailableError",
     "IncompleteStreamError",
     "InsecureTransportWarning",
     "InternalServerError",
     "InvalidRequestError",
+    "LengthFinishReasonError",
     "LimiterUnavailableError",
+    "MaxTurnsExceededError",
     "NotFoundError",
     "OpenAIError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "PoolSizeWarning",
     "RateLimitError",
+    "ToolCallError",
+    "ToolLoopError",
+    "ToolTimeoutError",
     "UnprocessableEntityError",
     # plugins a user constructs
     "Compression",
@@ -224,6 +261,8 @@ __all__ = [
     "ask_stream",
     "batch",
     "batch_iter",
+    "function_tool",
     "hookimpl",
     "not_given",
+    "pydantic_function_tool",
 ]

@@ -155,7 +155,8 @@ def environment(base_url: str) -> dict[str, str]:
 
 def run_in_process(code: str, filename: str) -> None:
     """Execute a snippet here, as a script would run (``__name__ == "__main__"``)."""
-    exec(compile(code, filename, "exec"), {"__name__": "__main__", "__file__": filename})
+    code_object = compile(code, filename, "exec", dont_inherit=True)  # not this module's __future__
+    exec(code_object, {"__name__": "__main__", "__file__": filename})
 
 
 def run_fresh(code: str, filename: str, env: dict[str, str], cwd: Path) -> str:

@@ -119,11 +119,12 @@ def test_a_cut_stream_raises_through_the_helper(client, server):
                 pass
 
 
-def test_a_pydantic_class_as_response_format_is_refused_clearly(client, server):
+def test_a_class_that_is_no_format_is_refused_clearly(client, server):
     class Answer:
         pass
 
-    with pytest.raises(chatmini.InvalidRequestError, match="response_format must be a dict"):
+    with pytest.raises(chatmini.InvalidRequestError,
+                       match="must be a pydantic model, a dataclass or a TypedDict"):
         client.chat.completions.stream(model="m", messages=HI, response_format=Answer)
     with pytest.raises(chatmini.InvalidRequestError, match="always streams"):
         client.chat.completions.stream(model="m", messages=HI, stream=False)

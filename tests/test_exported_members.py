@@ -39,13 +39,20 @@ PUBLIC = {
     "batch_iter", "hookimpl",
     # openai-python's sentinel for an argument left out (issue 14)
     "NOT_GIVEN", "NotGiven", "not_given",
+    # structured outputs and tool loops (issue 16)
+    "ParsedChatCompletion", "ParsedResponse", "FunctionTool", "function_tool",
+    "pydantic_function_tool", "ToolInvocation", "ToolRun", "ToolRunEvent", "ToolRunStream",
+    "LengthFinishReasonError", "ContentFilterFinishReasonError", "OutputValidationError",
+    "ToolLoopError", "MaxTurnsExceededError", "ToolCallError", "ToolTimeoutError",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
         "CompressionRejectedError", "Endpoint", "EndpointsUnavailableError", "Fallback",
         "MessagePack", "OAuth2ClientCredentials", "OpenTelemetry", "PrometheusMetrics",
         "RateLimiter", "LimiterUnavailableError", "RedisRateLimiter", "ResponseCache",
         "StatsdMetrics", "SlowCallAlert", "SlowCallRule", "Timing", "TokenProvider",
-        "ChatCompletionStream"}
+        "ChatCompletionStream", "ParsedChatCompletion", "ParsedResponse", "FunctionTool",
+        "function_tool", "pydantic_function_tool", "ToolInvocation", "ToolRun", "ToolRunEvent",
+        "ToolRunStream"}
 
 
 def test_all_is_exactly_the_public_surface():
@@ -75,6 +82,7 @@ def test_every_exception_is_a_chatmini_error_or_warning():
 
 def test_lazy_names_load_nothing_at_import():
     heavy = ("chatmini.plugins", "chatmini.batching", "chatmini.cli", "chatmini.testing",
+             "chatmini.structured", "chatmini.tools", "pydantic",
              "prometheus_client", "redis", "msgpack", "opentelemetry")
     code = ("import sys, chatmini; "
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} or "

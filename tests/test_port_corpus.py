@@ -96,7 +96,8 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Any:
             output = io.StringIO()
             try:
                 with redirect_stdout(output):
-                    exec(compile(source, name, "exec"), {"__name__": "__main__"})  # noqa: S102
+                    code = compile(source, name, "exec", dont_inherit=True)  # no __future__ of ours
+                    exec(code, {"__name__": "__main__"})  # noqa: S102
             finally:
                 reset_module_clients()
             assert server.pending == 0, f"{name} left scripted replies unused"

@@ -91,7 +91,9 @@ def test_output_items_go_back_as_input(client, server):
     ({"input": {"role": "user"}}, "input must be a list"),
     ({"input": 5}, "input must be a list"),
     ({"tools": "lookup"}, "tools must be a list"),
-    ({"text_format": dict}, "text_format= .* is not supported"),
+    ({"text_format": dict}, "must be a pydantic model, a dataclass or a TypedDict"),
+    ({"text_format": {"type": "object", "properties": {}}, "text": {"format": {}}},
+     "text_format= and text=.* both give the output format"),
 ])
 def test_bad_arguments_are_refused_before_sending(client, server, kwargs, message):
     with pytest.raises(chatmini.InvalidRequestError, match=message):

@@ -32,7 +32,7 @@ class Function(APIObject):
     """A function call's ``name`` and ``arguments`` (a JSON string)."""
 
     __slots__ = ()
-    _fields = known("name arguments")
+    _fields = known("name arguments parsed_arguments")
 
 
 class ToolCall(APIObject):
@@ -49,7 +49,7 @@ class ChatCompletionMessage(APIObject):
     __slots__ = ()
     _fields = known(
         "role content refusal tool_calls function_call audio annotations "
-        "reasoning_content reasoning"
+        "reasoning_content reasoning parsed"
     )
     _nested = {"tool_calls": ToolCall, "function_call": Function}
 

@@ -17,7 +17,7 @@ class OutputContent(APIObject):
     summary part."""
 
     __slots__ = ()
-    _fields = known("type text annotations logprobs refusal")
+    _fields = known("type text annotations logprobs refusal parsed")
 
 
 class ResponseOutputItem(APIObject):
@@ -26,7 +26,7 @@ class ResponseOutputItem(APIObject):
     __slots__ = ()
     _fields = known(
         "id type role status content phase call_id name arguments summary encrypted_content "
-        "output action queries results"
+        "output action queries results parsed_arguments"
     )
     _nested = {"content": OutputContent, "summary": OutputContent}
 
@@ -61,7 +61,8 @@ class Response(APIResponseObject):
         "parallel_tool_calls temperature tool_choice tools top_p background completed_at "
         "conversation max_output_tokens max_tool_calls moderation previous_response_id prompt "
         "prompt_cache_key prompt_cache_options prompt_cache_retention reasoning "
-        "safety_identifier service_tier status text top_logprobs truncation usage user"
+        "safety_identifier service_tier status text top_logprobs truncation usage user "
+        "output_parsed"
     )
     _nested = {"usage": ResponseUsage}
 

@@ -10,8 +10,11 @@ from .base import APIResource, check_model
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..objects.parsed import ParsedChatCompletion
     from ..streaming import Stream
     from ..streaming.chat_events import ChatCompletionStreamManager
+    from ..structured import Parser
+    from ..tools import ToolRun, ToolRunStream
 
 
 class Completions(APIResource):
@@ -39,37 +42,90 @@ class Completions(APIResource):
     ) -> Union[ChatCompletion, Stream]:
         """Create a chat completion; every other keyword goes into the JSON body untouched,
         but for the per-call options ``extra_headers``, ``extra_query``, ``extra_body`` and
-        ``timeout``. A message may be a dict or a message this client returned."""
-        check_model(model)
-        if isinstance(messages, (str, bytes, Mapping)):
-            raise InvalidRequestError("messages must be a list of message dicts, not one value")
-        messages = list(messages)
-        if not messages:
-            raise InvalidRequestError("messages must contain at least one message")
-        body: dict[str, Any] = {"model": model, "messages": messages}
-        if stream:
-            body["stream"] = True
-        body.update(params)
+        ``timeout``. A message may be a dict or a message this client returned. A class as
+        ``response_format`` is sent as its strict JSON schema and the answer parsed, as by
+        ``parse()`` (streamed: ``get_final_completion()`` is parsed)."""
+        body = _body(model, messages, stream, params)
+        format_ = params.get("response_format")
+        if format_ is not None and type(format_) is not dict:
+            from ..structured.bodies import chat_body
+
+            parser = chat_body(body, tools=False)
+            return self._send(body, stream, parser)  # type: ignore[no-any-return]
         return self._client.request(  # type: ignore[no-any-return]
             "POST", "/chat/completions", body, stream=bool(stream), cast=ChatCompletion,
+        )
+
+    def parse(
+        self, *, model: str, messages: Iterable[Mapping[str, Any]], response_format: Any = None,
+        **params: Any,
+    ) -> ParsedChatCompletion:
+        """openai-python's ``parse``: ``response_format`` is a pydantic model, a dataclass, a
+        TypedDict, a JSON schema dict or a format dict; each message gets ``parsed``, each
+        call of a strict tool (``chatmini.function_tool``) ``parsed_arguments``. A refusal
+        gives ``parsed=None``; ``finish_reason`` "length"/"content_filter" raise
+        LengthFinishReasonError/ContentFilterFinishReasonError; JSON that does not fit raises
+        OutputValidationError."""
+        from ..structured.bodies import chat_body
+
+        if params.pop("stream", False):
+            raise InvalidRequestError("parse() does not stream: use chat.completions.stream()")
+        if response_format is not None:
+            params["response_format"] = response_format
+        body = _body(model, messages, False, params)
+        body["stream"] = False  # as openai-python's parse() sends it
+        return self._send(body, False, chat_body(body))  # type: ignore[no-any-return]
+
+    def _send(self, body: dict[str, Any], stream: bool, parser: Parser) -> Any:
+        from ..streaming.parsed import ParsedStream, parsed_stream
+
+        return self._client.request(
+            "POST", "/chat/completions", body, stream=bool(stream), cast=ChatCompletion,
+            post_parser=lambda completion, response, request: parser.chat(completion),
+            stream_cls=parsed_stream(ParsedStream, parser.chat),
         )
 
     def stream(self, **params: Any) -> ChatCompletionStreamManager:
         """openai-python's streaming helper: ``with client.chat.completions.stream(...) as s:``
         yields typed events (``content.delta``, ``tool_calls.function.arguments.done``, ...)
-        and ``s.get_final_completion()``. The request is made when the block is entered."""
+        and ``s.get_final_completion()``. The request is made when the block is entered.
+        ``response_format`` and tools parse as in ``parse()``: ``content.delta`` events carry
+        the JSON so far as ``parsed``, ``content.done`` the parsed value."""
         from ..streaming.chat_events import ChatCompletionStreamManager
+        from ..structured.bodies import chat_body
 
-        if isinstance(params.get("response_format"), type):
-            raise InvalidRequestError(
-                "response_format must be a dict here (chatmini has no pydantic models): pass "
-                '{"type": "json_schema", "json_schema": {...}} and json.loads the content'
-            )
         if params.pop("stream", True) is not True:
             raise InvalidRequestError("chat.completions.stream() always streams: drop stream=")
+        body = dict(params)
+        parser = chat_body(body)
         return ChatCompletionStreamManager(
-            lambda: self.create(stream=True, **params), params.get("tools")
+            lambda: self.create(stream=True, **body), body.get("tools"), parser
         )
+
+    def run_tools(self, **params: Any) -> Union[ToolRun, ToolRunStream]:
+        """Send, run the tools the model asks for, send their results, until the model answers
+        without tools: ``run_tools(model=..., messages=..., tools=[functions], max_turns=8)``.
+        Returns a ToolRun (``.messages``, the whole conversation; ``.final_completion``; ...);
+        with ``stream=True`` a ToolRunStream of content deltas and tool events. See
+        docs/tools.md for every option."""
+        from ..tools import run_chat_tools
+
+        return run_chat_tools(self, **params)
+
+
+def _body(model: str, messages: Iterable[Mapping[str, Any]], stream: bool,
+          params: dict[str, Any]) -> dict[str, Any]:
+    check_model(model)
+    if isinstance(messages, (str, bytes, Mapping)):
+        raise InvalidRequestError("messages must be a list of message dicts, not one value")
+    messages = list(messages)
+    if not messages:
+        raise InvalidRequestError("messages must contain at least one message")
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    if stream:
+        body["stream"] = True
+    body.update(params)
+    return body
 
 
 class Chat(APIResource):

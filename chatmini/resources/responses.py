@@ -15,7 +15,9 @@ from .pagination import CursorPage, chained, path_id
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..objects.parsed import ParsedResponse
     from ..timeouts import TimeoutLike as Timeout
+    from ..tools import ToolRun, ToolRunStream
 
 Headers = Optional[Mapping[str, str]]
 Query = Optional[Mapping[str, Any]]
@@ -59,12 +61,35 @@ class Responses:
         extra_query: Query = None,
         **params: Any,
     ) -> Union[Response, ResponseStream]:
-        """Create a model response: a Response, or with ``stream=True`` a ResponseStream."""
-        if "text_format" in params:
-            raise InvalidRequestError(
-                "text_format= (parsing into a pydantic model) is not supported: pass "
-                'text={"format": {"type": "json_schema", ...}} and parse output_text yourself'
-            )
+        """Create a model response: a Response, or with ``stream=True`` a ResponseStream.
+        ``text_format=`` (a class or a JSON schema) asks for structured output and parses it,
+        as ``parse()`` does."""
+        text_format = params.pop("text_format", None)
+        return self._create(  # type: ignore[no-any-return]
+            "format" if text_format is not None else None, text_format, model=model, input=input,
+            instructions=instructions, tools=tools, previous_response_id=previous_response_id,
+            stream=stream, timeout=timeout, extra_headers=extra_headers,
+            extra_query=extra_query, **params,
+        )
+
+    def parse(self, *, text_format: Any = None, **params: Any) -> ParsedResponse:
+        """openai-python's ``parse``: the arguments of ``create``, and ``text_format`` (a
+        pydantic model, a dataclass, a TypedDict or a JSON schema dict). Text parts get
+        ``parsed`` and the response ``output_parsed``; calls of strict tools
+        (``chatmini.function_tool``) ``parsed_arguments``. An ``incomplete`` response (the
+        token limit, the content filter) raises LengthFinishReasonError or
+        ContentFilterFinishReasonError; JSON that does not fit, OutputValidationError."""
+        if params.get("stream"):
+            raise InvalidRequestError("parse() does not stream: use responses.stream()")
+        return self._create("all", text_format, **params)  # type: ignore[no-any-return]
+
+    def _create(
+        self, parse: Optional[str], text_format: Any, *, model: Optional[str] = None,
+        input: Any = None, instructions: Optional[str] = None, tools: Any = None,  # noqa: A002
+        previous_response_id: Optional[str] = None, stream: bool = False,
+        timeout: Timeout = None, extra_headers: Headers = None, extra_query: Query = None,
+        **params: Any,
+    ) -> Any:
         if model is not None and (not isinstance(model, str) or not model):
             raise InvalidRequestError(f"model must be a non-empty string, not {model!r}")
         if model is None and "prompt" not in params:
@@ -76,16 +101,38 @@ class Responses:
             body["instructions"] = instructions
         if tools is not None:
             body["tools"] = _items("tools", tools)
+            if _parses(tools):
+                from ..structured.bodies import responses_tools
+
+                body["tools"] = responses_tools(body["tools"])
         if previous_response_id is not None:
             body["previous_response_id"] = previous_response_id
         if stream:
             body["stream"] = True
         body.update(params)
-        return self._client.request(  # type: ignore[no-any-return]
+        options: dict[str, Any] = {"stream_cls": ResponseStream}
+        if parse:
+            from ..streaming.parsed import ParsedResponseStream, parsed_stream
+            from ..structured.bodies import responses_body
+
+            given = tools if parse == "all" and isinstance(tools, (list, tuple)) else ()
+            parser = responses_body(body, text_format, given)
+            options = {"post_parser": lambda answer, response, request: parser.response(answer),
+                       "stream_cls": parsed_stream(ParsedResponseStream, parser.response)}
+        return self._client.request(
             "POST", "/responses", body, stream=stream, timeout=timeout,
-            extra_headers=extra_headers, extra_query=extra_query, cast=Response,
-            stream_cls=ResponseStream,
+            extra_headers=extra_headers, extra_query=extra_query, cast=Response, **options,
         )
+
+    def run_tools(self, **params: Any) -> Union[ToolRun, ToolRunStream]:
+        """The tool loop on the Responses API: ``run_tools(model=..., input=..., tools=[
+        functions], max_turns=8)`` sends, runs the ``function_call``s the model asks for,
+        sends their ``function_call_output``s, until it answers without tools. Returns a
+        ToolRun (``.items``, the whole input so far; ``.final_response``; ...); ``stream=True``
+        a ToolRunStream. See docs/tools.md."""
+        from ..tools import run_responses_tools
+
+        return run_responses_tools(self, **params)
 
     def stream(
         self,
@@ -108,7 +155,10 @@ class Responses:
         if response_id is None:
             if starting_after is not None:
                 raise InvalidRequestError("starting_after= needs response_id=")
-            return self.create(stream=True, **params, **options)
+            text_format = params.pop("text_format", None)  # parsed as by parse()
+            parse = "all" if text_format is not None or _parses(params.get("tools")) else None
+            return self._create(  # type: ignore[no-any-return]
+                parse, text_format, stream=True, **params, **options)
         if params:
             raise InvalidRequestError(
                 f"response_id= streams a stored response: it cannot be combined with "
@@ -220,6 +270,16 @@ def _items(name: str, value: Any) -> list[Any]:
     if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
         raise InvalidRequestError(f"{name} must be a list, not {type(value).__name__}")
     return [item.to_dict() if isinstance(item, APIObject) else item for item in value]
+
+
+def _parses(tools: Any) -> bool:
+    """Whether a tool list holds a FunctionTool (``chatmini.function_tool``): its calls are
+    parsed, and it is sent in this API's flat shape."""
+    if not isinstance(tools, (list, tuple)):
+        return False
+    from ..structured import FunctionTool
+
+    return any(isinstance(tool, FunctionTool) for tool in tools)
 
 
 def _query(**values: Any) -> dict[str, Any]:

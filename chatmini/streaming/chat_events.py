@@ -3,16 +3,20 @@
 Each chunk becomes a ``chunk`` event, then the events it implies: ``content.delta``,
 ``refusal.delta``, ``tool_calls.function.arguments.delta``, ``logprobs.content.delta``, and
 their ``.done`` events once a choice finishes or a new tool call starts (openai-python's order).
-Snapshots are joined only when read, so the helper costs little per chunk.
+Snapshots are joined only when read, so the helper costs little per chunk. With a
+``response_format`` (or strict tools), ``content.delta``'s ``parsed`` (and the arguments'
+``parsed_arguments``) is the JSON so far (``structured.partial``, also read only when asked),
+the ``.done`` events carry the parsed value, and ``get_final_completion()`` is parsed.
 """
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
+from ..answer_errors import ContentFilterFinishReasonError, LengthFinishReasonError
 from ..objects import ChatCompletion
+from ..structured import Parser, PartialJSON
 
 if TYPE_CHECKING:
     from .chat import Stream
@@ -67,20 +71,39 @@ def _index(item: dict[str, Any]) -> int:
     return index if type(index) is int else 0
 
 
-def _parsed(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+class _Partial:
+    """The JSON of streamed pieces so far, read as of a given piece (``structured.partial``
+    keeps its place, so reading every event's value costs one scan of the text in all)."""
+
+    __slots__ = ("parts", "json", "fed")
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+        self.json = PartialJSON()
+        self.fed = 0
+
+    def at(self, count: int) -> _Later:
+        return _Later(lambda: self.value(count))
+
+    def value(self, count: int) -> Any:
+        if count < self.fed:  # read late, after later pieces: read that prefix afresh
+            again = PartialJSON()
+            again.add("".join(self.parts[:count]))
+            return again.value()
+        for piece in self.parts[self.fed:count]:
+            self.json.add(piece)
+        self.fed = count
+        return self.json.value()
 
 
 class _ToolCall:
-    __slots__ = ("name", "parts", "done")
+    __slots__ = ("name", "parts", "done", "partial")
 
     def __init__(self) -> None:
         self.name = ""
         self.parts: list[str] = []
         self.done = False
+        self.partial = _Partial(self.parts)
 
 
 class _ChoiceState:
@@ -92,18 +115,20 @@ class _ChoiceState:
         self.done: set[str] = set()
         self.tools: dict[int, _ToolCall] = {}
         self.current_tool: Optional[int] = None
+        self.partial = _Partial(self.text["content"])
 
 
 class EventBuilder:
     """Chunks in, events out, in openai-python's order: a chunk's delta events, then the
-    ``.done`` events it implies. ``parsed_arguments`` is set for ``strict`` tools only, as
-    there (once the arguments so far are complete JSON)."""
+    ``.done`` events it implies. ``parsed_arguments`` is set for the tools the parser parses
+    (``strict`` ones, as there), ``parsed`` when there is an output format."""
 
-    def __init__(self, snapshot: Callable[[], ChatCompletion], tools: Any = None) -> None:
+    def __init__(self, snapshot: Callable[[], ChatCompletion], tools: Any = None,
+                 parser: Optional[Parser] = None) -> None:
         self._snapshot = snapshot
         self._choices: dict[int, _ChoiceState] = {}
-        functions = [_object(_object(tool).get("function")) for tool in tools or ()]
-        self._strict = {f.get("name") for f in functions if f.get("strict")}
+        self._parser = parser if parser is not None else Parser(None, tools or ())
+        self._strict = set(self._parser.tools)
 
     def events(self, chunk: Any) -> list[ChatStreamEvent]:
         out = [ChatStreamEvent("chunk", chunk=chunk, snapshot=_Later(self._snapshot))]
@@ -120,8 +145,11 @@ class EventBuilder:
             if type(piece) is str:
                 parts = state.text[kind]
                 parts.append(piece)
+                extra = {}
+                if kind == "content" and self._parser.format is not None:
+                    extra["parsed"] = state.partial.at(len(parts))
                 out.append(ChatStreamEvent(f"{kind}.delta", delta=piece,
-                                           snapshot=_text_so_far(parts, len(parts))))
+                                           snapshot=_text_so_far(parts, len(parts)), **extra))
         calls = [call for call in delta.get("tool_calls") or () if type(call) is dict]
         for call in calls:
             self._tool_delta(state, call, out)
@@ -134,6 +162,7 @@ class EventBuilder:
                 out.append(ChatStreamEvent(f"logprobs.{kind}.delta", **{kind: items},
                                            snapshot=_items_so_far(seen, len(seen))))
         if choice.get("finish_reason") is not None:
+            self._check_finish(choice.get("finish_reason"), state)
             self._text_done(state, out)
             if state.current_tool is not None:
                 self._tool_done(state, state.current_tool, out)
@@ -156,11 +185,11 @@ class EventBuilder:
         piece = piece if type(piece) is str else ""
         tool.parts.append(piece)
         arguments = _text_so_far(tool.parts, len(tool.parts))
-        strict = tool.name in self._strict
         out.append(ChatStreamEvent(
             "tool_calls.function.arguments.delta", name=tool.name, index=index,
             arguments=arguments, arguments_delta=piece,
-            parsed_arguments=_Later(lambda: _parsed(arguments()) if strict else None),
+            parsed_arguments=tool.partial.at(len(tool.parts)) if tool.name in self._strict
+            else None,
         ))
 
     def _tool_done(self, state: _ChoiceState, index: int, out: list[Any]) -> None:
@@ -172,7 +201,7 @@ class EventBuilder:
         out.append(ChatStreamEvent(
             "tool_calls.function.arguments.done", name=tool.name, index=index,
             arguments=arguments,
-            parsed_arguments=_parsed(arguments) if tool.name in self._strict else None,
+            parsed_arguments=self._parser.arguments(tool.name, arguments, None),
         ))
 
     def _text_done(self, state: _ChoiceState, out: list[Any]) -> None:
@@ -181,7 +210,7 @@ class EventBuilder:
             seen = bool(text) if kind == "content" else bool(state.text[kind])
             if seen and kind not in state.done:
                 state.done.add(kind)
-                extra = {"parsed": None} if kind == "content" else {}  # no pydantic models here
+                extra = {"parsed": self._parsed(text, state)} if kind == "content" else {}
                 out.append(ChatStreamEvent(f"{kind}.done", **{kind: text}, **extra))
             key = f"logprobs.{kind}"
             if state.logprobs[kind] and key not in state.done:
@@ -189,13 +218,31 @@ class EventBuilder:
                 out.append(ChatStreamEvent(f"{key}.done", **{kind: list(state.logprobs[kind])}))
 
 
+    def _parsed(self, text: str, state: _ChoiceState) -> Any:
+        fmt = self._parser.format
+        if fmt is None or state.text["refusal"]:
+            return None
+        return fmt.parse(text, None)
+
+    def _check_finish(self, reason: Any, state: _ChoiceState) -> None:
+        """A choice cut at the length limit or by the filter: its JSON will not be whole."""
+        if reason not in ("length", "content_filter") or not (
+                self._parser.format is not None or (state.tools and self._strict)):
+            return
+        snapshot = self._snapshot()
+        if reason == "length":
+            raise LengthFinishReasonError(completion=snapshot)
+        raise ContentFilterFinishReasonError(completion=snapshot)
+
+
 class ChatCompletionStream:
     """Iterate for events; ``get_final_completion()``, ``until_done()``,
     ``current_completion_snapshot``; ``close()``. The chat Stream underneath is ``.stream``."""
 
-    def __init__(self, stream: Stream, tools: Any = None) -> None:
+    def __init__(self, stream: Stream, tools: Any = None, parser: Optional[Parser] = None):
         self.stream = stream
-        self._builder = EventBuilder(lambda: stream.current_completion_snapshot, tools)
+        self._parser = parser
+        self._builder = EventBuilder(lambda: stream.current_completion_snapshot, tools, parser)
         self._pending: deque[ChatStreamEvent] = deque()
 
     def __iter__(self) -> Iterator[ChatStreamEvent]:
@@ -217,9 +264,12 @@ class ChatCompletionStream:
         return self
 
     def get_final_completion(self) -> ChatCompletion:
-        """Read the rest, then the ChatCompletion assembled from every chunk."""
+        """Read the rest, then the ChatCompletion assembled from every chunk (parsed, a
+        ParsedChatCompletion, when the call has a format or strict tools)."""
         self.until_done()
-        return self.stream.get_final_completion()
+        completion = self.stream.get_final_completion()
+        parser = self._parser
+        return parser.chat(completion) if parser is not None and parser.parses else completion
 
     def close(self) -> None:
         self.stream.close()
@@ -235,13 +285,15 @@ class ChatCompletionStreamManager:
     """What ``chat.completions.stream(...)`` returns: the request is sent on ``__enter__``, and
     the stream closed on ``__exit__``."""
 
-    def __init__(self, open_stream: Callable[[], Stream], tools: Any = None) -> None:
+    def __init__(self, open_stream: Callable[[], Stream], tools: Any = None,
+                 parser: Optional[Parser] = None) -> None:
         self._open = open_stream
         self._tools = tools
+        self._parser = parser
         self._stream: Optional[ChatCompletionStream] = None
 
     def __enter__(self) -> ChatCompletionStream:
-        self._stream = ChatCompletionStream(self._open(), self._tools)
+        self._stream = ChatCompletionStream(self._open(), self._tools, self._parser)
         return self._stream
 
     def __exit__(self, *exc_info: object) -> None:

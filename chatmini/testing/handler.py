@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .. import codings
-from . import answers, batch_routes, negotiation, replies
+from . import answers, batch_routes, chat_turns, negotiation, replies
 from . import responses as responses_api
 from .replies import Reply, StreamEncoder
+from .schema_answers import schema_text
 
 if TYPE_CHECKING:
     from .filestore import Upload
@@ -160,14 +161,21 @@ class RequestHandler(BaseHTTPRequestHandler):
                 message = "We could not parse the JSON body of your request."
                 self._send_json(400, replies.error_payload(400, message), reply)
                 return
-            text = reply.content if reply.content is not None else replies.default_text(request)
+            text = reply.content
+            if text is None:
+                echo = replies.default_text(request)
+                text = schema_text(request.get("response_format"), echo) or echo
+            turn = None
+            if reply.tool_calls or reply.refusal is not None or reply.finish_reason is not None:
+                turn = chat_turns.plan(text, reply, self._seq)
             if request.get("stream") is True:
                 events = replies.stream_events(
                     request, self._seq, text, chunks=reply.chunks, error_event=reply.error_event,
-                    done=not reply.no_done, line_ending=reply.line_ending)
+                    done=not reply.no_done, line_ending=reply.line_ending, turn=turn)
                 self._stream(reply, events)
             else:
-                self._send_json(reply.status, replies.completion(request, self._seq, text), reply)
+                payload = replies.completion(request, self._seq, text, turn)
+                self._send_json(reply.status, payload, reply)
         elif self.command == "GET" and path == "/v1/models":
             self._send_json(reply.status, replies.models(), reply)
         elif self.command == "GET" and path.startswith("/v1/models/"):

@@ -6,9 +6,12 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codings import FlushingCompressor
+
+if TYPE_CHECKING:
+    from .chat_turns import Turn
 
 __all__ = ["Reply"]
 
@@ -45,8 +48,11 @@ class Reply:
     content_encoding: str | None = None
     raw_stream: bytes | None = None
     line_ending: str = "\n"
-    # The Responses API (``/v1/responses``) only:
     tool_calls: list[dict[str, Any]] | None = None
+    refusal: str | None = None
+    finish_reason: str | None = None
+    repeat: bool = False
+    # The Responses API (``/v1/responses``) only:
     reasoning: str | None = None
     outcome: str = "completed"
     null_output: bool = False
@@ -63,6 +69,8 @@ class Reply:
         for call in self.tool_calls or ():
             if not isinstance(call, dict) or not isinstance(call.get("name"), str):
                 raise ValueError(f"each tool call must be a dict with a 'name', not {call!r}")
+        if self.tool_calls and self.refusal is not None:
+            raise ValueError("tool_calls= and refusal= disagree: a turn is one or the other")
         for name in ("chunks", "cut_after", "pause_after"):
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -147,20 +155,24 @@ def choice_count(request: dict[str, Any]) -> int:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
 
 
-def completion(request: dict[str, Any], seq: int, text: str) -> dict[str, Any]:
-    """Build a non-streaming ChatCompletion object exactly in OpenAI's shape."""
+def completion(request: dict[str, Any], seq: int, text: str,
+               turn: Turn | None = None) -> dict[str, Any]:
+    """Build a non-streaming ChatCompletion object exactly in OpenAI's shape (the message,
+    finish reason and length of ``turn`` when a reply scripts one: tool calls, a refusal)."""
     n = choice_count(request)
+    message = turn.message() if turn is not None else {
+        "role": "assistant", "content": text, "refusal": None}
     return {
         "id": f"chatcmpl-{seq}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model") or DEFAULT_MODEL,
         "choices": [
-            {"index": i, "message": {"role": "assistant", "content": text, "refusal": None},
-             "logprobs": None, "finish_reason": "stop"}
+            {"index": i, "message": dict(message), "logprobs": None,
+             "finish_reason": turn.finish if turn is not None else "stop"}
             for i in range(n)
         ],
-        "usage": _usage(request, n * _count_tokens(text)),
+        "usage": _usage(request, n * (turn.words() if turn is not None else _count_tokens(text))),
         "system_fingerprint": FINGERPRINT,
     }
 
@@ -187,8 +199,9 @@ def _dumps(obj: Any) -> str:
 
 def stream_events(request: dict[str, Any], seq: int, text: str, *, chunks: int | None = None,
                   error_event: dict[str, Any] | None = None, done: bool = True,
-                  line_ending: str = "\n") -> list[bytes]:
-    """Build every server-sent event of a streamed completion, one bytes object per event."""
+                  line_ending: str = "\n", turn: Turn | None = None) -> list[bytes]:
+    """Build every server-sent event of a streamed completion, one bytes object per event
+    (``turn``'s deltas and finish reason when a reply scripts one)."""
     end = (line_ending * 2).encode()
     n = choice_count(request)
     include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
@@ -213,18 +226,22 @@ def stream_events(request: dict[str, Any], seq: int, text: str, *, chunks: int |
         events.append(b"event: error" + line_ending.encode() + b"data: "
                       + _dumps(error_event).encode() + end)
         return events
-    pieces = [CHUNK_PIECE] * chunks if chunks is not None else split_words(text)
+    if turn is not None:
+        deltas, finish, words = turn.deltas(chunks), _dumps(turn.finish), turn.words()
+    else:
+        pieces = [CHUNK_PIECE] * chunks if chunks is not None else split_words(text)
+        deltas = ['{"content":' + _dumps(piece) + "}" for piece in pieces]
+        finish, words = '"stop"', _count_tokens("".join(pieces))
     cache: dict[tuple[int, str], bytes] = {}
-    for piece in pieces:
+    for delta in deltas:
         for i in range(n):
-            key = (i, piece)
+            key = (i, delta)
             if key not in cache:
-                cache[key] = event(i, '{"content":' + _dumps(piece) + "}")
+                cache[key] = event(i, delta)
             events.append(cache[key])
-    events.extend(event(i, "{}", '"stop"') for i in range(n))
+    events.extend(event(i, "{}", finish) for i in range(n))
     if include_usage:
-        produced = "".join(pieces)
-        usage = _usage(request, n * _count_tokens(produced))
+        usage = _usage(request, n * words)
         events.append(b"data: " + _dumps(dict(base, choices=[], usage=usage)).encode() + end)
     if done:
         events.append(b"data: [DONE]" + end)

@@ -79,13 +79,13 @@ def _item_events(emit: Emit, deltas: Callable[[str, str, list[str]], None], inde
         emit("response.output_item.added", output_index=index,
              item=dict(item, status="in_progress", content=[]))
         for n, part in enumerate(item.get("content") or ()):
-            empty = dict(part, text="")
-            emit("response.content_part.added", **ids, content_index=n, part=empty)
-            text = part.get("text", "")
-            deltas("response.output_text.delta", f'{where},"content_index":{n}',
-                   split_words(text))
-            emit("response.output_text.done", **ids, content_index=n, text=text,
-                 logprobs=[])
+            kind = "refusal" if part.get("type") == "refusal" else "text"
+            emit("response.content_part.added", **ids, content_index=n, part={**part, kind: ""})
+            text = part.get(kind, "")
+            name = "refusal" if kind == "refusal" else "output_text"
+            deltas(f"response.{name}.delta", f'{where},"content_index":{n}', split_words(text))
+            more: dict[str, Any] = {"logprobs": []} if kind == "text" else {}
+            emit(f"response.{name}.done", **ids, content_index=n, **{kind: text}, **more)
             emit("response.content_part.done", **ids, content_index=n, part=part)
     elif kind == "function_call":
         emit("response.output_item.added", output_index=index,

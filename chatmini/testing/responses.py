@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import parse_qs, unquote
 
+from .chat_turns import tool_call_list
 from .replies import CHUNK_PIECE, Reply, error_payload
 from .response_events import snapshot, stream_events
+from .schema_answers import schema_text
 
 __all__ = ["Answer", "ResponseStore", "answer"]
 
@@ -140,26 +142,34 @@ def build(request: dict[str, Any], reply: Reply, seq: int,
                        "summary": [{"type": "summary_text", "text": reply.reasoning}]})
     if reply.chunks is not None:
         text: Optional[str] = CHUNK_PIECE * reply.chunks
-    elif reply.content is not None or not reply.tool_calls:
-        text = reply.content if reply.content is not None else "echo: " + _last_user_text(items)
+    elif reply.content is not None or not (reply.tool_calls or reply.refusal is not None):
+        text = reply.content
+        if text is None:
+            echo = "echo: " + _last_user_text(items)
+            text = schema_text((request.get("text") or {}).get("format"), echo) or echo
     else:
         text = None
     if text is not None:
-        output.append({"id": f"msg_{seq}", "type": "message", "status": "completed",
-                       "role": "assistant", "content": [
-                           {"type": "output_text", "annotations": [], "logprobs": [],
-                            "text": text}]})
-    for i, call in enumerate(reply.tool_calls or ()):
+        output.append(_message(f"msg_{seq}", {"type": "output_text", "annotations": [],
+                                               "logprobs": [], "text": text}))
+    if reply.refusal is not None:
+        output.append(_message(f"msg_{seq}_refusal",
+                               {"type": "refusal", "refusal": reply.refusal}))
+    for i, call in enumerate(tool_call_list(reply, seq, "call")):
         output.append({"id": f"fc_{seq}_{i}", "type": "function_call", "status": "completed",
-                       "arguments": call.get("arguments", "{}"),
-                       "call_id": call.get("call_id", f"call_{seq}_{i}"), "name": call["name"]})
+                       "arguments": call["function"]["arguments"], "call_id": call["id"],
+                       "name": call["function"]["name"]})
     words = sum(len(str(_part_text(item)).split()) for item in output)
     reasoning = len((reply.reasoning or "").split())
     prompt = max(1, len(_last_user_text(items, every=True).split())
                  + len(str(request.get("instructions") or "").split()))
     now = int(time.time())
+    outcome, reason = reply.outcome, "max_output_tokens"
+    if reply.finish_reason in ("length", "content_filter"):
+        outcome = "incomplete"
+        reason = "content_filter" if reply.finish_reason == "content_filter" else reason
     response = {
-        "id": f"resp_{seq}", "object": "response", "created_at": now, "status": reply.outcome,
+        "id": f"resp_{seq}", "object": "response", "created_at": now, "status": outcome,
         "background": request.get("background") is True, "error": None,
         "incomplete_details": None, "instructions": request.get("instructions"),
         "max_output_tokens": request.get("max_output_tokens"), "max_tool_calls": None,
@@ -177,13 +187,18 @@ def build(request: dict[str, Any], reply: Reply, seq: int,
                       "reasoning_tokens": reasoning}, "total_tokens": prompt + words},
         "user": None, "metadata": request.get("metadata") or {},
     }
-    if reply.outcome == "completed":
+    if outcome == "completed":
         response["completed_at"] = now
-    elif reply.outcome == "incomplete":
-        response["incomplete_details"] = {"reason": "max_output_tokens"}
+    elif outcome == "incomplete":
+        response["incomplete_details"] = {"reason": reason}
     else:
         response["error"] = dict(FAILURE)
     return response
+
+
+def _message(item_id: str, part: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item_id, "type": "message", "status": "completed", "role": "assistant",
+            "content": [part]}
 
 
 def input_items(value: Any, seq: int) -> list[dict[str, Any]]:

@@ -194,7 +194,8 @@ class Server:
         self.stop()
 
     def enqueue(self, *replies: Reply) -> None:
-        """Append scripted replies to the FIFO queue; each answers one matching request."""
+        """Append scripted replies to the FIFO queue; each answers one matching request (a
+        ``Reply(repeat=True)`` answers every one from then on, until ``reset()``)."""
         with self._lock:
             self._queue.extend(replies)
 
@@ -239,7 +240,7 @@ class Server:
             head = self._queue[0] if self._queue and scripted else None
             if head is not None and (path.endswith(head.path) if head.path is not None
                                      else path == "/v1" or path.startswith("/v1/")):
-                return self._seq, self._queue.popleft()
+                return self._seq, head if head.repeat else self._queue.popleft()
             return self._seq, self.faults.pick() if scripted else None
 
     def _batch_request(self, url: str, body: Any) -> tuple[int, Reply | None]:
