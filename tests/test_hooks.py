@@ -333,6 +333,7 @@ def test_hook_chatmini_call_end(make_client, server):
     assert ends == [(2, 200, None), (2, 500, "InternalServerError")]
 
 
+@pytest.mark.framings
 def test_hook_chatmini_stream_event(make_client, server):
     events = []
 
@@ -347,6 +348,7 @@ def test_hook_chatmini_stream_event(make_client, server):
     assert len(events) == len(chunks) + 1
 
 
+@pytest.mark.framings
 def test_hook_chatmini_stream_end(make_client, server):
     ends = []
 
@@ -424,6 +426,7 @@ def test_call_end_sees_a_body_validation_error(make_client, server):
     assert ends == ["APIResponseValidationError"]
 
 
+@pytest.mark.framings
 def test_dropped_stream_still_ends_through_the_hook(make_client, server):
     import gc
 
@@ -465,6 +468,7 @@ def test_hook_chatmini_timing(make_client, server):
                     ("/chat/completions", 400, "BadRequestError", 1, False, True)]
 
 
+@pytest.mark.framings
 def test_hook_chatmini_stream_read(make_client, server):
     reads = []
 

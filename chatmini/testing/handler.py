@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codings
 from . import negotiation, replies
-from .replies import Reply, StreamEncoder
+from .replies import COALESCED, Reply, StreamEncoder
 
 if TYPE_CHECKING:
     from .server import _HTTPServer
@@ -213,13 +213,23 @@ class RequestHandler(BaseHTTPRequestHandler):
             events = events[:reply.cut_after]
         pause_at = reply.pause_after
         if pause_at is not None and pause_at < len(events):
-            self.wfile.write(encoder.encode(events[:pause_at]))
+            self._write_events(encoder, events[:pause_at])
             if self.server.owner._stopping.wait(reply.pause):
                 self.close_connection = True
                 return
             events = events[pause_at:]
-        self.wfile.write(encoder.encode(events))
+        self._write_events(encoder, events)
         if reply.cut_after is not None and reply.cut_after < total:
             self.close_connection = True
             return
         self.wfile.write(encoder.finish())
+
+    def _write_events(self, encoder: StreamEncoder, events: list[bytes]) -> None:
+        """Write events as real servers do, each in its own write (and HTTP chunk), or all in
+        one (the server's ``framing="coalesced"``)."""
+        if self.server.owner.framing == COALESCED:
+            self.wfile.write(encoder.encode(events))
+            return
+        write, encode = self.wfile.write, encoder.encode
+        for event in events:
+            write(encode([event]))
