@@ -116,7 +116,7 @@ class ServerProcess:
         self.base_url = parent.recv()
         return self
 
-    def _ask(self, command: str) -> Any:
+    def _ask(self, command: Any) -> Any:
         self._conn.send(command)
         return self._conn.recv()
 
