@@ -104,7 +104,7 @@ class PluginHost:
         self._decode_body = hook.chatmini_decode_body
         self._call_end = hook.chatmini_call_end
         self._stream_event = hook.chatmini_stream_event
-        self._stream_read = hook.chatmini_stream_read
+        self._stream_reads = hook.chatmini_stream_reads
         self._stream_end = hook.chatmini_stream_end
         self._stats = hook.chatmini_stats
 
@@ -178,13 +178,13 @@ class PluginHost:
         return bool(self._stream_event.get_hookimpls())
 
     def wants_stream_reads(self) -> bool:
-        """Whether any plugin implements chatmini_stream_read (else the call is skipped)."""
-        return bool(self._stream_read.get_hookimpls())
+        """Whether any plugin implements chatmini_stream_reads (else no arrival is noted)."""
+        return bool(self._stream_reads.get_hookimpls())
 
-    def stream_read(
-        self, request: Request, events: list[ServerSentEvent], client: Client
+    def stream_reads(
+        self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]], client: Client
     ) -> None:
-        self._stream_read(request=request, events=events, client=client)
+        self._stream_reads(request=request, reads=reads, client=client)
 
     def stream_event(self, request: Request, event: ServerSentEvent, client: Client) -> None:
         self._stream_event(request=request, event=event, client=client)

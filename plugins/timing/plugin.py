@@ -8,8 +8,9 @@ Each attempt is timed from its preparation to ``chatmini_after_attempt`` (the ti
 headers is ``response.elapsed``, taken by the transport around the network send); the call's
 clock starts at the first attempt's preparation and stops at ``chatmini_call_end``, or for
 streams at ``chatmini_stream_end``,
-with the first event and the gaps between events taken once per network read (events that
-arrived in one read arrived together): one ``perf_counter()`` a read, nothing per event.
+with the first event and the gaps between events from the arrival times the stream core notes
+(one ``perf_counter()`` a network read; events of one read arrived together), handed over in
+batches through ``chatmini_stream_reads``: no hook call per read or per event.
 """
 
 from __future__ import annotations
@@ -118,25 +119,28 @@ class TimingPlugin:
         self._finish(request, timing, client)
 
     @hookimpl
-    def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
-        now = perf_counter()
+    def chatmini_stream_reads(
+        self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]]
+    ) -> None:
         timing = request.context.get(TIMING)
         if timing is None:
             return
-        count = len(events) - (events[-1].data == DONE)
-        if count <= 0:
-            return
         last = timing._last_event
-        if last is None:
-            timing._first_event = now
-            timing.ttft = now - timing.start
-        else:
-            gap = now - last
-            timing._gap_total += gap
-            if gap > timing._max_gap:
-                timing._max_gap = gap
-        timing._last_event = now
-        timing.events += count
+        for at, events in reads:
+            count = len(events) - (events[-1].data == DONE)
+            if count <= 0:
+                continue
+            if last is None:
+                timing._first_event = at
+                timing.ttft = at - timing.start
+            else:
+                gap = at - last
+                timing._gap_total += gap
+                if gap > timing._max_gap:
+                    timing._max_gap = gap
+            last = at
+            timing.events += count
+        timing._last_event = last
 
     @hookimpl
     def chatmini_stream_end(
