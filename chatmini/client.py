@@ -23,6 +23,7 @@ from .errors import (
     safe_excerpt,
     stream_error,
 )
+from .jsondecode import loads
 from .objects import APIResponseObject
 from .pipeline import send_call
 from .pluginhost import PluginHost
@@ -290,7 +291,7 @@ def decode_body(
         data = client.plugin_host.decode_body(request, response, client)
     if data is None:
         try:
-            data = json.loads(content) if content else None
+            data = loads(content) if content else None
         except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
             data = _INVALID
     if data is _INVALID or (cast is not APIResponseObject and type(data) is not dict):

@@ -7,7 +7,6 @@ reported a ``finish_reason`` (some servers omit ``[DONE]``).
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ..accumulate import ChunkAccumulator
@@ -17,6 +16,7 @@ from ..errors import (
     safe_excerpt,
     stream_error,
 )
+from ..jsondecode import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
 from .core import EventStream
 
@@ -40,6 +40,7 @@ class ChatDecoder:
         self.response = response
         self.accumulator = ChunkAccumulator()
         self.done = False
+        self._loads = decoder()
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
         data = event.data
@@ -47,7 +48,7 @@ class ChatDecoder:
             self.done = True
             return None
         try:
-            chunk = json.loads(data)
+            chunk = self._loads(data)
         except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
             chunk = None if event.event != "error" else data
         if event.event == "error" or (type(chunk) is dict and chunk.get("error")):

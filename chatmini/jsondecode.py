@@ -1,0 +1,92 @@
+"""JSON text to Python values: exactly what ``json.loads`` gives, as fast as it can be had.
+
+Streams decode one small JSON object per event, so the call around the parser counts:
+``json.loads`` matches two regular expressions and goes through two Python layers before the
+C scanner runs; ``decoder()`` calls the scanner directly and falls back to ``json.loads`` for
+anything but one bare JSON value (surrounding whitespace, extra data, errors), so results and
+errors are the standard library's.
+
+With orjson installed (``pip install 'chatmini[speed]'``) valid JSON is decoded by orjson, and
+the standard library decides wherever the two differ, so results stay the standard library's
+on every input: integers beyond 64 bits stay exact (orjson would give a float), ``NaN``,
+``Infinity`` and numbers beyond the float range decode to float nan/inf, and lone surrogate
+escapes are kept (orjson refuses these); a duplicate key keeps its last value and bytes that
+are not UTF-8 (or UTF-16/32, which ``json.loads`` also reads) are an error with either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Optional, Union
+
+__all__ = ["decoder", "loads", "use_orjson"]
+
+Text = Union[str, bytes, bytearray]
+Loads = Callable[[Text], Any]
+
+# The C scanner behind json.loads (a default decoder's): (value, end) for the value at an index.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_stdlib_loads = json.loads
+_DIGITS = b"0123456789"
+_RUNS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # each digit to b"0"
+_LONG_RUN = b"0" * 19  # an integer this long may not fit 64 bits: orjson would make it a float
+
+
+def stdlib_loads(text: Text) -> Any:
+    """``json.loads(text)``, calling the C scanner directly for a bare JSON value in a str."""
+    if type(text) is str:
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:  # not a JSON value there: json.loads raises its own error
+            pass
+        else:
+            if end == len(text):
+                return value
+    return _stdlib_loads(text)
+
+
+def orjson_loads(text: Text) -> Any:
+    """``json.loads(text)``'s result, through orjson where that gives the same value."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    # Fewer than 19 digits in all cannot hold an integer orjson would turn into a float.
+    if len(data) - len(data.translate(None, _DIGITS)) < 19 or (
+        _LONG_RUN not in data.translate(_RUNS)
+    ):
+        try:
+            return _orjson_parse(data)
+        except ValueError:  # NaN, Infinity, 1e400, lone surrogates, UTF-16, invalid: the
+            pass  # standard library accepts some of these, and raises its own error otherwise
+    return stdlib_loads(text)
+
+
+_orjson_parse: Callable[[bytes], Any] = _stdlib_loads
+_chosen: Optional[Loads] = None
+
+
+def decoder() -> Loads:
+    """The fastest decoder available: orjson's when installed (imported on first use, never at
+    ``import chatmini``), else the standard library's; both give ``json.loads``'s results."""
+    global _chosen, _orjson_parse
+    if _chosen is None:
+        try:
+            import orjson
+        except ImportError:
+            _chosen = stdlib_loads
+        else:
+            _orjson_parse = orjson.loads
+            _chosen = orjson_loads
+    return _chosen
+
+
+def use_orjson(enabled: bool) -> None:
+    """Use orjson when installed (the default), or only the standard library (to compare the
+    two, e.g. in benchmarks). Streams already open keep the decoder they started with."""
+    global _chosen
+    _chosen = None
+    if not enabled:
+        _chosen = stdlib_loads
+
+
+def loads(text: Text) -> Any:
+    """Decode one JSON document as ``json.loads`` would (see the module)."""
+    return decoder()(text)
