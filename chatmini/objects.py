@@ -27,6 +27,38 @@ def wrap(value: Any) -> Any:
     return value
 
 
+FIELDS_PER_CLASS = 256  # field accessors one class learns at most (the names code reads)
+_learned: dict[type, int] = {}
+
+
+def _field(name: str) -> property:
+    """A class-level accessor for the JSON field ``name``. ``__getattr__`` runs only after a
+    normal lookup has failed (building an AttributeError), about 0.4 µs an attribute; a property
+    is found at once, and a missing key still ends in ``__getattr__``."""
+
+    def read(self: APIObject) -> Any:
+        try:
+            value = self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        kind = type(value)
+        if kind is dict:  # inlined wrap(): this runs several times per streamed chunk
+            return APIObject(value)
+        if kind is list:
+            return [APIObject(item) if type(item) is dict else wrap(item) for item in value]
+        return value
+
+    return property(read)
+
+
+def _learn(cls: type, name: str) -> None:
+    """Give ``cls`` an accessor for a field read through ``__getattr__``, so the next read of
+    it is fast; never over a name the class has, and at most FIELDS_PER_CLASS per class."""
+    if name[:1] != "_" and _learned.get(cls, 0) < FIELDS_PER_CLASS and not hasattr(cls, name):
+        _learned[cls] = _learned.get(cls, 0) + 1
+        setattr(cls, name, _field(name))
+
+
 class APIObject:
     """A JSON object read by attribute: ``obj.choices[0].message.content``."""
 
@@ -42,12 +74,8 @@ class APIObject:
             if name[:1] == "_":  # private and dunder names are never JSON fields here
                 raise AttributeError(name) from None
             return None
-        kind = type(value)
-        if kind is dict:  # inlined wrap(): this runs several times per streamed chunk
-            return APIObject(value)
-        if kind is list:
-            return [APIObject(item) if type(item) is dict else wrap(item) for item in value]
-        return value
+        _learn(type(self), name)
+        return wrap(value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._data[name] = value.to_dict() if isinstance(value, APIObject) else value
