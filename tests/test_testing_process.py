@@ -42,6 +42,7 @@ def test_proxy_faults_without_a_proxy_are_refused():
 def test_replies_are_scripted_over_the_pipe_and_streams_framed_as_asked():
     with ServerProcess(framing="coalesced") as server:
         server.enqueue(Reply(status=429), Reply(chunks=3))
+        assert server.stats()["pending"] == 2
         url = server.base_url + "/chat/completions"
         assert requests.post(url, json=BODY, timeout=5).status_code == 429
         with requests.post(url, json={**BODY, "stream": True}, stream=True, timeout=5) as answer:

@@ -93,6 +93,16 @@ class ChunkedBody:
         out = []
         pos, size = 0, len(data)
         while pos < size and not self.ended:
+            if not (self._left or self._crlf or self._line) and self._trailers < 0:
+                end = data.find(b"\r\n", pos)  # whole chunks one after another: the fast way
+                digits = data[pos:end]
+                if 0 < end - pos <= 16 and not digits.lstrip(_HEX):
+                    start = end + 2
+                    stop = start + int(digits, 16)
+                    if start < stop <= size - 2 and data[stop:stop + 2] == b"\r\n":
+                        out.append(data[start:stop])
+                        pos = stop + 2
+                        continue
             if self._left:
                 take = min(self._left, size - pos)
                 out.append(data[pos:pos + take])

@@ -28,6 +28,7 @@ def _stats(server: Server, proxy: Optional[FaultProxy]) -> dict[str, Any]:
     stats: dict[str, Any] = {
         "requests": len(server.requests),
         "connections": server.connections_opened,
+        "pending": server.pending,
         "faults": dict(server.faults.injected),
         "cpu_seconds": time.process_time(),  # the child's, all its threads
     }
@@ -121,10 +122,10 @@ class ServerProcess:
         return self._conn.recv()
 
     def stats(self) -> dict[str, Any]:
-        """Counters so far: the server's ``requests``, ``connections`` and ``faults`` (by kind:
-        ``429``, ``503``, ``drop``), the child's ``cpu_seconds`` (all its threads) and, with a
-        proxy, its ``proxy_connections``, ``proxy_requests``, ``proxy_injected`` and
-        ``proxy_fired`` (faults by label)."""
+        """Counters so far: the server's ``requests``, ``connections``, ``pending`` (scripted
+        replies not used yet) and ``faults`` (by kind: ``429``, ``503``, ``drop``), the child's
+        ``cpu_seconds`` (all its threads) and, with a proxy, its ``proxy_connections``,
+        ``proxy_requests``, ``proxy_injected`` and ``proxy_fired`` (faults by label)."""
         return dict(self._ask("stats"))
 
     def enqueue(self, *replies: Reply) -> None:
