@@ -197,7 +197,7 @@ class Client:
         body = None
         if params is not None:
             try:
-                body = json.dumps(params, separators=(",", ":"), ensure_ascii=False).encode()
+                body = _ENCODE(params).encode()
             except (TypeError, ValueError) as exc:
                 raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
         if stream:
@@ -313,5 +313,7 @@ def decode_body(
 
 
 _INVALID = object()
+# json.dumps(params, separators=..., ensure_ascii=False) builds an encoder on every call
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 

@@ -11,7 +11,8 @@ the standard library decides wherever the two differ, so results stay the standa
 on every input: integers beyond 64 bits stay exact (orjson would give a float), ``NaN``,
 ``Infinity`` and numbers beyond the float range decode to float nan/inf, and lone surrogate
 escapes are kept (orjson refuses these); a duplicate key keeps its last value and bytes that
-are not UTF-8 (or UTF-16/32, which ``json.loads`` also reads) are an error with either.
+are not UTF-8 (or UTF-16/32, which ``json.loads`` also reads) are an error with either. Texts
+over 1 MiB go to the standard library: orjson needs about 13 times its input in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _stdlib_loads = json.loads
 _DIGITS = b"0123456789"
 _RUNS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # each digit to b"0"
 _LONG_RUN = b"0" * 19  # an integer this long may not fit 64 bits: orjson would make it a float
+ORJSON_MAX = 1 << 20  # orjson's peak memory is about 13x its input; the standard library's 2x
 
 
 def stdlib_loads(text: Text) -> Any:
@@ -47,6 +49,8 @@ def stdlib_loads(text: Text) -> Any:
 
 def orjson_loads(text: Text) -> Any:
     """``json.loads(text)``'s result, through orjson where that gives the same value."""
+    if len(text) > ORJSON_MAX:
+        return stdlib_loads(text)
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     # Fewer than 19 digits in all cannot hold an integer orjson would turn into a float.
     if len(data) - len(data.translate(None, _DIGITS)) < 19 or (

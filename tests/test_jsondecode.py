@@ -118,3 +118,18 @@ def test_orjson_can_be_turned_off_and_on_again():
     finally:
         jsondecode.use_orjson(True)
     assert jsondecode.decoder() is jsondecode.orjson_loads
+
+
+def test_large_texts_stay_within_the_standard_librarys_memory():
+    import tracemalloc
+
+    size = 4 * jsondecode.ORJSON_MAX
+    text = b'{"data":"' + b"x" * size + b'"}'
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        assert len(jsondecode.orjson_loads(text)["data"]) == size
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * size  # orjson alone would need about 13 times the text

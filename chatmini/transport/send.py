@@ -61,7 +61,8 @@ class HTTPTransport:
                 prepared,
                 stream=request.stream,
                 timeout=request.timeout,
-                verify=self.verify,
+                # verify means nothing without TLS; a CA path would cost a stat() every call
+                verify=self.verify if request.url[:6].lower() == "https:" else True,
                 cert=self.cert,
                 proxies=self.proxies,
             )
