@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import pluggy
 
 from . import hookspecs
+from .hookcall import HookCall
 from .hookspecs import PROJECT
 
 if TYPE_CHECKING:
@@ -95,18 +96,18 @@ class PluginHost:
             pm.enable_tracing()
         self.pm = pm
         hook = pm.hook
-        self._client_init = hook.chatmini_client_init
-        self._prepare_request = hook.chatmini_prepare_request
-        self._authenticate = hook.chatmini_authenticate
-        self._send = hook.chatmini_send
-        self._after_attempt = hook.chatmini_after_attempt
-        self._retry_decision = hook.chatmini_retry_decision
-        self._decode_body = hook.chatmini_decode_body
-        self._call_end = hook.chatmini_call_end
-        self._stream_event = hook.chatmini_stream_event
-        self._stream_reads = hook.chatmini_stream_reads
-        self._stream_end = hook.chatmini_stream_end
-        self._stats = hook.chatmini_stats
+        self._client_init = HookCall(pm, hook.chatmini_client_init)
+        self._prepare_request = HookCall(pm, hook.chatmini_prepare_request)
+        self._authenticate = HookCall(pm, hook.chatmini_authenticate)
+        self._send = HookCall(pm, hook.chatmini_send)
+        self._after_attempt = HookCall(pm, hook.chatmini_after_attempt)
+        self._retry_decision = HookCall(pm, hook.chatmini_retry_decision)
+        self._decode_body = HookCall(pm, hook.chatmini_decode_body)
+        self._call_end = HookCall(pm, hook.chatmini_call_end)
+        self._stream_event = HookCall(pm, hook.chatmini_stream_event)
+        self._stream_reads = HookCall(pm, hook.chatmini_stream_reads)
+        self._stream_end = HookCall(pm, hook.chatmini_stream_end)
+        self._stats = HookCall(pm, hook.chatmini_stats)
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -159,7 +160,7 @@ class PluginHost:
 
     def wants_decode_body(self) -> bool:
         """Whether any plugin implements chatmini_decode_body (else the call is skipped)."""
-        return bool(self._decode_body.get_hookimpls())
+        return self._decode_body.wanted()
 
     def decode_body(self, request: Request, response: requests.Response, client: Client) -> Any:
         return self._decode_body(request=request, response=response, client=client)
@@ -175,11 +176,11 @@ class PluginHost:
 
     def wants_stream_events(self) -> bool:
         """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""
-        return bool(self._stream_event.get_hookimpls())
+        return self._stream_event.wanted()
 
     def wants_stream_reads(self) -> bool:
         """Whether any plugin implements chatmini_stream_reads (else no arrival is noted)."""
-        return bool(self._stream_reads.get_hookimpls())
+        return self._stream_reads.wanted()
 
     def stream_reads(
         self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]], client: Client

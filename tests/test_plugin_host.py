@@ -163,3 +163,74 @@ def test_entry_points_on_python_39_shape(monkeypatch):
         assert pluginhost.entry_point_plugins() == (("old_style", module),)
     finally:
         pluginhost.entry_point_plugins.cache_clear()
+
+
+class Order:
+    """Notes the order its hooks run in, under a name; answers authenticate if asked to."""
+
+    def __init__(self, name, seen, answer=None):
+        self.name, self.seen, self.answer = name, seen, answer
+
+    @chatmini.hookimpl
+    def chatmini_prepare_request(self, request):
+        self.seen.append(self.name)
+
+    @chatmini.hookimpl
+    def chatmini_authenticate(self):
+        self.seen.append("auth " + self.name)
+        return self.answer
+
+
+class First(Order):
+    @chatmini.hookimpl(tryfirst=True)
+    def chatmini_prepare_request(self, request):
+        self.seen.append(self.name)
+
+
+def test_hooks_run_in_pluggys_order_with_or_without_its_call_machinery(make_client):
+    def run(direct):
+        seen = []
+        client = make_client(plugins=[First("first", seen), Order("a", seen),
+                                      Order("b", seen, "Authorization"), Order("c", seen)])
+        request = client.build_request("POST", "/chat/completions", {})
+        host = client.plugin_host
+        if direct:
+            host.prepare_request(request, client)
+            seen.append(host.authenticate(request, client))
+        else:
+            host.pm.hook.chatmini_prepare_request(request=request, client=client)
+            seen.append(host.pm.hook.chatmini_authenticate(request=request, client=client))
+        return seen
+
+    assert run(True) == run(False)
+    assert run(True)[:4] == ["first", "c", "b", "a"]
+    assert run(True)[-3:] == ["auth c", "auth b", "Authorization"]  # the first answer wins
+
+
+def test_plugins_registered_later_wrappers_and_monitoring_are_honoured(client, server):
+    seen = []
+
+    class Wrapper:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_prepare_request(self):
+            seen.append("wrapper before")
+            result = yield
+            seen.append("wrapper after")
+            return result
+
+    client.chat.completions.create(model="m", messages=HI)
+    client.plugin_host.register(Order("late", seen))
+    client.chat.completions.create(model="m", messages=HI)
+    assert seen == ["late", "auth late"]
+    client.plugin_manager.register(Wrapper())  # straight through pluggy's manager, too
+    client.chat.completions.create(model="m", messages=HI)
+    assert seen[2:] == ["wrapper before", "late", "wrapper after", "auth late"]
+    calls = []
+    undo = client.plugin_manager.add_hookcall_monitoring(
+        lambda name, impls, kwargs: calls.append(name), lambda *args: None)
+    client.chat.completions.create(model="m", messages=HI)
+    undo()
+    assert "chatmini_authenticate" in calls and "chatmini_send" in calls
+    client.plugin_manager.unregister(name="timing")
+    client.chat.completions.create(model="m", messages=HI)
+    assert client.plugin_host.stats(client) is None  # the unregistered plugin is not called

@@ -18,6 +18,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from chatmini.hookcall import HookCall
 from chatmini.hookspecs import hookimpl
 from chatmini.request import TIMING
 from chatmini.stats import DEFAULT_WINDOW, Observer, Stats, StatsReport
@@ -46,6 +47,7 @@ class TimingPlugin:
 
     def __init__(self, rules: Iterable[Observer] = (), window: int = DEFAULT_WINDOW) -> None:
         self.stats = Stats(window, rules)
+        self._hook: Optional[HookCall] = None  # chatmini_timing, of the Client last seen
 
     @hookimpl
     def chatmini_addhooks(self, pluginmanager: pluggy.PluginManager) -> None:
@@ -170,8 +172,11 @@ class TimingPlugin:
     def _finish(self, request: Request, timing: Timing, client: Client) -> None:
         timing.finished = True
         self.stats.record(timing)
-        hook = client.plugin_manager.hook.chatmini_timing
-        if hook.get_hookimpls():
+        hook = self._hook
+        pm = client.plugin_manager
+        if hook is None or hook.pm is not pm:  # made once per Client
+            hook = self._hook = HookCall(pm, pm.hook.chatmini_timing)
+        if hook.wanted():
             hook(request=request, timing=timing, client=client)
 
     def __repr__(self) -> str:
