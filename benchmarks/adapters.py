@@ -22,7 +22,7 @@ import requests
 import urllib3
 
 import chatmini
-from chatmini import jsondecode
+from chatmini import jsoncodec
 
 MODEL = "gpt-4o-mini"
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -124,11 +124,11 @@ class ChatminiOrjson(ChatminiReadingContent):
     name = ORJSON
 
     def stream(self) -> int:
-        jsondecode.use_orjson(True)  # a stream keeps the decoder it started with
+        jsoncodec.use_orjson(True)  # a stream keeps the decoder it started with
         try:
             return super().stream()
         finally:
-            jsondecode.use_orjson(False)
+            jsoncodec.use_orjson(False)
 
 
 class OpenAI(OpenAIShaped):
@@ -317,7 +317,7 @@ def make_adapters(base_url: str, *, stream_variants: bool = False) -> list[Adapt
     adapters: list[Adapter] = [Chatmini(base_url)]
     if stream_variants:
         adapters.append(ChatminiReadingContent(base_url))
-        if jsondecode_has_orjson():
+        if jsoncodec_has_orjson():
             adapters.append(ChatminiOrjson(base_url))
     if openai_installed():
         adapters.append(OpenAI(base_url))
@@ -325,7 +325,7 @@ def make_adapters(base_url: str, *, stream_variants: bool = False) -> list[Adapt
     return adapters
 
 
-def jsondecode_has_orjson() -> bool:
+def jsoncodec_has_orjson() -> bool:
     """Whether orjson is installed (the chatmini[speed] accelerator)."""
     try:
         import orjson  # noqa: F401

@@ -29,7 +29,7 @@ from streams import bench_concurrent, stream_section, ttft_section
 from throughput import bench_throughput
 from venvs import bench_venvs
 
-from chatmini import jsondecode
+from chatmini import jsoncodec
 from chatmini.testing.process import ServerProcess
 from chatmini.testing.replies import COALESCED, FRAMINGS, PER_EVENT
 
@@ -204,7 +204,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     out = output_path(args)
     started = time.perf_counter()
     tables: list[Table] = []
-    jsondecode.use_orjson(False)  # chatmini rows without the accelerator (one row says orjson)
+    jsoncodec.use_orjson(False)  # chatmini rows without the accelerator (one row says orjson)
     servers = {framing: ServerProcess(framing=framing).start() for framing in FRAMINGS}
     ctx = Context(servers, settings)
     try:

@@ -6,7 +6,6 @@ its settings are read-only after construction, and its plugins are required to b
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from functools import partial
@@ -23,7 +22,7 @@ from .errors import (
     safe_excerpt,
     stream_error,
 )
-from .jsondecode import loads
+from .jsoncodec import encode_body, loads
 from .objects import APIResponseObject
 from .pipeline import send_call
 from .pluginhost import PluginHost
@@ -197,8 +196,8 @@ class Client:
         body = None
         if params is not None:
             try:
-                body = _ENCODE(params).encode()
-            except (TypeError, ValueError) as exc:
+                body = encode_body(params)
+            except (TypeError, ValueError, RecursionError) as exc:
                 raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
         if stream:
             headers["Accept"] = "text/event-stream"
@@ -313,7 +312,5 @@ def decode_body(
 
 
 _INVALID = object()
-# json.dumps(params, separators=..., ensure_ascii=False) builds an encoder on every call
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 

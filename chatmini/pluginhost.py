@@ -124,17 +124,17 @@ class PluginHost:
         return registered
 
     def client_init(self, client: Client) -> None:
-        self._client_init(client=client)
+        self._client_init(client)
 
     def prepare_request(self, request: Request, client: Client) -> None:
-        self._prepare_request(request=request, client=client)
+        self._prepare_request(request, client)
 
     def authenticate(self, request: Request, client: Client) -> Optional[str]:
-        header: Optional[str] = self._authenticate(request=request, client=client)
+        header: Optional[str] = self._authenticate(request, client)
         return header
 
     def send(self, request: Request, client: Client) -> Optional[requests.Response]:
-        response: Optional[requests.Response] = self._send(request=request, client=client)
+        response: Optional[requests.Response] = self._send(request, client)
         return response
 
     def after_attempt(
@@ -144,7 +144,7 @@ class PluginHost:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        self._after_attempt(request=request, response=response, error=error, client=client)
+        self._after_attempt(request, response, error, client)
 
     def retry_decision(
         self,
@@ -153,9 +153,7 @@ class PluginHost:
         error: ChatminiError,
         client: Client,
     ) -> Optional[str]:
-        decision: Optional[str] = self._retry_decision(
-            request=request, response=response, error=error, client=client
-        )
+        decision: Optional[str] = self._retry_decision(request, response, error, client)
         return decision
 
     def wants_decode_body(self) -> bool:
@@ -163,7 +161,7 @@ class PluginHost:
         return self._decode_body.wanted()
 
     def decode_body(self, request: Request, response: requests.Response, client: Client) -> Any:
-        return self._decode_body(request=request, response=response, client=client)
+        return self._decode_body(request, response, client)
 
     def call_end(
         self,
@@ -172,7 +170,7 @@ class PluginHost:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        self._call_end(request=request, response=response, error=error, client=client)
+        self._call_end(request, response, error, client)
 
     def wants_stream_events(self) -> bool:
         """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""
@@ -185,15 +183,15 @@ class PluginHost:
     def stream_reads(
         self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]], client: Client
     ) -> None:
-        self._stream_reads(request=request, reads=reads, client=client)
+        self._stream_reads(request, reads, client)
 
     def stream_event(self, request: Request, event: ServerSentEvent, client: Client) -> None:
-        self._stream_event(request=request, event=event, client=client)
+        self._stream_event(request, event, client)
 
     def stream_end(
         self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
     ) -> None:
-        self._stream_end(request=request, stream=stream, error=error, client=client)
+        self._stream_end(request, stream, error, client)
 
     def stats(self, client: Client) -> Any:
-        return self._stats(client=client)
+        return self._stats(client)

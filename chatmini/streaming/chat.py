@@ -16,7 +16,7 @@ from ..errors import (
     safe_excerpt,
     stream_error,
 )
-from ..jsondecode import decoder
+from ..jsoncodec import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
 from .core import EventStream
 

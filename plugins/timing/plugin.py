@@ -177,7 +177,7 @@ class TimingPlugin:
         if hook is None or hook.pm is not pm:  # made once per Client
             hook = self._hook = HookCall(pm, pm.hook.chatmini_timing)
         if hook.wanted():
-            hook(request=request, timing=timing, client=client)
+            hook(request, timing, client)
 
     def __repr__(self) -> str:
         return f"<TimingPlugin rules={len(self.stats.rules)} window={self.stats.window}>"

@@ -1,4 +1,4 @@
-"""chatmini.jsondecode gives exactly json.loads's results (and errors) on every input, with the
+"""chatmini.jsoncodec gives exactly json.loads's results (and errors) on every input, with the
 standard library alone and with orjson, where the two libraries differ included."""
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chatmini import jsondecode
+from chatmini import jsoncodec
 
 orjson = pytest.importorskip("orjson")  # the test extra installs it (chatmini[speed] for users)
-DECODERS = {"stdlib": jsondecode.stdlib_loads, "orjson": jsondecode.orjson_loads}
+DECODERS = {"stdlib": jsoncodec.stdlib_loads, "orjson": jsoncodec.orjson_loads}
 
 
 @pytest.fixture(autouse=True)
 def _orjson_chosen() -> None:
-    jsondecode.decoder()  # binds orjson for orjson_loads
+    jsoncodec.decoder()  # binds orjson for orjson_loads
 
 
 def outcome(loads: Callable[[Any], Any], text: Any) -> tuple[str, str]:
@@ -89,6 +89,8 @@ def test_arbitrary_and_corrupted_bytes_give_the_same_value_or_error(data, value,
     assert_same(text[:at] + data + text[at:])
     assert_same((text[:at] + data + text[at:]).decode("utf-8", "replace"))
     assert_same(json.dumps(value).encode("utf-16"))
+    assert_same(json.dumps(value).encode("utf-16-le"))  # no BOM: NUL bytes tell json.loads
+    assert_same(json.dumps(value).encode("utf-32-be"))
 
 
 @settings(max_examples=200, deadline=None)
@@ -103,33 +105,53 @@ def test_deep_nesting_is_the_standard_librarys_error_too():
 
 
 def test_orjson_is_chosen_when_installed_and_never_imported_by_import_chatmini():
-    assert jsondecode.decoder() is jsondecode.orjson_loads
+    assert jsoncodec.decoder() is jsoncodec.orjson_loads
     code = ("import sys, chatmini; assert 'orjson' not in sys.modules; "
-            "from chatmini.jsondecode import decoder, stdlib_loads; "
+            "from chatmini.jsoncodec import decoder, stdlib_loads; "
             "sys.modules['orjson'] = None; assert decoder() is stdlib_loads")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 def test_orjson_can_be_turned_off_and_on_again():
     try:
-        jsondecode.use_orjson(False)
-        assert jsondecode.decoder() is jsondecode.stdlib_loads
-        assert jsondecode.loads(b'{"n": 100000000000000000000}') == {"n": 10**20}
+        jsoncodec.use_orjson(False)
+        assert jsoncodec.decoder() is jsoncodec.stdlib_loads
+        assert jsoncodec.loads(b'{"n": 100000000000000000000}') == {"n": 10**20}
     finally:
-        jsondecode.use_orjson(True)
-    assert jsondecode.decoder() is jsondecode.orjson_loads
+        jsoncodec.use_orjson(True)
+    assert jsoncodec.decoder() is jsoncodec.orjson_loads
 
 
 def test_large_texts_stay_within_the_standard_librarys_memory():
     import tracemalloc
 
-    size = 4 * jsondecode.ORJSON_MAX
+    size = 4 * jsoncodec.ORJSON_MAX
     text = b'{"data":"' + b"x" * size + b'"}'
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        assert len(jsondecode.orjson_loads(text)["data"]) == size
+        assert len(jsoncodec.orjson_loads(text)["data"]) == size
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < 3 * size  # orjson alone would need about 13 times the text
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=documents)
+def test_bodies_encode_as_json_dumps_compact_does(value):
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    assert jsoncodec.encode_body(value) == expected
+
+
+def test_what_is_not_json_is_a_clear_error_and_a_cycle_too(client):
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        jsoncodec.encode_body({"a": {1}})
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(RecursionError):
+        jsoncodec.encode_body(loop)
+    import chatmini
+
+    with pytest.raises(chatmini.InvalidRequestError, match="not JSON-serialisable"):
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": loop}])

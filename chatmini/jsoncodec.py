@@ -1,10 +1,10 @@
-"""JSON text to Python values: exactly what ``json.loads`` gives, as fast as it can be had.
+"""JSON in and out of chatmini: the standard library's results, as fast as they can be had.
 
-Streams decode one small JSON object per event, so the call around the parser counts:
-``json.loads`` matches two regular expressions and goes through two Python layers before the
-C scanner runs; ``decoder()`` calls the scanner directly and falls back to ``json.loads`` for
-anything but one bare JSON value (surrounding whitespace, extra data, errors), so results and
-errors are the standard library's.
+Decoding: streams decode one small JSON object per event, so the call around the parser
+counts: ``json.loads`` matches two regular expressions and goes through two Python layers
+before the C scanner runs; ``decoder()`` calls the scanner directly and falls back to
+``json.loads`` for anything but one bare JSON value (surrounding whitespace, extra data,
+errors), so results and errors are the standard library's.
 
 With orjson installed (``pip install 'chatmini[speed]'``) valid JSON is decoded by orjson, and
 the standard library decides wherever the two differ, so results stay the standard library's
@@ -13,14 +13,19 @@ on every input: integers beyond 64 bits stay exact (orjson would give a float), 
 escapes are kept (orjson refuses these); a duplicate key keeps its last value and bytes that
 are not UTF-8 (or UTF-16/32, which ``json.loads`` also reads) are an error with either. Texts
 over 1 MiB go to the standard library: orjson needs about 13 times its input in memory.
+
+Encoding: ``encode_body`` is ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``
+as UTF-8 bytes, through the C encoder made once (``json.dumps`` with options makes an encoder
+per call).
 """
 
 from __future__ import annotations
 
 import json
+from json import encoder as _encoder
 from typing import Any, Callable, Optional, Union
 
-__all__ = ["decoder", "loads", "use_orjson"]
+__all__ = ["decoder", "encode_body", "loads", "use_orjson"]
 
 Text = Union[str, bytes, bytearray]
 Loads = Callable[[Text], Any]
@@ -35,7 +40,10 @@ ORJSON_MAX = 1 << 20  # orjson's peak memory is about 13x its input; the standar
 
 
 def stdlib_loads(text: Text) -> Any:
-    """``json.loads(text)``, calling the C scanner directly for a bare JSON value in a str."""
+    """``json.loads(text)``, calling the C scanner directly for a bare JSON value in a str (or
+    in bytes that ``json.loads`` would read as UTF-8: an object or array with no BOM)."""
+    if type(text) is bytes and text[:1] in (b"{", b"[") and text[1:2] not in (b"", b"\x00"):
+        text = text.decode("utf-8", "surrogatepass")  # what json.loads decodes it with
     if type(text) is str:
         try:
             value, end = _scan(text, 0)
@@ -94,3 +102,24 @@ def use_orjson(enabled: bool) -> None:
 def loads(text: Text) -> Any:
     """Decode one JSON document as ``json.loads`` would (see the module)."""
     return decoder()(text)
+
+
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_c_encoder = getattr(_encoder, "c_make_encoder", None)
+# No circular-reference markers (a dict the C encoder would share between threads): a cycle
+# ends in RecursionError instead of ValueError.
+_encode_c = _c_encoder(
+    None, _not_json, _encoder.encode_basestring, None, ":", ",", False, False, True
+) if _c_encoder is not None else None
+
+
+def encode_body(value: Any) -> bytes:
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` as UTF-8 bytes;
+    TypeError or ValueError for what is not JSON, RecursionError for a cycle."""
+    if _encode_c is not None:
+        return "".join(_encode_c(value, 0)).encode()
+    return _compact(value).encode()
