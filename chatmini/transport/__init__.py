@@ -1,8 +1,9 @@
 """The transport: one pooled requests.Session per Client, and the built-in ``transport`` plugin.
 
-``session`` builds and closes the Session and resolves its settings once; ``send`` is the
-plugin that sends each attempt through the mounted adapter; ``body`` reads a non-stream body
-bounded in size and time; ``failures`` turns requests/urllib3 exceptions into chatmini errors.
+``session`` builds and closes the Session and resolves its settings once; ``adapter`` is the
+HTTPAdapter it mounts (requests' own less per-call work); ``send`` is the plugin that sends
+each attempt through the mounted adapter; ``body`` reads a non-stream body bounded in size and
+time; ``failures`` turns requests/urllib3 exceptions into chatmini errors.
 """
 
 from .body import read_body

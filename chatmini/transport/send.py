@@ -12,9 +12,9 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Optional
 
 import requests
-from requests.structures import CaseInsensitiveDict
 
 from ..hookspecs import hookimpl
+from .adapter import case_insensitive
 from .body import read_body
 from .failures import translate_exception
 from .session import Verify, environment_settings
@@ -44,16 +44,14 @@ class HTTPTransport:
 
     def send(self, request: Request) -> requests.Response:
         """Send one attempt; a non-stream body is read here, so its failures are the attempt's."""
-        prepared = requests.PreparedRequest()
-        prepared.method = request.method
-        prepared.url = request.url
-        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(request.headers)
         body = request.body
-        if body is not None:
-            headers["Content-Length"] = str(len(body))
-        prepared.headers = headers
-        prepared.body = body
-        prepared.hooks = {"response": []}
+        headers = request.headers
+        if body is not None:  # the last of any spelling of the name wins in case_insensitive
+            headers = {**headers, "Content-Length": str(len(body))}
+        prepared = requests.PreparedRequest.__new__(requests.PreparedRequest)
+        prepared.method, prepared.url, prepared.body = request.method, request.url, body
+        prepared.headers = case_insensitive(headers)
+        prepared._cookies, prepared.hooks, prepared._body_position = None, {"response": []}, None
         try:
             adapter = self.session.get_adapter(request.url)
             start = perf_counter()

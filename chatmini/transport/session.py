@@ -10,12 +10,12 @@ import os
 from typing import Any, Optional, Union
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
 from ..errors import InvalidRequestError
 from ..redaction import redact_url
+from .adapter import APIAdapter
 
 Verify = Union[bool, str]
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
@@ -24,9 +24,10 @@ DEFAULT_POOL_MAXSIZE = 32
 
 
 def build_session(pool_maxsize: int) -> requests.Session:
-    """A Session whose http and https adapters keep up to ``pool_maxsize`` connections per host."""
+    """A Session whose http and https adapters (``APIAdapter``) keep up to ``pool_maxsize``
+    connections per host."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
+    adapter = APIAdapter(pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
