@@ -46,7 +46,7 @@ class Completions:
         """Create a chat completion; every other keyword goes into the JSON body untouched."""
         if not isinstance(model, str) or not model:
             raise InvalidRequestError(f"model must be a non-empty string, not {model!r}")
-        if isinstance(messages, (str, bytes, Mapping)):
+        if type(messages) is not list and isinstance(messages, (str, bytes, Mapping)):
             raise InvalidRequestError("messages must be a list of message dicts, not one value")
         messages = list(messages)
         if not messages:
