@@ -71,3 +71,12 @@ def test_headers_are_the_case_insensitive_dict_requests_builds(fields):
         built, expected = case_insensitive(headers), CaseInsensitiveDict(headers)
         assert list(built.items()) == list(expected.items())
         assert list(built.lower_items()) == list(expected.lower_items())
+
+
+def test_headers_and_bodies_of_any_size_arrive_whole(client, server):
+    big = "x" * 100_000  # past the one-write limit: urllib3's two writes
+    for content in ("hi", big):
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": content}])
+        assert server.requests[-1].json["messages"][0]["content"] == content
+    assert client.models.list().data and server.requests[-1].body == b""  # no body at all
+    assert server.connections_opened == 1

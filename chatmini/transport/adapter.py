@@ -8,9 +8,11 @@ three times) and 38,000 filling a cookie jar from an answer that sets none. This
 keeps the pool of each origin and the target of each URL at hand (asking requests again when a
 pool was closed, and always when a proxy applies) and builds the Response without
 the cookie jar: chatmini sends no cookies, so ``response.cookies`` stays empty (the
-``Set-Cookie`` headers are still in ``response.headers``). A Session you pass keeps its own
-adapters; requests' documented extension points (``get_connection_with_tls_context``,
-``request_url``, ``build_response``) are all that is overridden, ``send`` is requests' own.
+``Set-Cookie`` headers are still in ``response.headers``). Its pools' connections send the
+headers and a small body in one write (urllib3 makes two: two system calls and, on loopback,
+the kernel's TCP work twice). A Session you pass keeps its own adapters; requests' documented
+extension points (``init_poolmanager``, ``get_connection_with_tls_context``, ``request_url``,
+``build_response``) are all that is overridden, ``send`` is requests' own.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 KEPT = 64  # pools and targets remembered per adapter (one API uses a handful)
+ONE_WRITE = 65536  # a body up to this size goes out in one write with the headers
 
 
 # requests' CaseInsensitiveDict keeps (name, value) under name.lower() in ``_store``
@@ -44,6 +49,48 @@ def case_insensitive(headers: Mapping[str, Any]) -> CaseInsensitiveDict[Any]:
     return result
 
 
+class _OneWrite:
+    """A connection that sends the headers and a body of bytes up to ONE_WRITE in one write:
+    urllib3 sends them in two, and on loopback each write costs the sender about as much
+    kernel time as parsing the answer's headers does."""
+
+    _held: Optional[bytes] = None
+
+    def request(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> None:
+        self._held = b"" if type(body) is bytes and len(body) <= ONE_WRITE else None
+        try:
+            super().request(method, url, body, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            held, self._held = self._held, None
+            if held:  # no body followed the headers
+                super().send(held)  # type: ignore[misc]
+
+    def send(self, data: Any) -> None:
+        held = self._held
+        if held is not None:
+            if not held:
+                self._held = data  # the headers: held for the body
+                return
+            self._held, data = None, held + data
+        super().send(data)  # type: ignore[misc]
+
+
+class OneWriteHTTPConnection(_OneWrite, HTTPConnection):
+    """urllib3's HTTPConnection, headers and a small body in one write."""
+
+
+class OneWriteHTTPSConnection(_OneWrite, HTTPSConnection):
+    """urllib3's HTTPSConnection, headers and a small body in one write."""
+
+
+class OneWriteHTTPPool(HTTPConnectionPool):
+    ConnectionCls = OneWriteHTTPConnection
+
+
+class OneWriteHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = OneWriteHTTPSConnection
+
+
 class APIAdapter(HTTPAdapter):
     """requests' HTTPAdapter with the pool of each origin and the target of each URL kept, and
     no cookie jar filled from answers (see the module)."""
@@ -55,6 +102,9 @@ class APIAdapter(HTTPAdapter):
         self._pools = {}  # a new PoolManager: none of the old pools are its own
         self._targets = {}
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": OneWriteHTTPPool, "https": OneWriteHTTPSPool,
+        }
 
     def get_connection_with_tls_context(
         self, request: PreparedRequest, verify: Any, proxies: Optional[dict[str, str]] = None,
