@@ -124,11 +124,11 @@ class ChatminiOrjson(ChatminiReadingContent):
     name = ORJSON
 
     def stream(self) -> int:
-        jsoncodec.use_orjson(True)  # a stream keeps the decoder it started with
+        before = jsoncodec.use_orjson(True)  # a stream keeps the decoder it started with
         try:
             return super().stream()
         finally:
-            jsoncodec.use_orjson(False)
+            jsoncodec.use_orjson(before)
 
 
 class OpenAI(OpenAIShaped):

@@ -90,13 +90,14 @@ def decoder() -> Loads:
     return _chosen
 
 
-def use_orjson(enabled: bool) -> None:
+def use_orjson(enabled: bool) -> bool:
     """Use orjson when installed (the default), or only the standard library (to compare the
-    two, e.g. in benchmarks). Streams already open keep the decoder they started with."""
+    two, e.g. in benchmarks); returns whether it was used before. Streams already open keep the
+    decoder they started with."""
     global _chosen
-    _chosen = None
-    if not enabled:
-        _chosen = stdlib_loads
+    before = decoder() is orjson_loads
+    _chosen = None if enabled else stdlib_loads
+    return before
 
 
 def loads(text: Text) -> Any:

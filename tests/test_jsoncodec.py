@@ -20,7 +20,7 @@ DECODERS = {"stdlib": jsoncodec.stdlib_loads, "orjson": jsoncodec.orjson_loads}
 
 @pytest.fixture(autouse=True)
 def _orjson_chosen() -> None:
-    jsoncodec.decoder()  # binds orjson for orjson_loads
+    jsoncodec.use_orjson(True)  # the default (binds orjson for orjson_loads)
 
 
 def outcome(loads: Callable[[Any], Any], text: Any) -> tuple[str, str]:
@@ -114,11 +114,11 @@ def test_orjson_is_chosen_when_installed_and_never_imported_by_import_chatmini()
 
 def test_orjson_can_be_turned_off_and_on_again():
     try:
-        jsoncodec.use_orjson(False)
+        assert jsoncodec.use_orjson(False) is True  # it was on
         assert jsoncodec.decoder() is jsoncodec.stdlib_loads
         assert jsoncodec.loads(b'{"n": 100000000000000000000}') == {"n": 10**20}
     finally:
-        jsoncodec.use_orjson(True)
+        assert jsoncodec.use_orjson(True) is False
     assert jsoncodec.decoder() is jsoncodec.orjson_loads
 
 
