@@ -95,19 +95,9 @@ class PluginHost:
             pm.trace.root.setwriter(sys.stderr.write)
             pm.enable_tracing()
         self.pm = pm
-        hook = pm.hook
-        self._client_init = HookCall(pm, hook.chatmini_client_init)
-        self._prepare_request = HookCall(pm, hook.chatmini_prepare_request)
-        self._authenticate = HookCall(pm, hook.chatmini_authenticate)
-        self._send = HookCall(pm, hook.chatmini_send)
-        self._after_attempt = HookCall(pm, hook.chatmini_after_attempt)
-        self._retry_decision = HookCall(pm, hook.chatmini_retry_decision)
-        self._decode_body = HookCall(pm, hook.chatmini_decode_body)
-        self._call_end = HookCall(pm, hook.chatmini_call_end)
-        self._stream_event = HookCall(pm, hook.chatmini_stream_event)
-        self._stream_reads = HookCall(pm, hook.chatmini_stream_reads)
-        self._stream_end = HookCall(pm, hook.chatmini_stream_end)
-        self._stats = HookCall(pm, hook.chatmini_stats)
+        # one caller per hook, by name (chatmini_addhooks is historic: pluggy calls it)
+        self._hooks = {name: HookCall(pm, getattr(pm.hook, name))
+                       for name in hookspecs.HOOK_NAMES if name != "chatmini_addhooks"}
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -124,17 +114,17 @@ class PluginHost:
         return registered
 
     def client_init(self, client: Client) -> None:
-        self._client_init(client)
+        self._hooks["chatmini_client_init"](client)
 
     def prepare_request(self, request: Request, client: Client) -> None:
-        self._prepare_request(request, client)
+        self._hooks["chatmini_prepare_request"](request, client)
 
     def authenticate(self, request: Request, client: Client) -> Optional[str]:
-        header: Optional[str] = self._authenticate(request, client)
+        header: Optional[str] = self._hooks["chatmini_authenticate"](request, client)
         return header
 
     def send(self, request: Request, client: Client) -> Optional[requests.Response]:
-        response: Optional[requests.Response] = self._send(request, client)
+        response: Optional[requests.Response] = self._hooks["chatmini_send"](request, client)
         return response
 
     def after_attempt(
@@ -144,7 +134,7 @@ class PluginHost:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        self._after_attempt(request, response, error, client)
+        self._hooks["chatmini_after_attempt"](request, response, error, client)
 
     def retry_decision(
         self,
@@ -153,15 +143,16 @@ class PluginHost:
         error: ChatminiError,
         client: Client,
     ) -> Optional[str]:
-        decision: Optional[str] = self._retry_decision(request, response, error, client)
+        hook = self._hooks["chatmini_retry_decision"]
+        decision: Optional[str] = hook(request, response, error, client)
         return decision
 
     def wants_decode_body(self) -> bool:
         """Whether any plugin implements chatmini_decode_body (else the call is skipped)."""
-        return self._decode_body.wanted()
+        return self._hooks["chatmini_decode_body"].wanted()
 
     def decode_body(self, request: Request, response: requests.Response, client: Client) -> Any:
-        return self._decode_body(request, response, client)
+        return self._hooks["chatmini_decode_body"](request, response, client)
 
     def call_end(
         self,
@@ -170,28 +161,28 @@ class PluginHost:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        self._call_end(request, response, error, client)
+        self._hooks["chatmini_call_end"](request, response, error, client)
 
     def wants_stream_events(self) -> bool:
         """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""
-        return self._stream_event.wanted()
+        return self._hooks["chatmini_stream_event"].wanted()
 
     def wants_stream_reads(self) -> bool:
         """Whether any plugin implements chatmini_stream_reads (else no arrival is noted)."""
-        return self._stream_reads.wanted()
+        return self._hooks["chatmini_stream_reads"].wanted()
 
     def stream_reads(
         self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]], client: Client
     ) -> None:
-        self._stream_reads(request, reads, client)
+        self._hooks["chatmini_stream_reads"](request, reads, client)
 
     def stream_event(self, request: Request, event: ServerSentEvent, client: Client) -> None:
-        self._stream_event(request, event, client)
+        self._hooks["chatmini_stream_event"](request, event, client)
 
     def stream_end(
         self, request: Request, stream: Stream, error: Optional[ChatminiError], client: Client
     ) -> None:
-        self._stream_end(request, stream, error, client)
+        self._hooks["chatmini_stream_end"](request, stream, error, client)
 
     def stats(self, client: Client) -> Any:
-        return self._stats(client)
+        return self._hooks["chatmini_stats"](client)
