@@ -59,6 +59,9 @@ def test_cookies_are_not_collected_but_their_headers_stay(client, server):
     client.plugin_host.register(Keep())
     assert client.post("/files", json={}).id == "x"
     assert seen[0].headers["set-cookie"] == "lb=abc; Path=/" and len(seen[0].cookies) == 0
+    fresh = requests.Response()  # every field requests' own Response has, of the same kind
+    assert {k: type(v) for k, v in vars(seen[0]).items() if k in vars(fresh)}.keys() == vars(fresh).keys()
+    assert seen[0].history == [] and seen[0].elapsed.total_seconds() > 0 and seen[0].ok
 
 
 names = st.sampled_from(["Content-Type", "content-type", "X-Id", "x-id", "Set-Cookie", "A"])
