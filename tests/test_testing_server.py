@@ -418,7 +418,7 @@ def test_stop_is_prompt_with_open_connections() -> None:
 
 
 def test_module_entry_point() -> None:
-    cmd = [sys.executable, "-m", "chatmini.testing", "--port", "0"]
+    cmd = [sys.executable, "-m", "chatmini.testing", "--port", "0", "--framing", "coalesced"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True) as proc:
         try:
@@ -427,6 +427,10 @@ def test_module_entry_point() -> None:
             assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
             resp = requests.get(base_url + "/models", timeout=5)
             assert resp.json()["object"] == "list"
+            body = chat_body(stream=True)
+            with requests.post(base_url + "/chat/completions", json=body, stream=True,
+                               timeout=5) as streamed:
+                assert len(list(streamed.raw.read_chunked())) == 1  # coalesced: one chunk
         finally:
             proc.terminate()
         assert proc.wait(timeout=5) == 0
