@@ -29,7 +29,7 @@ class HookCall:
     they are called straight; anything else goes through pluggy.
     """
 
-    __slots__ = ("caller", "pm", "_names", "_first", "_live", "_seen", "_calls")
+    __slots__ = ("caller", "pm", "_names", "_first", "_direct", "_seen", "_calls")
 
     def __init__(self, pm: pluggy.PluginManager, caller: Any) -> None:
         self.caller = caller
@@ -37,13 +37,13 @@ class HookCall:
         spec = caller.spec
         self._names: tuple[str, ...] = tuple(spec.argnames) if spec is not None else ()
         self._first = bool(spec is not None and spec.opts.get("firstresult"))
-        # pluggy's own list of implementations, compared (not copied) on every call
-        self._live: Optional[list[Any]] = getattr(caller, "_hookimpls", None)
+        # pluggy's own list of implementations, read (not copied) on every call when it has one
+        self._direct = isinstance(getattr(caller, "_hookimpls", None), list)
         self._seen: Optional[list[Any]] = None  # the implementations the calls were made for
         self._calls: Optional[list[Call]] = None
 
     def __call__(self, *args: Any) -> Any:
-        impls = self._live if self._live is not None else self.caller.get_hookimpls()
+        impls = self.caller._hookimpls if self._direct else self.caller.get_hookimpls()
         if impls != self._seen:  # registered or unregistered since: look again
             self._look(impls)
         calls = self._calls
@@ -73,7 +73,7 @@ class HookCall:
 
     def wanted(self) -> bool:
         """Whether any plugin implements the hook."""
-        return bool(self._live if self._live is not None else self.caller.get_hookimpls())
+        return bool(self.caller._hookimpls if self._direct else self.caller.get_hookimpls())
 
 
 def _bind(function: Callable[..., Any], index: tuple[int, ...]) -> Call:
