@@ -202,6 +202,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     sections = [NAMES[name] for name in args.only] if args.only else SECTIONS
     command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(argv)
     out = output_path(args)
+    rows = machine_rows(command, settings)  # the load average before the run, not after it
     started = time.perf_counter()
     tables: list[Table] = []
     jsoncodec.use_orjson(False)  # chatmini rows without the accelerator (one row says orjson)
@@ -220,7 +221,6 @@ def main(argv: Optional[list[str]] = None) -> int:
         ctx.close()
         for server in servers.values():
             server.stop()
-    rows = machine_rows(command, settings)
     chart = "chart not written: no --out, and only a full run writes docs/ by default"
     if out is not None:
         png = out.with_suffix(".png")
