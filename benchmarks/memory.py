@@ -57,7 +57,8 @@ print(*start, *imported, *called)
 '''
 CLIENTS = {  # name -> (imports, one call leaving the reply's text in ``text``)
     "bare interpreter": ("", "text = 'echo: hi'"),
-    "chatmini": ("import chatmini", """
+    # sys.modules["orjson"] = None: chatmini as installed without chatmini[speed]
+    "chatmini": ("import sys; sys.modules['orjson'] = None; import chatmini", """
 client = chatmini.Client(api_key="k", base_url=URL)
 text = client.chat.completions.create(**BODY).choices[0].message.content"""),
     "openai": ("import openai", """

@@ -1,4 +1,4 @@
-"""b3. A Responses API stream: events/s and client CPU per event for chatmini, openai and a bare
+"""b6. A Responses API stream: events/s and client CPU per event for chatmini, openai and a bare
 http.client loop. The server runs in its own process (``ServerProcess``) and writes each event
 as its own HTTP chunk, as api.openai.com does; the long reply is the server's echo of a long
 ``input`` (one ``response.output_text.delta`` per word)."""
@@ -6,20 +6,19 @@ as its own HTTP chunk, as api.openai.com does; the long reply is the server's ec
 from __future__ import annotations
 
 import gc
-import http.client
-import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from adapters import OPENAI_MISSING, openai_installed
 from harness import Panel, Table, median, ratio_cell, round_robin, spread
+from loops import Bare, count_events
 
 import chatmini
 from chatmini.testing.process import ServerProcess
 
 MODEL = "gpt-4o-mini"
-BASE, OPENAI, BARE = "chatmini", "openai", "bare http.client"
+BASE, OPENAI = "chatmini", "openai"
 FRAMING = 8  # created, in_progress, item added/done, part added/done, text done, completed
 
 
@@ -49,36 +48,20 @@ class OpenAIResponses(ChatminiResponses):
         self.client = openai.OpenAI(api_key="k", base_url=base_url)  # type: ignore[assignment]
 
 
-class BareResponses:
-    """The floor: one kept-alive HTTPConnection, a readline loop, json.loads per data line."""
-
-    name = BARE
+class BareResponses(Bare):
+    """The floor: the minimal loop of the chat sections (one kept-alive HTTPConnection,
+    ``read1`` + split, ``json.loads`` per data line) on the Responses path."""
 
     def __init__(self, base_url: str) -> None:
-        parts = urlsplit(base_url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port)
-        self.path = parts.path + "/responses"
+        super().__init__(base_url)
+        self.path = urlsplit(base_url).path + "/responses"
 
-    def stream(self, text: str) -> int:
-        body = json.dumps({"model": MODEL, "input": text, "stream": True}).encode()
-        self.conn.request("POST", self.path, body, {
-            "Content-Type": "application/json", "Authorization": "Bearer k"})
-        response = self.conn.getresponse()
-        readline, loads, n = response.readline, json.loads, 0
-        while True:
-            line = readline()
-            if not line:
-                return n
-            if line.startswith(b"data: "):
-                loads(line[6:])["type"]  # noqa: B018
-                n += 1
-
-    def close(self) -> None:
-        self.conn.close()
+    def stream(self, text: str) -> int:  # type: ignore[override]
+        return count_events(self._pieces({"model": MODEL, "input": text, "stream": True}))
 
 
 def bench_responses_stream(ctx: Any) -> Table:
-    """b3. Events/s and client CPU per event of one long Responses stream."""
+    """b6. Events/s and client CPU per event of one long Responses stream."""
     s = ctx.settings
     words = s.chunks
     text, expected = "w " * (words - 1), words + FRAMING  # "echo: " is one more delta
@@ -110,7 +93,7 @@ def bench_responses_stream(ctx: Any) -> Table:
             for c in clients:
                 c.close()
     table = Table(
-        f"b3. Responses API stream: one {expected:,}-event reply, one event per HTTP chunk, "
+        f"b6. Responses API stream: one {expected:,}-event reply, one event per HTTP chunk, "
         f"server in its own process ({s.rounds} rounds)",
         ["client", "events/s", "client CPU µs/event", "CPU × chatmini", "new connections"],
     )
@@ -121,7 +104,7 @@ def bench_responses_stream(ctx: Any) -> Table:
         "events/s = events ÷ wall time from the request's start to the terminal event "
         "(`response.completed`, no `[DONE]`), including the server's own work in its process; "
         "CPU is `time.thread_time()` of the reading thread. Every client reads each event's "
-        "type; the bare loop `json.loads` each `data:` line of a chunked body."
+        "type; the bare loop reads with `read1`, splits lines and `json.loads` each data line."
     )
     if not openai_installed():
         table.notes.append(f"openai row skipped: {OPENAI_MISSING}.")

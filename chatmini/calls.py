@@ -18,6 +18,7 @@ from .errors import (
     safe_excerpt,
     stream_error,
 )
+from .jsoncodec import encode_body, loads
 from .objects import APIObject, APIResponseObject
 from .options import NotGiven, checked_mapping, given, merge_body, query_suffix
 from .raw_responses import RAW, RawResponse, StreamedResponse
@@ -90,20 +91,16 @@ def encode_json(body: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
     as their JSON; only then is the dict rebuilt from the bytes, so plugins never see them.
     """
     try:
-        return _dumps(body).encode(), dict(body)
+        return encode_body(body), dict(body)
     except TypeError:  # objects passed back, or something really not serialisable
         pass
-    except ValueError as exc:  # a circular reference
-        raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
+    except (ValueError, RecursionError):  # a circular reference: json.dumps names it
+        pass
     try:
-        data = _dumps(body, default=_plain)
-    except (TypeError, ValueError) as exc:
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
-    return data.encode(), json.loads(data)
-
-
-def _dumps(body: Any, default: Optional[Callable[[Any], Any]] = None) -> str:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=default)
+    return data.encode(), loads(data)
 
 
 def _plain(value: Any) -> Any:
@@ -172,7 +169,7 @@ def decode_body(
         data = client.plugin_host.decode_body(request, response, client)
     if data is None:
         try:
-            data = json.loads(content) if content else None
+            data = loads(content) if content else None
         except (ValueError, RecursionError):  # deeply nested JSON overflows the parser's stack
             data = _INVALID
     if data is _INVALID or (cast is not APIResponseObject and type(data) is not dict):

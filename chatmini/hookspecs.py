@@ -168,12 +168,19 @@ def chatmini_call_end(
 
 
 @hookspec
-def chatmini_stream_read(request: Request, events: list[ServerSentEvent], client: Client) -> None:
-    """Called once per network read of a streamed reply that completed events, with those
-    events (``[DONE]`` included), before they are handed out one by one.
+def chatmini_stream_reads(
+    request: Request, reads: list[tuple[float, list[ServerSentEvent]]], client: Client
+) -> None:
+    """Called with the arrival of a streamed reply's events, batched: ``reads`` holds one
+    ``(time, events)`` pair per network read that completed events, ``time`` being
+    ``time.perf_counter()`` as the read returned and ``events`` what it completed (``[DONE]``
+    included).
 
-    Events of one read arrived together: this is where to note arrival times (time to first
-    token, gaps) at one call per read instead of one per event. Skipped when not implemented.
+    Called for the first such read at once (the time to first event is known before the event
+    is handed out), then once per 256 reads, and once more with the rest before
+    ``chatmini_stream_end``: never a call per read, which on a live stream (one event a read)
+    would cost a hook call per event. This is where to note arrival times (time to first
+    token, gaps). When no plugin implements it, chatmini does not even read the clock.
     """
 
 
@@ -228,6 +235,14 @@ def chatmini_client_close(client: Client) -> None:
 HOOK_NAMES: tuple[str, ...] = tuple(
     name for name in dict(globals()) if name.startswith("chatmini_")
 )
+
+# Hooks that were renamed: a plugin still implementing the old name is refused with the new one.
+RENAMED: dict[str, str] = {
+    "chatmini_stream_read": (
+        "chatmini_stream_reads(request, reads, client), whose reads are (perf_counter time, "
+        "events) pairs handed over in batches"
+    ),
+}
 
 
 def hook_names() -> tuple[str, ...]:

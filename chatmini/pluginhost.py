@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import pluggy
 
 from . import hookspecs
+from .hookcall import HookCall
 from .hookspecs import PROJECT
 
 if TYPE_CHECKING:
@@ -63,6 +64,20 @@ def instantiate(plugin: Any) -> Any:
     return plugin() if isinstance(plugin, type) else plugin
 
 
+def check_pending(pm: pluggy.PluginManager) -> None:
+    """pluggy's check that every implementation names a hook, saying what a renamed hook is
+    called now."""
+    for old, new in hookspecs.RENAMED.items():
+        caller = getattr(pm.hook, old, None)
+        impls = caller.get_hookimpls() if caller is not None else []
+        if impls:
+            raise pluggy.PluginValidationError(
+                impls[0].plugin,
+                f"{old} in plugin {impls[0].plugin_name!r} is no longer a hook: implement {new}",
+            )
+    pm.check_pending()
+
+
 class PluginHost:
     """One Client's plugins: registration order, blocking, and typed hook calls."""
 
@@ -89,26 +104,14 @@ class PluginHost:
             wanted: Optional[str] = getattr(plugin, "chatmini_plugin_name", None)
             if wanted is None or not pm.is_blocked(wanted):
                 pm.register(plugin, name=wanted)
-        pm.check_pending()
+        check_pending(pm)
         if env_flag(TRACE_ENV):
             pm.trace.root.setwriter(lambda text: sys.stderr.write(text))  # stderr as it is then
             pm.enable_tracing()
         self.pm = pm
-        hook = pm.hook
-        self._client_init = hook.chatmini_client_init
-        self._prepare_request = hook.chatmini_prepare_request
-        self._authenticate = hook.chatmini_authenticate
-        self._local_response = hook.chatmini_local_response
-        self._send = hook.chatmini_send
-        self._after_attempt = hook.chatmini_after_attempt
-        self._retry_decision = hook.chatmini_retry_decision
-        self._decode_body = hook.chatmini_decode_body
-        self._call_end = hook.chatmini_call_end
-        self._stream_event = hook.chatmini_stream_event
-        self._stream_read = hook.chatmini_stream_read
-        self._stream_end = hook.chatmini_stream_end
-        self._stats = hook.chatmini_stats
-        self._client_close = hook.chatmini_client_close
+        # one caller per hook, by name (chatmini_addhooks is historic: pluggy calls it)
+        self._hooks = {name: HookCall(pm, getattr(pm.hook, name))
+                       for name in hookspecs.HOOK_NAMES if name != "chatmini_addhooks"}
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -121,29 +124,30 @@ class PluginHost:
     def register(self, plugin: Any, name: Optional[str] = None) -> Optional[str]:
         """Register one more plugin on this Client (checked against the hook specs)."""
         registered = self.pm.register(plugin, name=name)
-        self.pm.check_pending()
+        check_pending(self.pm)
         return registered
 
     def client_init(self, client: Client) -> None:
-        self._client_init(client=client)
+        self._hooks["chatmini_client_init"](client)
 
     def prepare_request(self, request: Request, client: Client) -> None:
-        self._prepare_request(request=request, client=client)
+        self._hooks["chatmini_prepare_request"](request, client)
 
     def authenticate(self, request: Request, client: Client) -> Optional[str]:
-        header: Optional[str] = self._authenticate(request=request, client=client)
+        header: Optional[str] = self._hooks["chatmini_authenticate"](request, client)
         return header
 
     def wants_local_response(self) -> bool:
         """Whether any plugin implements chatmini_local_response (else the call is skipped)."""
-        return bool(self._local_response.get_hookimpls())
+        return self._hooks["chatmini_local_response"].wanted()
 
     def local_response(self, request: Request, client: Client) -> Optional[requests.Response]:
-        response: Optional[requests.Response] = self._local_response(request=request, client=client)
+        hook = self._hooks["chatmini_local_response"]
+        response: Optional[requests.Response] = hook(request, client)
         return response
 
     def send(self, request: Request, client: Client) -> Optional[requests.Response]:
-        response: Optional[requests.Response] = self._send(request=request, client=client)
+        response: Optional[requests.Response] = self._hooks["chatmini_send"](request, client)
         return response
 
     def after_attempt(
@@ -153,7 +157,7 @@ class PluginHost:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        self._after_attempt(request=request, response=response, error=error, client=client)
+        self._hooks["chatmini_after_attempt"](request, response, error, client)
 
     def retry_decision(
         self,
@@ -162,17 +166,16 @@ class PluginHost:
         error: ChatminiError,
         client: Client,
     ) -> Optional[str]:
-        decision: Optional[str] = self._retry_decision(
-            request=request, response=response, error=error, client=client
-        )
+        hook = self._hooks["chatmini_retry_decision"]
+        decision: Optional[str] = hook(request, response, error, client)
         return decision
 
     def wants_decode_body(self) -> bool:
         """Whether any plugin implements chatmini_decode_body (else the call is skipped)."""
-        return bool(self._decode_body.get_hookimpls())
+        return self._hooks["chatmini_decode_body"].wanted()
 
     def decode_body(self, request: Request, response: requests.Response, client: Client) -> Any:
-        return self._decode_body(request=request, response=response, client=client)
+        return self._hooks["chatmini_decode_body"](request, response, client)
 
     def call_end(
         self,
@@ -182,25 +185,23 @@ class PluginHost:
         client: Client,
         result: Any = None,
     ) -> None:
-        self._call_end(
-            request=request, response=response, error=error, client=client, result=result
-        )
+        self._hooks["chatmini_call_end"](request, response, error, client, result)
 
     def wants_stream_events(self) -> bool:
         """Whether any plugin implements chatmini_stream_event (else the call is skipped)."""
-        return bool(self._stream_event.get_hookimpls())
+        return self._hooks["chatmini_stream_event"].wanted()
 
     def wants_stream_reads(self) -> bool:
-        """Whether any plugin implements chatmini_stream_read (else the call is skipped)."""
-        return bool(self._stream_read.get_hookimpls())
+        """Whether any plugin implements chatmini_stream_reads (else no arrival is noted)."""
+        return self._hooks["chatmini_stream_reads"].wanted()
 
-    def stream_read(
-        self, request: Request, events: list[ServerSentEvent], client: Client
+    def stream_reads(
+        self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]], client: Client
     ) -> None:
-        self._stream_read(request=request, events=events, client=client)
+        self._hooks["chatmini_stream_reads"](request, reads, client)
 
     def stream_event(self, request: Request, event: ServerSentEvent, client: Client) -> None:
-        self._stream_event(request=request, event=event, client=client)
+        self._hooks["chatmini_stream_event"](request, event, client)
 
     def stream_end(
         self,
@@ -209,10 +210,10 @@ class PluginHost:
         error: Optional[ChatminiError],
         client: Client,
     ) -> None:
-        self._stream_end(request=request, stream=stream, error=error, client=client)
+        self._hooks["chatmini_stream_end"](request, stream, error, client)
 
     def stats(self, client: Client) -> Any:
-        return self._stats(client=client)
+        return self._hooks["chatmini_stats"](client)
 
     def client_close(self, client: Client) -> None:
-        self._client_close(client=client)
+        self._hooks["chatmini_client_close"](client)

@@ -83,13 +83,16 @@ class Request:
 
     def for_attempt(self, attempt: int, retries: int) -> Request:
         """A copy of this (the call's original) request for one attempt, headers copied."""
-        return Request(
-            self.method, self.url, dict(self.headers), self.body,
-            params=self.params, endpoint=self.endpoint, stream=self.stream,
-            timeout=self.timeout, attempt=attempt, retries=retries, context=self.context,
-            sink=self.sink,
-            deadline=self.deadline,
+        copy = Request.__new__(Request)  # every slot set here: cheaper than __init__'s keywords
+        copy.method, copy.url, copy.headers, copy.body = (
+            self.method, self.url, dict(self.headers), self.body
         )
+        copy.params, copy.endpoint, copy.stream, copy.timeout = (
+            self.params, self.endpoint, self.stream, self.timeout
+        )
+        copy.attempt, copy.retries, copy.context = attempt, retries, self.context
+        copy.sink, copy.deadline, copy.credential_header = self.sink, self.deadline, None
+        return copy
 
     def secrets(self) -> Secrets:
         """The secrets this request carries (credential headers, query parameters), to keep

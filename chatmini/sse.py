@@ -97,6 +97,14 @@ class EventStreamParser:
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Consume ``data`` and return the events it completed, in order."""
+        if (
+            data[:6] == b"data: "
+            and data.find(b"\n") == len(data) - 2
+            and data[-1] == 10
+            and not (self._start or self._partial or self._last_cr or self._dirty)
+            and 13 not in data
+        ):  # exactly one ``data: ...`` event, as a live stream delivers them: one per read
+            return [ServerSentEvent("message", data[6:-2].decode("utf-8", "replace"), self._id_buf)]
         if not data:
             return []
         if self._start:

@@ -21,6 +21,7 @@ class ApiKeyAuth:
         api_key = optional_credential(api_key, "api_key")  # no newline or quote reaches a header
         self._api_key = api_key
         self.header = header
+        self._lower = header.lower()
         self._value = None
         if api_key:
             bearer = header.lower() == "authorization"
@@ -30,9 +31,9 @@ class ApiKeyAuth:
     def chatmini_authenticate(self, request: Request) -> Optional[str]:
         if self._value is None:
             return None
-        wanted = self.header.lower()
-        if not any(name.lower() == wanted for name in request.headers):  # caller's header wins
-            request.headers[self.header] = self._value
+        headers = request.headers
+        if self.header not in headers and self._lower not in map(str.lower, headers):
+            headers[self.header] = self._value  # a header the caller set (any case) wins
         return self.header
 
     def __repr__(self) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 import chatmini
 from chatmini.testing import Server
+from chatmini.testing.replies import FRAMINGS, PER_EVENT
 
 SECRET_KEY = "sk-test-UNIQUE-4f9c2e7a1b"
 HI = [{"role": "user", "content": "hi"}]
@@ -27,9 +28,21 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``framings`` run once per stream framing of the server (see ``framing``)."""
+    if "framing" in metafunc.fixturenames and metafunc.definition.get_closest_marker("framings"):
+        metafunc.parametrize("framing", FRAMINGS, indirect=True)
+
+
 @pytest.fixture
-def server() -> Iterator[Server]:
-    with Server() as srv:
+def framing(request: pytest.FixtureRequest) -> str:
+    """How the server writes streams: each event its own chunk (the default), or coalesced."""
+    return str(getattr(request, "param", PER_EVENT))
+
+
+@pytest.fixture
+def server(framing: str) -> Iterator[Server]:
+    with Server(framing=framing) as srv:
         yield srv
 
 

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 try:
+    import adapters
     import chart
     import harness
     import memory
@@ -20,6 +21,25 @@ try:
     import venvs
 finally:
     sys.path.remove(str(ROOT / "benchmarks"))
+
+
+@pytest.mark.framings
+def test_every_client_calls_streams_and_times_a_first_token(server):
+    from chatmini.testing import Reply
+
+    clients = adapters.make_adapters(server.base_url, stream_variants=True)
+    assert [c.name for c in clients][-1] == adapters.BARE and len(clients) >= 6
+    for client in [*clients, adapters.AdapterFloor(server.base_url)]:
+        try:
+            assert client.call() == "echo: hi", client.name
+            if isinstance(client, adapters.AdapterFloor):
+                continue
+            server.enqueue(Reply(chunks=10))
+            assert client.stream() == 12, client.name
+            server.enqueue(Reply(chunks=3))
+            assert 0 < client.ttft() < 5
+        finally:
+            client.close()
 
 
 def test_memory_child_reads_growth_in_a_fresh_interpreter(server, tmp_path):
@@ -76,7 +96,8 @@ def test_only_a_complete_run_writes_docs_by_default(tmp_path):
         assert run.output_path(run.parse_args(partial)) is None
     out = tmp_path / "b.md"
     assert run.output_path(run.parse_args(["--quick", "--out", str(out)])) == out
-    assert set(run.NAMES) == {"calls", "stream", "ttft", "responses_stream", "imports",
+    assert set(run.NAMES) == {"calls", "stream_per_event", "stream_coalesced", "ttft_per_event",
+                              "ttft_coalesced", "concurrent", "responses_stream", "imports",
                               "memory", "venvs", "throughput"}
 
 
@@ -89,5 +110,6 @@ def test_the_responses_stream_section_counts_every_event_of_each_client():
     settings = harness.Settings(rounds=1, calls=1, chunks=50, ttft_samples=1, ttft_chunks=1,
                                 import_runs=1, quick=True)
     table = responses_stream.bench_responses_stream(type("Ctx", (), {"settings": settings}))
-    assert [row[0] for row in table.rows] == ["chatmini", "openai", "bare http.client"]
+    assert [row[0] for row in table.rows] == ["chatmini", "openai",
+                                              "bare http.client (read1 + split)"]
     assert "58-event reply" in table.title and all(row[-1] == "0" for row in table.rows)

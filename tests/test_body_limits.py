@@ -60,6 +60,7 @@ def test_a_gzip_bomb_is_stopped_by_its_decoded_size(make_client, server):
     assert client.chat.completions.create(model="m", messages=HI).choices
 
 
+@pytest.mark.framings
 def test_an_endless_stream_event_is_stopped_by_the_limit(make_client, server):
     client = make_client(max_response_bytes=MB)
     server.enqueue(Reply(raw_stream=b"data: " + b"x" * (8 * MB)))  # no line end, ever
@@ -68,6 +69,7 @@ def test_an_endless_stream_event_is_stopped_by_the_limit(make_client, server):
     assert client.chat.completions.create(model="m", messages=HI).choices
 
 
+@pytest.mark.framings
 def test_long_streams_are_not_limited_as_a_whole(make_client, server):
     client = make_client(max_response_bytes=64 * 1024)
     server.enqueue(Reply(chunks=20_000))  # ~2.6 MB of events, each one small

@@ -73,6 +73,7 @@ def test_retries_resend_the_exact_compressed_bytes(make_client, server, monkeypa
     assert calls == ["gzip", "gzip"]  # the next call compresses its own body
 
 
+@pytest.mark.framings
 def test_streams_are_compressed_too(make_client, server):
     client = make_client(plugins=[Compression("zstd")])
     with create(client, stream=True) as stream:

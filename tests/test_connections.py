@@ -12,6 +12,7 @@ import pytest
 
 import chatmini
 from chatmini.plugins.oauth2 import OAuth2ClientCredentials
+from chatmini.streaming.wire import ChunkedBody
 from chatmini.testing import Reply
 
 from .conftest import HI, SECRET_KEY
@@ -30,13 +31,21 @@ INTERIM = {
 }
 
 
-def interim_then(answers: list[bytes], stream: bool = False):
+def interim_then(answers: list[bytes], stream: str = ""):
+    """Interim answers, then the answer: a JSON body, or a stream ("sized": Content-Length,
+    read by urllib3; "chunked": one HTTP chunk per event, read off the buffer by the core)."""
     def answer(conn: socket.socket, request: bytes) -> None:
         for interim in answers:
             conn.sendall(interim)
-        if stream:
+        if stream == "sized":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                          b"Content-Length: %d\r\n\r\n" % len(EVENTS) + EVENTS)
+        elif stream == "chunked":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+            for event in EVENTS.split(b"\n\n")[:-1]:
+                conn.sendall(b"%x\r\n%s\n\n\r\n" % (len(event) + 2, event))
+            conn.sendall(b"0\r\n\r\n")
         else:
             conn.sendall(json_answer(COMPLETION.encode()))
     return answer
@@ -48,13 +57,15 @@ def client_for(server: RawServer, **options) -> chatmini.Client:
 
 
 @pytest.mark.parametrize("kinds", [["103"], ["102", "103", "103"], ["100", "199", "103"]])
-@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("stream", ["", "sized", "chunked"])
 def test_interim_answers_are_skipped_and_the_connection_stays_in_step(kinds, stream):
     with RawServer(interim_then([INTERIM[k] for k in kinds], stream)) as server:
         client = client_for(server)
         for _ in range(3):  # the same connection: no answer is left behind in it
             if stream:
                 with client.chat.completions.create(model="m", messages=HI, stream=True) as s:
+                    # chunked: read off the connection's buffer (streaming.wire), past the 1xx
+                    assert isinstance(s._body, ChunkedBody) == (stream == "chunked")
                     assert s.get_final_completion().choices[0].message.content == "final"
             else:
                 assert client.chat.completions.create(model="m", messages=HI).choices[

@@ -86,6 +86,7 @@ def test_a_dripping_body_ends_at_the_total(server):
     assert "total deadline passed" in str(error) and took < 1.5 + SLACK
 
 
+@pytest.mark.framings
 def test_a_stream_ends_at_the_total(make_client, server):
     server.enqueue(Reply(content="one two three four", pause_after=2, pause=8))
     client = make_client(timeout=chatmini.Timeout(read=30, total=1.5))
@@ -95,6 +96,22 @@ def test_a_stream_ends_at_the_total(make_client, server):
             stream.get_final_completion()
     assert "the 1.5 s total deadline passed" in str(info.value)
     assert time.monotonic() - start < 1.5 + SLACK
+
+
+@pytest.mark.framings
+def test_a_dripping_stream_ends_at_the_total(server):
+    # bytes keep coming (every read returns), so only the deadline on each recv can end it
+    with FaultProxy(server.url) as proxy:
+        proxy.enqueue(Fault("drip", after_headers=True, size=1, interval=0.05))
+        client = chatmini.Client(api_key=SECRET_KEY, base_url=proxy.base_url, max_retries=0,
+                                 timeout=chatmini.Timeout(read=30, total=1.5))
+        start = time.monotonic()
+        with pytest.raises(chatmini.IncompleteStreamError) as info:
+            with create(client, stream=True) as stream:
+                for _ in stream:
+                    pass
+        took = time.monotonic() - start
+    assert "the 1.5 s total deadline passed" in str(info.value) and took < 1.5 + SLACK
 
 
 def test_no_retry_starts_a_sleep_that_would_pass_the_deadline(make_client, server):

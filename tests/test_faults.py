@@ -245,6 +245,7 @@ def test_fault(case: Case, server, proxy, other, connect):
     assert_still_works(client)
 
 
+@pytest.mark.framings
 @pytest.mark.parametrize("action", ["reset", "close"])
 def test_a_cut_at_any_byte_of_a_stream_loses_nothing_silently(server, proxy, connect, action):
     client = connect(retries=2)

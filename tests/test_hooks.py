@@ -431,6 +431,7 @@ def test_hook_chatmini_call_end(make_client, server):
     stream.close()
 
 
+@pytest.mark.framings
 def test_hook_chatmini_stream_event(make_client, server):
     events = []
 
@@ -445,6 +446,7 @@ def test_hook_chatmini_stream_event(make_client, server):
     assert len(events) == len(chunks) + 1
 
 
+@pytest.mark.framings
 def test_hook_chatmini_stream_end(make_client, server):
     ends = []
 
@@ -522,6 +524,7 @@ def test_call_end_sees_a_body_validation_error(make_client, server):
     assert ends == ["APIResponseValidationError"]
 
 
+@pytest.mark.framings
 def test_dropped_stream_still_ends_through_the_hook(make_client, server):
     import gc
 
@@ -563,18 +566,31 @@ def test_hook_chatmini_timing(make_client, server):
                     ("/chat/completions", 400, "BadRequestError", 1, False, True)]
 
 
-def test_hook_chatmini_stream_read(make_client, server):
-    reads = []
+@pytest.mark.framings
+def test_hook_chatmini_stream_reads(make_client, server):
+    batches = []
 
     class Reads:
         @chatmini.hookimpl
-        def chatmini_stream_read(self, events):
-            reads.append([event.data for event in events])
+        def chatmini_stream_reads(self, reads):
+            batches.append([(at, [event.data for event in events]) for at, events in reads])
 
     client = make_client(plugins=[Reads()])
     server.enqueue(Reply(content="one two three", pause_after=2, pause=0.2))
-    chunks = list(create(client, stream=True))
-    assert len(reads) >= 2  # the pause splits the reply into at least two reads
-    received = [data for read in reads for data in read]
+    stream = create(client, stream=True)
+    first = next(stream)
+    assert len(batches) == 1  # the first read is told at once, before its events are handed out
+    chunks = [first, *stream]
+    assert len(batches) == 2  # the rest in one batch at the end
+    reads = [read for batch in batches for read in batch]
+    received = [data for _, events in reads for data in events]
     assert received[-1] == "[DONE]" and len(received) == len(chunks) + 1
-    assert all(read for read in reads)  # a read that completed no event is not reported
+    times = [at for at, _ in reads]
+    assert times == sorted(times) and times[-1] - times[0] >= 0.15  # the pause split the reads
+    assert all(events for _, events in reads)  # a read that completed no event is not noted
+    batches.clear()
+    server.enqueue(Reply(chunks=2000))
+    assert len(list(create(client, stream=True))) == 2002
+    reads = [read for batch in batches for read in batch]
+    assert sum(len(events) for _, events in reads) == 2003
+    assert len(batches) <= 2 + len(reads) // 256  # batched: not a call per read

@@ -64,6 +64,7 @@ def test_with_compression_the_msgpack_body_is_compressed(make_client, server):
     assert recorded.json["messages"] == long
 
 
+@pytest.mark.framings
 def test_streams_send_msgpack_and_read_events(make_client, server):
     client = make_client(plugins=[MessagePack()])
     with create(client, stream=True) as stream:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 from importlib.metadata import EntryPoint
@@ -10,7 +11,7 @@ import pluggy
 import pytest
 
 import chatmini
-from chatmini import pluginhost
+from chatmini import hookspecs, pluginhost
 
 from .conftest import HI
 
@@ -65,6 +66,20 @@ def test_unknown_hook_implementation_is_rejected(make_client):
 
     with pytest.raises(pluggy.PluginValidationError, match="unknown hook"):
         make_client(plugins=[Typo()])
+
+
+def test_a_renamed_hook_is_rejected_with_its_new_name(make_client):
+    class Old:
+        @chatmini.hookimpl
+        def chatmini_stream_read(self, request, events):
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError,
+                       match="chatmini_stream_read in plugin .* implement chatmini_stream_reads"):
+        make_client(plugins=[Old()])
+    client = make_client()
+    with pytest.raises(pluggy.PluginValidationError, match="implement chatmini_stream_reads"):
+        client.plugin_host.register(Old())
 
 
 def test_wrong_argument_name_is_rejected(make_client):
@@ -163,3 +178,97 @@ def test_entry_points_on_python_39_shape(monkeypatch):
         assert pluginhost.entry_point_plugins() == (("old_style", module),)
     finally:
         pluginhost.entry_point_plugins.cache_clear()
+
+
+class Order:
+    """Notes the order its hooks run in, under a name; answers authenticate if asked to."""
+
+    def __init__(self, name, seen, answer=None):
+        self.name, self.seen, self.answer = name, seen, answer
+
+    @chatmini.hookimpl
+    def chatmini_prepare_request(self, request):
+        self.seen.append(self.name)
+
+    @chatmini.hookimpl
+    def chatmini_authenticate(self):
+        self.seen.append("auth " + self.name)
+        return self.answer
+
+
+class First(Order):
+    @chatmini.hookimpl(tryfirst=True)
+    def chatmini_prepare_request(self, request):
+        self.seen.append(self.name)
+
+
+def test_hooks_run_in_pluggys_order_with_or_without_its_call_machinery(make_client):
+    def run(direct):
+        seen = []
+        client = make_client(plugins=[First("first", seen), Order("a", seen),
+                                      Order("b", seen, "Authorization"), Order("c", seen)])
+        request = client.build_request("POST", "/chat/completions", {})
+        host = client.plugin_host
+        if direct:
+            host.prepare_request(request, client)
+            seen.append(host.authenticate(request, client))
+        else:
+            host.pm.hook.chatmini_prepare_request(request=request, client=client)
+            seen.append(host.pm.hook.chatmini_authenticate(request=request, client=client))
+        return seen
+
+    assert run(True) == run(False)
+    assert run(True)[:4] == ["first", "c", "b", "a"]
+    assert run(True)[-3:] == ["auth c", "auth b", "Authorization"]  # the first answer wins
+
+
+def test_plugins_registered_later_wrappers_and_monitoring_are_honoured(client, server):
+    seen = []
+
+    class Wrapper:
+        @chatmini.hookimpl(wrapper=True)
+        def chatmini_prepare_request(self):
+            seen.append("wrapper before")
+            result = yield
+            seen.append("wrapper after")
+            return result
+
+    client.chat.completions.create(model="m", messages=HI)
+    client.plugin_host.register(Order("late", seen))
+    client.chat.completions.create(model="m", messages=HI)
+    assert seen == ["late", "auth late"]
+    client.plugin_manager.register(Wrapper())  # straight through pluggy's manager, too
+    client.chat.completions.create(model="m", messages=HI)
+    assert seen[2:] == ["wrapper before", "late", "wrapper after", "auth late"]
+    calls = []
+    undo = client.plugin_manager.add_hookcall_monitoring(
+        lambda name, impls, kwargs: calls.append(name), lambda *args: None)
+    client.chat.completions.create(model="m", messages=HI)
+    undo()
+    assert "chatmini_authenticate" in calls and "chatmini_send" in calls
+    client.plugin_manager.unregister(name="timing")
+    client.chat.completions.create(model="m", messages=HI)
+    assert client.plugin_host.stats(client) is None  # the unregistered plugin is not called
+
+
+def test_every_facade_method_hands_each_argument_to_the_hook_under_its_name(make_client):
+    client = make_client()
+    host = client.plugin_host
+    calls = {}
+    undo = host.pm.add_hookcall_monitoring(
+        lambda name, impls, kwargs: calls.__setitem__(name, kwargs), lambda *args: None)
+    try:
+        for name in hookspecs.HOOK_NAMES:
+            if name == "chatmini_addhooks":  # historic: pluggy calls it at registration
+                continue
+            method = getattr(host, name.removeprefix("chatmini_"))
+            params = list(inspect.signature(method).parameters)
+            assert tuple(params) == getattr(host.pm.hook, name).spec.argnames, name
+            sentinels = {param: object() for param in params}
+            try:
+                method(**sentinels)
+            except Exception:  # noqa: BLE001, S110 - implementations choke on sentinels
+                pass
+            assert calls[name] == sentinels, name
+    finally:
+        undo()

@@ -50,6 +50,7 @@ def test_the_caller_can_turn_compressed_answers_off(make_client, server):
     assert server.requests[-1].headers["Accept-Encoding"] == "identity"
 
 
+@pytest.mark.framings
 @pytest.mark.parametrize("coding", ADVERTISED)
 def test_every_advertised_coding_decodes(client, server, coding):
     server.enqueue(Reply(content_encoding=coding, content="squeezed " * 50))
@@ -60,6 +61,7 @@ def test_every_advertised_coding_decodes(client, server, coding):
         assert stream.completed
 
 
+@pytest.mark.framings
 @pytest.mark.parametrize("coding", ADVERTISED)
 def test_compressed_streams_deliver_the_first_event_at_once(client, server, coding):
     server.enqueue(Reply(content_encoding=coding, pause_after=1, pause=30))

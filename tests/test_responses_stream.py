@@ -16,6 +16,7 @@ from chatmini.testing import Fault, FaultProxy, Reply
 from .conftest import SECRET_KEY
 from .test_ratelimit import FrozenClock
 
+pytestmark = pytest.mark.framings  # every test here runs on both stream framings of the server
 MODEL = "gpt-4o-mini"
 
 
@@ -310,8 +311,8 @@ def test_plugins_see_every_event_and_read(client, server):
             seen["events"].append(event.event)
 
         @chatmini.hookimpl
-        def chatmini_stream_read(self, events):
-            seen["reads"].extend(e.event for e in events)
+        def chatmini_stream_reads(self, reads):
+            seen["reads"].extend(e.event for _, events in reads for e in events)
 
     client.plugin_host.register(Watch())
     with stream(client) as s:

@@ -62,6 +62,7 @@ def test_connection_errors_hide_the_key(make_client, server):
     assert_no_secret(str(info.value), repr(info.value))
 
 
+@pytest.mark.framings
 def test_stream_errors_hide_the_key(client, server):
     server.enqueue(Reply(cut_after=1))
     with pytest.raises(chatmini.IncompleteStreamError) as info:
@@ -91,6 +92,7 @@ def test_an_excerpt_never_cuts_through_an_echoed_key(make_client, server, offset
     assert KEY_HEAD not in str(err)
 
 
+@pytest.mark.framings
 def test_stream_error_events_hide_an_echoed_key(client, server):
     server.enqueue(Reply(error_event={"error": {
         "message": f"bad key {SECRET_KEY}", "type": "invalid_request_error"}}))
@@ -112,6 +114,7 @@ def test_validation_errors_hide_an_echoed_key(client, server, raw):
     assert KEY_HEAD not in str(info.value)
 
 
+@pytest.mark.framings
 def test_non_json_stream_events_hide_an_echoed_key(client, server):
     server.enqueue(Reply(raw_stream=b"data: " + b"y" * 190 + SECRET_KEY.encode() + b"\n\n"))
     with pytest.raises(chatmini.APIResponseValidationError) as info:

@@ -13,6 +13,8 @@ from chatmini.testing import Reply
 
 from .conftest import HI
 
+pytestmark = pytest.mark.framings  # every test here runs on both stream framings of the server
+
 
 def stream(client, **kw):
     return client.chat.completions.create(model="m", messages=HI, stream=True, **kw)

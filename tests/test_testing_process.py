@@ -37,3 +37,14 @@ def test_the_proxy_stands_in_front_and_counts_the_client_side():
 def test_proxy_faults_without_a_proxy_are_refused():
     with pytest.raises(ValueError, match="proxy_fault_rate=0.1 needs proxy=True"):
         ServerProcess(proxy_fault_rate=0.1)
+
+
+def test_replies_are_scripted_over_the_pipe_and_streams_framed_as_asked():
+    with ServerProcess(framing="coalesced") as server:
+        server.enqueue(Reply(status=429), Reply(chunks=3))
+        assert server.stats()["pending"] == 2
+        url = server.base_url + "/chat/completions"
+        assert requests.post(url, json=BODY, timeout=5).status_code == 429
+        with requests.post(url, json={**BODY, "stream": True}, stream=True, timeout=5) as answer:
+            reads = list(answer.raw.read_chunked())  # one read per HTTP chunk
+    assert len(reads) == 1 and reads[0].count(b"\n\n") == 3 + 3

@@ -35,8 +35,8 @@ def connect(server: Server, timeout: float = 5) -> http.client.HTTPConnection:
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
-    with Server() as srv:
+def server(framing: str) -> Iterator[Server]:
+    with Server(framing=framing) as srv:
         yield srv
 
 
@@ -210,6 +210,7 @@ def test_path_matching_checks_queue_head(server: Server) -> None:
 # -- streaming ---------------------------------------------------------------------------------
 
 
+@pytest.mark.framings
 def test_stream_default_format(server: Server) -> None:
     resp, events = stream(server)
     assert resp.getheader("content-type") == "text/event-stream"
@@ -230,6 +231,43 @@ def test_stream_default_format(server: Server) -> None:
                                       "finish_reason": "stop"}]
 
 
+def http_chunks(server: Server, body: dict[str, Any]) -> list[bytes]:
+    """The HTTP chunks of a streamed answer exactly as framed on the wire (a raw socket)."""
+    data = json.dumps(body).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (CHAT.encode(), len(data), data))
+        raw = b""
+        while not raw.endswith(b"\r\n0\r\n\r\n"):
+            more = sock.recv(65536)
+            assert more, "the stream ended without its chunked terminator"
+            raw += more
+    rest = raw.split(b"\r\n\r\n", 1)[1]
+    chunks = []
+    while True:
+        size, rest = rest.split(b"\r\n", 1)
+        if int(size, 16) == 0:
+            return chunks
+        chunks.append(rest[:int(size, 16)])
+        assert rest[int(size, 16):int(size, 16) + 2] == b"\r\n"
+        rest = rest[int(size, 16) + 2:]
+
+
+def test_streams_are_framed_one_event_per_chunk_or_coalesced() -> None:
+    body = chat_body("one two three", stream=True)
+    with Server() as server:  # the default: as real servers write them
+        chunks = http_chunks(server, body)
+    assert len(chunks) == 7 and all(c.count(b"\n\n") == 1 for c in chunks)
+    assert chunks[-1] == b"data: [DONE]\n\n"
+    with Server(framing="coalesced") as server:
+        coalesced = http_chunks(server, body)
+    assert len(coalesced) == 1 and coalesced[0].count(b"\n\n") == 7
+    assert coalesced[0].endswith(b"data: [DONE]\n\n")
+    with pytest.raises(ValueError, match="framing must be one of 'per-event', 'coalesced'"):
+        Server(framing="one-chunk")
+
+
+@pytest.mark.framings
 def test_stream_n_choices_and_include_usage(server: Server) -> None:
     _, events = stream(server, n=2, stream_options={"include_usage": True})
     chunks = [json.loads(e) for e in events[:-1]]
@@ -241,6 +279,7 @@ def test_stream_n_choices_and_include_usage(server: Server) -> None:
     assert indexes == [0, 1] * (len(indexes) // 2)
 
 
+@pytest.mark.framings
 def test_stream_content_override_and_chunk_count(server: Server) -> None:
     server.enqueue(Reply(content="a b"), Reply(chunks=20000))
     _, events = stream(server)
@@ -253,6 +292,7 @@ def test_stream_content_override_and_chunk_count(server: Server) -> None:
     assert json.loads(events[1])["choices"][0]["delta"]["content"] == "tok "
 
 
+@pytest.mark.framings
 def test_stream_cut_after(server: Server) -> None:
     server.enqueue(Reply(cut_after=2))
     resp, _ = post(server, chat_body(stream=True))
@@ -261,6 +301,7 @@ def test_stream_cut_after(server: Server) -> None:
     assert len(events_of(info.value.partial)) == 2
 
 
+@pytest.mark.framings
 def test_stream_no_done(server: Server) -> None:
     server.enqueue(Reply(no_done=True))
     _, events = stream(server)
@@ -268,6 +309,7 @@ def test_stream_no_done(server: Server) -> None:
     assert json.loads(events[-1])["choices"][0]["finish_reason"] == "stop"
 
 
+@pytest.mark.framings
 def test_stream_error_event(server: Server) -> None:
     server.enqueue(Reply(error_event={"error": {"message": "boom", "type": "server_error"}}))
     resp, _ = post(server, chat_body(stream=True))
@@ -281,6 +323,7 @@ def test_stream_error_event(server: Server) -> None:
     assert raw.endswith(b"}\n\n")
 
 
+@pytest.mark.framings
 def test_stream_pause_after(server: Server) -> None:
     server.enqueue(Reply(pause_after=2, pause=0.4))
     resp, _ = post(server, chat_body(stream=True))
@@ -292,6 +335,7 @@ def test_stream_pause_after(server: Server) -> None:
     assert events_of(resp.read())[-1] == "[DONE]"
 
 
+@pytest.mark.framings
 def test_stream_close_delimited(server: Server) -> None:
     server.enqueue(Reply(close_delimited=True))
     resp, _ = post(server, chat_body(stream=True))
@@ -301,6 +345,7 @@ def test_stream_close_delimited(server: Server) -> None:
     assert events_of(resp.read())[-1] == "[DONE]"
 
 
+@pytest.mark.framings
 def test_stream_gzip_is_incrementally_decodable(server: Server) -> None:
     server.enqueue(Reply(gzip=True, pause_after=1, pause=0.5))
     resp, _ = post(server, chat_body(stream=True))
@@ -318,6 +363,7 @@ def test_stream_gzip_is_incrementally_decodable(server: Server) -> None:
     assert events_of(text)[-1] == "[DONE]"
 
 
+@pytest.mark.framings
 def test_raw_stream_and_line_ending(server: Server) -> None:
     raw = b": comment\r\ndata: {\"x\": 1}\r\n\r\ndata: [DONE]\r\n\r\n"
     server.enqueue(Reply(raw_stream=raw), Reply(line_ending="\r\n"))
@@ -373,7 +419,7 @@ def test_stop_is_prompt_with_open_connections() -> None:
 
 
 def test_module_entry_point() -> None:
-    cmd = [sys.executable, "-m", "chatmini.testing", "--port", "0"]
+    cmd = [sys.executable, "-m", "chatmini.testing", "--port", "0", "--framing", "coalesced"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True) as proc:
         try:
@@ -382,6 +428,10 @@ def test_module_entry_point() -> None:
             assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
             resp = requests.get(base_url + "/models", timeout=5)
             assert resp.json()["object"] == "list"
+            body = chat_body(stream=True)
+            with requests.post(base_url + "/chat/completions", json=body, stream=True,
+                               timeout=5) as streamed:
+                assert len(list(streamed.raw.read_chunked())) == 1  # coalesced: one chunk
         finally:
             proc.terminate()
         assert proc.wait(timeout=5) == 0

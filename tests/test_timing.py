@@ -77,6 +77,7 @@ def test_a_failed_call_keeps_its_timing_on_the_error(make_client, server):
     assert info.value.request.context["timing"].status == 404
 
 
+@pytest.mark.framings
 def test_a_stream_times_first_event_gaps_and_rate(client, server):
     server.enqueue(Reply(content="one two three four five", pause_after=2, pause=0.4))
     with create(client, stream=True) as stream:
@@ -94,6 +95,7 @@ def test_a_stream_times_first_event_gaps_and_rate(client, server):
     assert timing.tokens_per_second > 0
 
 
+@pytest.mark.framings
 def test_stream_tokens_come_from_usage_when_sent(client):
     with create(client, stream=True, stream_options={"include_usage": True}) as stream:
         completion = stream.get_final_completion()
@@ -103,6 +105,7 @@ def test_stream_tokens_come_from_usage_when_sent(client):
     assert timing.tokens != stream.chunk_count
 
 
+@pytest.mark.framings
 def test_cut_and_early_closed_streams(client, server):
     server.enqueue(Reply(cut_after=2))
     stream = create(client, stream=True)

@@ -23,6 +23,7 @@ def docs_plugin():
     return names["WallClockTiming"]
 
 
+@pytest.mark.framings
 def test_a_plugin_from_the_docs_does_what_the_builtin_does(make_client, server, caplog):
     alerts = []
     rule = chatmini.SlowCallRule(0.2, callback=alerts.append)

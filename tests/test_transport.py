@@ -27,6 +27,7 @@ def test_http_proxy_from_environment_is_used(monkeypatch, server):
         client.chat.completions.create(model="m", messages=HI)
     # but it did receive the call, with the absolute URL as target, as a proxy does
     assert server.requests[-1].path == "http://api.example.test/v1/chat/completions"
+    assert transport(client).session.get_adapter(client.base_url)._pools == {}  # requests' way
 
 
 def test_no_proxy_bypasses_the_proxy(monkeypatch, server):

@@ -10,7 +10,7 @@ another API fails loudly instead of reading as None.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, ClassVar, Collection, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Collection, Mapping, Optional
 
 from ..request import TIMING
 
@@ -33,31 +33,35 @@ def wrap(value: Any, cls: Optional[type[APIObject]] = None) -> Any:
     return value
 
 
-class Field:
-    """A known field of a type, read from the JSON (wrapped as its nested type; None when the
-    server left it out). A descriptor: a known field is found by the normal attribute lookup,
-    which is cheaper than failing it and falling back to ``__getattr__``."""
+def _reader(key: str, cls: type[APIObject]) -> Callable[[APIObject], Any]:
+    """What reading one known field does: the JSON value, wrapped as ``cls`` when it is an
+    object (or a list of them); None when the server left it out."""
 
-    __slots__ = ("key", "cls")
-
-    def __init__(self, key: str, cls: type[APIObject]) -> None:
-        self.key = key
-        self.cls = cls
-
-    def __get__(self, obj: Optional[APIObject], owner: Optional[type] = None) -> Any:
-        if obj is None:
-            return self
+    def read(obj: APIObject) -> Any:
         try:
-            value = obj._data[self.key]
+            value = obj._data[key]
         except KeyError:
             return None
         kind = type(value)
         if kind is dict:
-            return self.cls(value)
+            return cls(value)
         if kind is list:
-            cls = self.cls
             return [cls(item) if type(item) is dict else wrap(item) for item in value]
         return value
+
+    return read
+
+
+class Field(property):
+    """A known field of a type, read from the JSON (wrapped as its nested type; None when the
+    server left it out). A property: found by the normal attribute lookup, which is cheaper
+    than failing it and falling back to ``__getattr__``, and called from C, which is cheaper
+    than a descriptor class's own ``__get__``."""
+
+    def __init__(self, key: str, cls: type[APIObject]) -> None:
+        super().__init__(_reader(key, cls))
+        self.key = key
+        self.cls = cls
 
 
 class APIObject:

@@ -116,7 +116,7 @@ class Completions(APIResource):
 def _body(model: str, messages: Iterable[Mapping[str, Any]], stream: bool,
           params: dict[str, Any]) -> dict[str, Any]:
     check_model(model)
-    if isinstance(messages, (str, bytes, Mapping)):
+    if type(messages) is not list and isinstance(messages, (str, bytes, Mapping)):
         raise InvalidRequestError("messages must be a list of message dicts, not one value")
     messages = list(messages)
     if not messages:

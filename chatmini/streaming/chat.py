@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Protocol
 
 from ..accumulate import ChunkAccumulator
 from ..errors import IncompleteStreamError, stream_error
+from ..jsoncodec import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
 from .core import EventStream, event_object, truncation
 
@@ -60,13 +61,14 @@ class ChatDecoder:
         self.response = response
         self.accumulator = self.accumulator_cls()
         self.done = self.completed = False
+        self._loads = decoder()
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
         data = event.data
         if data == DONE:
             self.done = self.completed = True
             return None
-        chunk = event_object(event, self.request, self.response)
+        chunk = event_object(event, self.request, self.response, self._loads)
         if event.event == "error" or chunk.get("error"):
             raise stream_error(chunk, self.request)
         self.accumulator.add(chunk)

@@ -1,19 +1,31 @@
 """The stream core: bytes read as they arrive, events parsed, items handed out, no silent cuts.
 
 One core serves every streamed API; a small decoder per API (``chat``, ``responses``) turns
-events into the items the caller gets and says when the stream is complete. Bytes are read
-with ``read1`` (whatever the socket has, up to 64 KiB), so an event reaches the caller as soon
-as it arrives for chunked, close-delimited and gzip-compressed bodies alike; ``iter_content(n)``
-would wait for n bytes on a close-delimited body. The stream is a plain iterator object (no
-generator holding a reference back to it), so dropping it closes the connection at once
-through ``__del__``.
+events into the items the caller gets and says when the stream is complete. Bytes are read as
+they arrive (``wire``: a chunked body straight from the socket buffer, any other through
+urllib3's ``read1``), so an event reaches the caller as soon as its bytes do, for chunked,
+close-delimited and compressed bodies alike; ``iter_content(n)`` would wait for n bytes on a
+close-delimited body. Real servers send one event per read, so everything here is paid per
+event: arrival times are noted with one clock read per read and handed to plugins in batches
+(``chatmini_stream_reads``), not through a hook call per read. The stream is a plain iterator
+object (no generator holding a reference back to it), so dropping it closes the connection at
+once through ``__del__``.
 """
 
 from __future__ import annotations
 
-import json
-from time import monotonic
-from typing import TYPE_CHECKING, Any, Generic, Iterator, NoReturn, Optional, Protocol, TypeVar
+from time import monotonic, perf_counter
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Generic,
+    Iterator,
+    NoReturn,
+    Optional,
+    Protocol,
+    TypeVar,
+)
 
 from ..errors import (
     APIResponseValidationError,
@@ -27,6 +39,7 @@ from ..redaction import scrub_exception_chain
 from ..request import TIMING
 from ..sse import EventStreamParser
 from ..timeouts import deadline_reason, read_part
+from .wire import WireError, open_body
 
 if TYPE_CHECKING:
     import requests
@@ -37,7 +50,7 @@ if TYPE_CHECKING:
     from ..request import Request
     from ..sse import ServerSentEvent
 
-READ_SIZE = 65536
+READ_BATCH = 256  # reads noted before plugins are told (the first read is told at once)
 T = TypeVar("T", covariant=True)
 S = TypeVar("S", bound="EventStream[Any]")
 
@@ -77,8 +90,13 @@ class EventStream(Generic[T]):
         self._decoder = decoder
         self._host = client.plugin_host
         self._notify = self._host.wants_stream_events()
-        self._notify_reads = self._host.wants_stream_reads()
-        self._read = response.raw.read1
+        # (perf_counter(), events) per read that completed events, kept only when asked for
+        self._reads: Optional[list[tuple[float, list[ServerSentEvent]]]] = (
+            [] if self._host.wants_stream_reads() else None
+        )
+        self._batch = 1
+        self._body = open_body(response)
+        self._read = self._body.read
         self._parser = EventStreamParser()
         self._events: Iterator[ServerSentEvent] = iter(())
         self._finished = False
@@ -142,24 +160,37 @@ class EventStream(Generic[T]):
     def _read_events(self) -> list[ServerSentEvent]:
         """The events completed by the next read; at end of body, decide clean end or truncation."""
         try:
-            data = self._read(READ_SIZE, decode_content=True)
+            data = self._read()
         except Exception as exc:  # urllib3/http.client/socket errors all mean a broken stream
             self._fail(self._decoder.incomplete(_read_failure(exc)), cause=exc)
-        events = self._parser.feed(data) if data else self._parser.close()
-        if events:
-            self._waiting_since = None
-            if self._notify_reads:
-                self._host.stream_read(self.request, events, self._client)
-            return events
         if data:
+            events = self._parser.feed(data)
+            if events:
+                self._waiting_since = None
+                reads = self._reads
+                if reads is not None:
+                    reads.append((perf_counter(), events))
+                    if len(reads) >= self._batch:
+                        self._tell_reads()
+                return events
             self._check_incomplete(len(data))
             return events  # no event complete yet: read on
+        if not self._body.ended:
+            self._check_incomplete(0)  # a read of chunk framing alone
+            return []
         if self._decoder.complete_at_end():  # the API's own rule: nothing was lost
             self._end(None)
             return []
         self._fail(self._decoder.incomplete(
             f"the server closed the stream before {self._decoder.end}"
         ))
+
+    def _tell_reads(self) -> None:
+        """Hand the reads noted so far to ``chatmini_stream_reads`` (a batch per call)."""
+        reads, self._reads = self._reads, []
+        self._batch = READ_BATCH
+        if reads:
+            self._host.stream_reads(self.request, reads, self._client)
 
     def _check_incomplete(self, size: int) -> None:
         """Bytes without a complete event. Each byte resets the socket's read timeout, so an
@@ -210,10 +241,11 @@ class EventStream(Generic[T]):
             return
         self._finished = True
         self._events = iter(())
-        raw = self.response.raw
         if release:
-            raw.drain_conn()  # the chunked terminator follows the end: the connection is reusable
+            self._body.release()  # the chunked terminator follows the end: reuse the connection
         self.response.close()
+        if self._reads is not None:
+            self._tell_reads()
         self._host.stream_end(self.request, self, error, self._client)
 
     def close(self) -> None:
@@ -243,6 +275,8 @@ def _read_failure(exc: BaseException) -> str:
     limit = deadline_reason(exc)  # the call's total deadline
     if limit is not None:
         return limit
+    if isinstance(exc, WireError):
+        return str(exc)
     text = str(exc).lower()
     if "timed out" in text or "timeout" in type(exc).__name__.lower():
         return "no data within the read (idle) timeout"
@@ -253,12 +287,14 @@ def _read_failure(exc: BaseException) -> str:
 
 
 def event_object(
-    event: ServerSentEvent, request: Request, response: requests.Response
+    event: ServerSentEvent, request: Request, response: requests.Response,
+    loads: Callable[[str], Any],
 ) -> dict[str, Any]:
-    """The JSON object an event carries. An ``error`` event without one raises the error it
-    stands for; any other event that is not a JSON object, APIResponseValidationError."""
+    """The JSON object an event carries, decoded by ``loads`` (the decoder's
+    ``jsoncodec.decoder()``). An ``error`` event without one raises the error it stands for;
+    any other event that is not a JSON object, APIResponseValidationError."""
     try:
-        payload = json.loads(event.data)
+        payload = loads(event.data)
     except (ValueError, RecursionError):  # absurdly deeply nested JSON overflows the parser
         payload = event.data
     if type(payload) is dict:

@@ -21,6 +21,7 @@ from ..errors import (
     safe_excerpt,
     stream_error,
 )
+from ..jsoncodec import decoder
 from ..objects import Response, ResponseStreamEvent, output_text
 from .core import EventStream, event_object, truncation
 
@@ -77,6 +78,7 @@ class ResponsesDecoder:
         self.pieces: dict[Key, list[str]] = {}
         self.values: dict[Key, str] = {}  # the .done events' final values
         self._run: Optional[tuple[str, Any, Any, list[str]]] = None  # the last delta's part
+        self._loads = decoder()
 
     def decode(self, event: ServerSentEvent) -> Optional[ResponseStreamEvent]:
         data = event.data
@@ -84,7 +86,7 @@ class ResponsesDecoder:
             raise self.incomplete("the server sent [DONE] before a terminal event")
         if not data:
             return None  # an empty data line: a proxy's keep-alive
-        payload = event_object(event, self.request, self.response)
+        payload = event_object(event, self.request, self.response, self._loads)
         kind = payload.get("type")
         if kind is None and event.event != "message":
             kind = payload["type"] = event.event  # named only by the event: line

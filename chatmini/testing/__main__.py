@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from .replies import FRAMINGS, PER_EVENT
 from .server import Server
 
 
@@ -25,9 +26,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000,
                         help="port to bind, 0 for any free port (default: %(default)s)")
+    parser.add_argument("--framing", choices=FRAMINGS, default=PER_EVENT,
+                        help="how streams are written: each event its own HTTP chunk, as real "
+                        "servers do, or all of them in one write (default: %(default)s)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    server = Server(host=args.host, port=args.port).start()
+    server = Server(host=args.host, port=args.port, framing=args.framing).start()
     print(server.base_url, flush=True)
     print("chatmini test server running; press Ctrl+C to stop", file=sys.stderr, flush=True)
     try:

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from .. import codings
 from . import answers, batch_routes, chat_turns, negotiation, replies
 from . import responses as responses_api
-from .replies import Reply, StreamEncoder
+from .replies import COALESCED, Reply, StreamEncoder
 from .schema_answers import schema_text
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             if answer.events is None:
                 self._send_json(answer.status, answer.payload, reply)
             else:
-                self._stream(reply, answer.events, per_event=True)
+                self._stream(reply, answer.events)
         elif path.startswith(batch_routes.PREFIXES):
             batch_routes.route(self, reply, path, request)
         elif self.command == "POST" and path.startswith("/v1/"):
@@ -255,9 +255,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             data, content_type = json.dumps(payload).encode(), "application/json"
         self._send(status, data, content_type, reply)
 
-    def _stream(self, reply: Reply, events: list[bytes], per_event: bool = False) -> None:
-        """Write an event stream with the reply's coding, framing, pause and cut behaviour;
-        ``per_event``: each event written as its own HTTP chunk, as real servers do."""
+    def _stream(self, reply: Reply, events: list[bytes]) -> None:
+        """Write an event stream with the reply's coding, framing, pause and cut behaviour
+        (each event its own HTTP chunk unless the server's framing is coalesced)."""
         defaults = {"Content-Type": "text/event-stream",
                     "Cache-Control": "no-cache"}
         if reply.close_delimited:
@@ -276,21 +276,23 @@ class RequestHandler(BaseHTTPRequestHandler):
             events = events[:reply.cut_after]
         pause_at = reply.pause_after
         if pause_at is not None and pause_at < len(events):
-            self._write(encoder, events[:pause_at], per_event)
+            self._write_events(encoder, events[:pause_at])
             if self.server.owner._stopping.wait(reply.pause):
                 self.close_connection = True
                 return
             events = events[pause_at:]
-        self._write(encoder, events, per_event)
+        self._write_events(encoder, events)
         if reply.cut_after is not None and reply.cut_after < total:
             self.close_connection = True
             return
         self.wfile.write(encoder.finish())
 
-    def _write(self, encoder: StreamEncoder, events: list[bytes], per_event: bool) -> None:
-        """Events in one write, or each in its own write (and chunk) when ``per_event``."""
-        if not per_event:
+    def _write_events(self, encoder: StreamEncoder, events: list[bytes]) -> None:
+        """Write events as real servers do, each in its own write (and HTTP chunk), or all in
+        one (the server's ``framing="coalesced"``)."""
+        if self.server.owner.framing == COALESCED:
             self.wfile.write(encoder.encode(events))
             return
+        write, encode = self.wfile.write, encoder.encode
         for event in events:
-            self.wfile.write(encoder.encode([event]))
+            write(encode([event]))

@@ -2,9 +2,10 @@
 soak then measures only the client's threads, descriptors, memory and CPU, and the server's
 work does not compete with the client for this process's GIL.
 
-``with ServerProcess(latency=0.05) as server:`` gives ``server.base_url``; ``server.stats()``
-and ``server.reset()`` ask the child over a pipe. With ``proxy=True`` the base URL is the
-proxy's, and ``proxy_fault_rate`` breaks that share of answers on the wire.
+``with ServerProcess(latency=0.05) as server:`` gives ``server.base_url``; ``server.stats()``,
+``server.reset()`` and ``server.enqueue(Reply(...))`` ask the child over a pipe. With
+``proxy=True`` the base URL is the proxy's, and ``proxy_fault_rate`` breaks that share of
+answers on the wire.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Optional, Sequence
 
 from .faults import DEFAULT_SERVER_FAULTS, FaultInjector
 from .proxy import DEFAULT_PROXY_FAULTS, Fault, FaultProxy
-from .replies import Reply
+from .replies import PER_EVENT, Reply
 from .server import Server
 
 __all__ = ["ServerProcess"]
@@ -27,6 +28,7 @@ def _stats(server: Server, proxy: Optional[FaultProxy]) -> dict[str, Any]:
     stats: dict[str, Any] = {
         "requests": len(server.requests),
         "connections": server.connections_opened,
+        "pending": server.pending,
         "faults": dict(server.faults.injected),
         "cpu_seconds": time.process_time(),  # the child's, all its threads
     }
@@ -40,7 +42,7 @@ def _stats(server: Server, proxy: Optional[FaultProxy]) -> dict[str, Any]:
 def _serve(conn: Any, settings: dict[str, Any]) -> None:
     """The child: serve until told to stop (or the parent goes), answering on the pipe."""
     seed = settings["seed"]
-    server = Server(latency=settings["latency"])
+    server = Server(latency=settings["latency"], framing=settings["framing"])
     server.faults = FaultInjector(settings["fault_rate"], seed, settings["faults"])
     server.start()
     proxy = None
@@ -56,6 +58,9 @@ def _serve(conn: Any, settings: dict[str, Any]) -> None:
                 conn.send(_stats(server, proxy))
             elif command == "reset":
                 server.reset()
+                conn.send(None)
+            elif isinstance(command, tuple) and command[0] == "enqueue":
+                server.enqueue(*command[1])
                 conn.send(None)
             else:
                 break
@@ -75,13 +80,14 @@ class ServerProcess:
     (DEFAULT_SERVER_FAULTS: 429, 503, a dropped connection). ``proxy=True`` puts a FaultProxy
     in front, breaking ``proxy_fault_rate`` of answers with one of ``proxy_faults``
     (DEFAULT_PROXY_FAULTS: resets and truncations). ``seed`` makes both repeatable.
+    ``framing`` is the Server's (how streams are written: ``"per-event"`` or ``"coalesced"``).
     """
 
     def __init__(
         self, *, latency: float = 0.0, fault_rate: float = 0.0,
         faults: Sequence[Reply] = DEFAULT_SERVER_FAULTS, seed: Optional[int] = None,
         proxy: bool = False, proxy_fault_rate: float = 0.0,
-        proxy_faults: Sequence[Fault] = DEFAULT_PROXY_FAULTS,
+        proxy_faults: Sequence[Fault] = DEFAULT_PROXY_FAULTS, framing: str = PER_EVENT,
     ) -> None:
         """Keep the settings; nothing runs until ``start()``."""
         if proxy_fault_rate and not proxy:
@@ -89,7 +95,7 @@ class ServerProcess:
         self.settings = {
             "latency": latency, "fault_rate": fault_rate, "faults": tuple(faults),
             "seed": seed, "proxy": proxy, "proxy_fault_rate": proxy_fault_rate,
-            "proxy_faults": tuple(proxy_faults),
+            "proxy_faults": tuple(proxy_faults), "framing": framing,
         }
         self.base_url = ""
         self._conn: Any = None
@@ -111,16 +117,20 @@ class ServerProcess:
         self.base_url = parent.recv()
         return self
 
-    def _ask(self, command: str) -> Any:
+    def _ask(self, command: Any) -> Any:
         self._conn.send(command)
         return self._conn.recv()
 
     def stats(self) -> dict[str, Any]:
-        """Counters so far: the server's ``requests``, ``connections`` and ``faults`` (by kind:
-        ``429``, ``503``, ``drop``), the child's ``cpu_seconds`` (all its threads) and, with a
-        proxy, its ``proxy_connections``, ``proxy_requests``, ``proxy_injected`` and
-        ``proxy_fired`` (faults by label)."""
+        """Counters so far: the server's ``requests``, ``connections``, ``pending`` (scripted
+        replies not used yet) and ``faults`` (by kind: ``429``, ``503``, ``drop``), the child's
+        ``cpu_seconds`` (all its threads) and, with a proxy, its ``proxy_connections``,
+        ``proxy_requests``, ``proxy_injected`` and ``proxy_fired`` (faults by label)."""
         return dict(self._ask("stats"))
+
+    def enqueue(self, *replies: Reply) -> None:
+        """Script the child server's next answers, as ``Server.enqueue`` does."""
+        self._ask(("enqueue", replies))
 
     def reset(self) -> None:
         """Forget the server's recorded requests, connections and fault counts (the proxy's

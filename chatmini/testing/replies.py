@@ -20,6 +20,9 @@ FINGERPRINT = "fp_chatmini"
 CHUNK_PIECE = "tok "
 MODELS = ("gpt-4o-mini", "gpt-4o")
 OUTCOMES = ("completed", "incomplete", "failed")
+PER_EVENT = "per-event"  # each event its own write and HTTP chunk, as real servers send
+COALESCED = "coalesced"  # every event ready at once in one write (one read on the client)
+FRAMINGS = (PER_EVENT, COALESCED)
 
 
 @dataclass(frozen=True)

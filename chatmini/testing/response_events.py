@@ -1,6 +1,7 @@
 """A Responses API answer as api.openai.com streams it: ``event: <type>`` plus JSON with
 ``type`` and ``sequence_number``, one bytes object per event (the server writes each as its own
-HTTP chunk). The stream is derived from the whole response, so both forms always agree."""
+HTTP chunk, unless its framing is coalesced). The stream is derived from the whole response,
+so both forms always agree."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from .batches import BatchEngine
 from .faults import FaultInjector
 from .filestore import FileStore
 from .handler import RecordedRequest, RequestHandler, api_path
-from .replies import Reply
+from .replies import FRAMINGS, PER_EVENT, Reply
 from .responses import ResponseStore
 from .tokens import TokenIssuer
 
@@ -93,7 +93,7 @@ class Server:
         self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0,
         fault_rate: float = 0.0, seed: int | None = None,
         request_encodings: Iterable[str] = CODINGS,
-        tls: TLS = None,
+        tls: TLS = None, framing: str = PER_EVENT,
     ) -> None:
         """Configure the address to bind; port 0 picks a free ephemeral port on start().
 
@@ -101,10 +101,16 @@ class Server:
         concurrent requests overlap); ``fault_rate`` of unscripted API requests get a random
         429 (Retry-After), 503 or dropped connection, repeatable with ``seed`` (see ``faults``).
         ``request_encodings`` are the request Content-Encodings accepted (others get a 415);
-        ``()`` makes a server that refuses every compressed body.
+        ``()`` makes a server that refuses every compressed body. ``framing`` is how streams
+        are written: ``"per-event"`` (each event its own write and HTTP chunk, as real servers
+        send) or ``"coalesced"`` (all events ready at once in one write, read in one go).
         """
         if latency < 0:
             raise ValueError(f"latency must be >= 0, not {latency!r}")
+        if framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {', '.join(map(repr, FRAMINGS))}, "
+                             f"not {framing!r}")
+        self.framing = framing
         self.host = host
         self.latency = latency
         self.request_encodings = frozenset(request_encodings)

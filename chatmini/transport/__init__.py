@@ -1,10 +1,11 @@
 """The transport: one pooled requests.Session per Client, and the built-in ``transport`` plugin.
 
 ``session`` builds and closes the Session (TCP keepalive on) and resolves its settings once;
-``connection`` is what its pools connect with (1xx skipped, reads bounded by deadlines);
-``send`` is the plugin that sends each attempt through the mounted adapter; ``body`` reads a
-non-stream body bounded in size and time; ``failures`` turns requests/urllib3 exceptions into
-chatmini errors.
+``adapter`` is the HTTPAdapter it mounts (requests' own less per-call work), ``connection``
+what its pools connect with (1xx skipped, reads bounded by deadlines, one write); ``send`` is
+the plugin that sends each attempt through the mounted adapter; ``body`` reads a non-stream
+body bounded in size and time; ``failures`` turns requests/urllib3 exceptions into chatmini
+errors.
 """
 
 from .body import read_body

@@ -51,7 +51,10 @@ def read_body(response: requests.Response, request: Request, limit: Optional[int
     if sink is not None:
         sink.start()
     size = 0
-    while True:
+    # With Content-Length and no coding, the read that brings the last byte ends the body (and
+    # gives the connection back): no further read1 just to learn that it ended.
+    sized = declared is not None and "content-encoding" not in response.headers
+    while not (sized and raw.length_remaining == 0 and parts):
         try:
             data = read1(READ_SIZE, decode_content=True)
         except ProtocolError as exc:

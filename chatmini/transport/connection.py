@@ -1,12 +1,15 @@
 """The connections chatmini's own pools make: interim (1xx) answers skipped, reads that end by a
-deadline, TCP keepalive.
+deadline, TCP keepalive, and the headers and a small body sent in one write.
 
 http.client skips only ``100 Continue``; any other 1xx (``103 Early Hints``) would be taken for
 the answer, with an empty body, and the real answer left in the socket for the next request.
 RFC 9110 §15.2 says a client must skip them. Every socket read resets the socket's timeout, so a
 server sending one header line every 0.3 s holds a 1 s timeout for ever; here the headers must
 all arrive within the read timeout, and a deadline (the call's total, a plain body's read
-budget) bounds every later read as well, each recv waiting at most the time left.
+budget) bounds every later read as well, each recv waiting at most the time left (a stream's
+reads too, whether urllib3 reads the body or ``streaming.wire`` reads it from the buffer).
+urllib3 sends the headers and the body in two writes: two system calls and, on loopback, the
+kernel's TCP work twice, each costing the sender about as much as parsing the answer's headers.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from ..timeouts import DeadlineExceeded
 
 MAX_INTERIM = 32  # 1xx answers skipped before one request's answer; more is a broken server
+ONE_WRITE = 65536  # a body up to this size goes out in one write with the headers
 
 
 class DeadlineIO(socket.SocketIO):
@@ -112,11 +116,40 @@ class _Made:
         return self.reader
 
 
-class BoundedHTTPConnection(HTTPConnection):
+class _OneWrite:
+    """A connection that sends the headers and a body of bytes up to ONE_WRITE in one write
+    (urllib3 sends them in two); a larger or streamed body goes as urllib3 sends it."""
+
+    _held: Optional[bytes] = None
+
+    def request(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> None:
+        self._held = b"" if type(body) is bytes and len(body) <= ONE_WRITE else None
+        try:
+            super().request(method, url, body, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            held, self._held = self._held, None
+            if held:  # no body followed the headers
+                super().send(held)  # type: ignore[misc]
+
+    def send(self, data: Any) -> None:
+        held = self._held
+        if held is not None:
+            if not held:
+                self._held = data  # the headers: held for the body
+                return
+            self._held, data = None, held + data
+        super().send(data)  # type: ignore[misc]
+
+
+class BoundedHTTPConnection(_OneWrite, HTTPConnection):
+    """urllib3's HTTPConnection: bounded responses, headers and a small body in one write."""
+
     response_class = BoundedResponse
 
 
-class BoundedHTTPSConnection(HTTPSConnection):
+class BoundedHTTPSConnection(_OneWrite, HTTPSConnection):
+    """urllib3's HTTPSConnection: bounded responses, headers and a small body in one write."""
+
     response_class = BoundedResponse
 
 

@@ -14,13 +14,13 @@ from time import monotonic, perf_counter
 from typing import TYPE_CHECKING, Any, Optional
 
 import requests
-from requests.structures import CaseInsensitiveDict
 
 from ..errors import APIConnectionError, APITimeoutError
 from ..hookspecs import hookimpl
 from ..redaction import redact_url
 from ..timeouts import Timeout, check_timeout, total_passed
 from ..uploads import StreamedBody
+from .adapter import case_insensitive
 from .body import read_body
 from .connection import limit_reads
 from .failures import translate_exception
@@ -59,20 +59,18 @@ class HTTPTransport:
 
     def send(self, request: Request) -> requests.Response:
         """Send one attempt; a non-stream body is read here, so its failures are the attempt's."""
-        prepared = requests.PreparedRequest()
-        prepared.method = request.method
-        prepared.url = request.url
-        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(request.headers)
         body: Any = request.body
+        headers = request.headers
         if isinstance(body, StreamedBody):
             if body.length is not None:  # else requests sends it chunked
-                headers["Content-Length"] = str(body.length)
+                headers = {**headers, "Content-Length": str(body.length)}
             body = body.chunks()
-        elif body is not None:
-            headers["Content-Length"] = str(len(body))
-        prepared.headers = headers
-        prepared.body = body
-        prepared.hooks = {"response": []}
+        elif body is not None:  # the last of any spelling of the name wins in case_insensitive
+            headers = {**headers, "Content-Length": str(len(body))}
+        prepared = requests.PreparedRequest.__new__(requests.PreparedRequest)
+        prepared.method, prepared.url, prepared.body = request.method, request.url, body
+        prepared.headers = case_insensitive(headers)
+        prepared._cookies, prepared.hooks, prepared._body_position = None, {"response": []}, None
         timeout = attempt_timeout(request)
         try:
             adapter = self.session.get_adapter(request.url)
@@ -81,7 +79,9 @@ class HTTPTransport:
                 prepared,
                 stream=request.stream,
                 timeout=timeout,
-                verify=self.verify,
+                # verify means nothing without TLS (but a proxy's); a CA path costs a stat()
+                verify=self.verify if self.proxies or request.url[:6].lower() == "https:"
+                else True,
                 cert=self.cert,
                 proxies=self.proxies,
             )

@@ -1,8 +1,9 @@
 """The Client's pooled Session: built once, its pool size known, its settings resolved once.
 
 Environment-derived settings (proxies, CA bundle) are resolved once per Client rather than
-on every call, as ``Session.request`` would (about 150 µs a call). Its adapter makes the
-connections of ``connection`` (1xx skipped, reads bounded by deadlines) with TCP keepalive on:
+on every call, as ``Session.request`` would (about 150 µs a call). Its adapter (``adapter``)
+makes the connections of ``connection`` (1xx skipped, reads bounded by deadlines, one write)
+with TCP keepalive on:
 a reasoning model may send nothing for minutes, and NAT gateways and load balancers drop idle
 connections silently, leaving the call to hang until its read timeout.
 """
@@ -15,14 +16,13 @@ import socket
 from typing import Any, Optional, Union
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.connection import HTTPConnection
 from urllib3.util.retry import Retry
 
 from ..errors import InvalidRequestError
 from ..redaction import redact_url
-from .connection import POOL_CLASSES
+from .adapter import APIAdapter
 
 Verify = Union[bool, str]
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
@@ -113,42 +113,17 @@ def keepalive_setting(value: KeepAliveSetting) -> Optional[TCPKeepAlive]:
     )
 
 
-class PoolAdapter(HTTPAdapter):
-    """requests' adapter whose pools (proxied ones too) make chatmini's bounded connections
-    with ``socket_options`` (TCP keepalive on top of urllib3's defaults)."""
-
-    __attrs__ = [*HTTPAdapter.__attrs__, "socket_options"]
-
-    def __init__(self, socket_options: list[tuple[int, int, int]], **kwargs: Any) -> None:
-        self.socket_options = socket_options
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **pool_kwargs: Any) -> None:
-        pool_kwargs.setdefault("socket_options", self.socket_options)
-        super().init_poolmanager(*args, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        fresh = proxy not in self.proxy_manager
-        if fresh:
-            proxy_kwargs.setdefault("socket_options", self.socket_options)
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if fresh and not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = POOL_CLASSES
-        return manager
-
-
 def build_session(
     pool_maxsize: int, keepalive: Optional[TCPKeepAlive] = DEFAULT_KEEPALIVE
 ) -> requests.Session:
-    """A Session whose http and https adapters keep up to ``pool_maxsize`` connections per
-    host, with ``keepalive`` (None: off)."""
+    """A Session whose http and https adapters (``APIAdapter``) keep up to ``pool_maxsize``
+    connections per host, with ``keepalive`` (None: off)."""
     redact_urllib3_logs()
     session = requests.Session()
     options = list(HTTPConnection.default_socket_options)
     if keepalive is not None:
         options += keepalive.socket_options()
-    adapter = PoolAdapter(options, pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
+    adapter = APIAdapter(options, pool_maxsize=pool_maxsize, max_retries=NO_ADAPTER_RETRIES)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -5,7 +5,7 @@ is cached (the rule, and the ``X-Chatmini-Cache`` header, which is never sent);
 ``chatmini_local_response`` looks the attempt up once its credential is on it (the partition)
 and answers a hit without the network, so the send wrappers, the rate limiters among them,
 never see it; ``chatmini_call_end`` stores a successful answer that decoded, and
-``chatmini_stream_read``/``chatmini_stream_end`` a stream that completed. A hit is
+``chatmini_stream_reads``/``chatmini_stream_end`` a stream that completed. A hit is
 ``context["cache"] == "hit"`` on the response, the ``cache`` label in timing, logs and metrics,
 and counted in ``client.stats()``.
 """
@@ -213,12 +213,15 @@ class ResponseCache:
                                               kept_headers(response.headers), body, False))
 
     @hookimpl
-    def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
+    def chatmini_stream_reads(
+        self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]]
+    ) -> None:
         state: Optional[_CallState] = request.context.get(KEY)
         if state is None or not state.write:
             return
-        state.events.extend(events)
-        state.size += sum(len(event.data) for event in events)
+        for _, events in reads:
+            state.events.extend(events)
+            state.size += sum(len(event.data) for event in events)
         if state.size > self.max_entry_bytes:
             state.write, state.events = False, []  # too large to keep
 

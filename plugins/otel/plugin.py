@@ -10,7 +10,8 @@ OpenTelemetry's no-ops. Each step uses a public hook:
   instrumentation nests under it; it is detached in the same thread before the send returns.
 - ``chatmini_after_attempt``: a ``chatmini.attempt`` event for each failed attempt and each
   attempt after the first.
-- ``chatmini_stream_read``: time to first chunk and time per output chunk, once per read.
+- ``chatmini_stream_reads``: time to first chunk and time per output chunk, from the arrival
+  time of each read (handed over in batches).
 - ``chatmini_call_end`` (calls not streamed, or failed; the answer is its ``result``) and
   ``chatmini_stream_end`` (streams, dropped ones too, from their finaliser): the request's and
   the answer's attributes in one go, usage, status, metrics, span end.
@@ -199,22 +200,28 @@ class OpenTelemetry:
     # -- streamed chunks -------------------------------------------------------------------------
 
     @hookimpl
-    def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
+    def chatmini_stream_reads(
+        self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]]
+    ) -> None:
         call = request.context.get(KEY)
-        count = len(events) - (events[-1].data == DONE)
-        if not call or count <= 0:
+        if not call:
             return
-        now = perf_counter()
         metric = call.metric
         per_chunk = self._per_chunk.record
-        if call.last_chunk is None:
-            call.first_chunk = now - call.start
-            self._first_chunk.record(call.first_chunk, metric)
-        else:
-            per_chunk(now - call.last_chunk, metric)
-        for _ in range(count - 1):  # chunks of one read arrived together: zero apart
-            per_chunk(0.0, metric)
-        call.last_chunk = now
+        last = call.last_chunk
+        for at, events in reads:
+            count = len(events) - (events[-1].data == DONE)
+            if count <= 0:
+                continue
+            if last is None:
+                call.first_chunk = at - call.start
+                self._first_chunk.record(call.first_chunk, metric)
+            else:
+                per_chunk(at - last, metric)
+            for _ in range(count - 1):  # chunks of one read arrived together: zero apart
+                per_chunk(0.0, metric)
+            last = at
+        call.last_chunk = last
 
     # -- the call ends ---------------------------------------------------------------------------
 

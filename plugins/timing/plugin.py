@@ -8,10 +8,11 @@ Each attempt is timed from its preparation to ``chatmini_after_attempt`` (the ti
 headers is ``response.elapsed``, taken by the transport around the network send); the call's
 clock starts at the first attempt's preparation and stops at ``chatmini_call_end``, or for
 streams at ``chatmini_stream_end``,
-with the first event and the gaps between events taken once per network read (events that
-arrived in one read arrived together): one ``perf_counter()`` a read, nothing per event. A
-stream whose first events carry no output (Responses: ``response.created``) tells when its
-first output delta came (``stream.first_output_at``), and that is its time to first token.
+with the first event and the gaps between events from the arrival times the stream core notes
+(one ``perf_counter()`` a network read; events of one read arrived together), handed over in
+batches through ``chatmini_stream_reads``: no hook call per read or per event. A stream whose
+first events carry no output (Responses: ``response.created``) tells when its first output
+delta came (``stream.first_output_at``), and that is its time to first token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
+from chatmini.hookcall import HookCall
 from chatmini.hookspecs import hookimpl
 from chatmini.request import LABELS, TIMING
 from chatmini.stats import DEFAULT_WINDOW, Observer, Stats, StatsReport
@@ -47,6 +49,7 @@ class TimingPlugin:
 
     def __init__(self, rules: Iterable[Observer] = (), window: int = DEFAULT_WINDOW) -> None:
         self.stats = Stats(window, rules)
+        self._hook: Optional[HookCall] = None  # chatmini_timing, of the Client last seen
 
     @hookimpl
     def chatmini_addhooks(self, pluginmanager: pluggy.PluginManager) -> None:
@@ -120,25 +123,28 @@ class TimingPlugin:
         self._finish(request, timing, client)
 
     @hookimpl
-    def chatmini_stream_read(self, request: Request, events: list[ServerSentEvent]) -> None:
-        now = perf_counter()
+    def chatmini_stream_reads(
+        self, request: Request, reads: list[tuple[float, list[ServerSentEvent]]]
+    ) -> None:
         timing = request.context.get(TIMING)
         if timing is None:
             return
-        count = len(events) - (events[-1].data == DONE)
-        if count <= 0:
-            return
         last = timing._last_event
-        if last is None:
-            timing._first_event = now
-            timing.ttft = now - timing.start
-        else:
-            gap = now - last
-            timing._gap_total += gap
-            if gap > timing._max_gap:
-                timing._max_gap = gap
-        timing._last_event = now
-        timing.events += count
+        for at, events in reads:
+            count = len(events) - (events[-1].data == DONE)
+            if count <= 0:
+                continue
+            if last is None:
+                timing._first_event = at
+                timing.ttft = at - timing.start
+            else:
+                gap = at - last
+                timing._gap_total += gap
+                if gap > timing._max_gap:
+                    timing._max_gap = gap
+            last = at
+            timing.events += count
+        timing._last_event = last
 
     @hookimpl
     def chatmini_stream_end(
@@ -174,9 +180,12 @@ class TimingPlugin:
         if labels:
             timing.labels = labels
         self.stats.record(timing)
-        hook = client.plugin_manager.hook.chatmini_timing
-        if hook.get_hookimpls():
-            hook(request=request, timing=timing, client=client)
+        hook = self._hook
+        pm = client.plugin_manager
+        if hook is None or hook.pm is not pm:  # made once per Client
+            hook = self._hook = HookCall(pm, pm.hook.chatmini_timing)
+        if hook.wanted():
+            hook(request, timing, client)
 
     def __repr__(self) -> str:
         return f"<TimingPlugin rules={len(self.stats.rules)} window={self.stats.window}>"
