@@ -136,8 +136,10 @@ def bench_calls(ctx: Context) -> Table:
     table.notes.append(
         "CPU is `time.thread_time()` of the calling thread; the server runs in its own process. "
         f"'{AdapterFloor.name}' is the least a client on requests can do per call (a "
-        "PreparedRequest made once, `adapter.send`, `json.loads`): chatmini's own cost is its "
-        "CPU minus this floor. 'new connections' (here and below) counts TCP connects during "
+        "PreparedRequest made once, `adapter.send`, `json.loads`, http.client reading the "
+        "head): chatmini's own cost is its CPU minus this floor, plus the ~10 µs it saves by "
+        "reading plain response heads itself (`transport/heads.py`) instead of through "
+        "http.client's email parser. 'new connections' (here and below) counts TCP connects during "
         "the timed loops, all rounds together (0 = the connection was kept alive)."
     )
     table.targets.append(ratio_target("per-call CPU", res, "cpu", BASE, OPENAI, 0.30, False))

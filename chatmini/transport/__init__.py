@@ -2,7 +2,8 @@
 
 ``session`` builds and closes the Session (TCP keepalive on) and resolves its settings once;
 ``adapter`` is the HTTPAdapter it mounts (requests' own less per-call work), ``connection``
-what its pools connect with (1xx skipped, reads bounded by deadlines, one write); ``send`` is
+what its pools connect with (1xx skipped, reads bounded by deadlines, one write; a plain
+response head read in one go by ``heads``); ``send`` is
 the plugin that sends each attempt through the mounted adapter; ``body`` reads a non-stream
 body bounded in size and time; ``failures`` turns requests/urllib3 exceptions into chatmini
 errors.

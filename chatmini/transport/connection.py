@@ -24,54 +24,75 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ..timeouts import DeadlineExceeded
+from .heads import read_head
 
 MAX_INTERIM = 32  # 1xx answers skipped before one request's answer; more is a broken server
 ONE_WRITE = 65536  # a body up to this size goes out in one write with the headers
 
 
+SLACK = 0.01  # seconds a recv may wait past its deadline: the socket's timeout (a system call
+# to change) is only changed when the time left is shorter by more than this
+_socket_readinto = socket.SocketIO.readinto
+
+
 class DeadlineIO(socket.SocketIO):
     """A socket reader whose reads end by ``deadline`` (monotonic seconds), when one is set:
-    each recv waits at most the time left (or the socket's own timeout, if shorter)."""
+    each recv waits at most the time left (plus SLACK), or the socket's own timeout if shorter.
+    Without a deadline it reads as the plain socket reader does (no extra call per read)."""
 
     deadline: Optional[float] = None
-    reason = ""
+    _reason: tuple[str, float] = ("", 0.0)  # a message and its number, formatted when raised
     _timeout: Optional[float] = None  # the socket's own timeout, put back by ``limit(None)``
-    _tightened = False
+    _applied: Optional[float] = None  # the shorter timeout set on the socket, if any
 
     def __init__(self, sock: socket.socket) -> None:
         super().__init__(sock, "rb")
         self.socket = sock
+        self.readinto = _socket_readinto.__get__(self)  # type: ignore[method-assign]
 
-    def limit(self, deadline: Optional[float], reason: str = "") -> None:
+    def limit(self, deadline: Optional[float], reason: str = "", value: float = 0.0) -> None:
         """Bound every later read by ``deadline`` (None: only the socket's own timeout);
-        ``reason`` says which limit that is, in the error."""
-        if self._tightened:
+        ``reason`` (a format string for ``value``) says which limit that is, in the error."""
+        if self._applied is not None:
             self.socket.settimeout(self._timeout)
-            self._tightened = False
-        self._timeout = self.socket.gettimeout()
-        self.deadline, self.reason = deadline, reason
+            self._applied = None
+        else:
+            self._timeout = self.socket.gettimeout()
+        self.deadline, self._reason = deadline, (reason, value)
+        if deadline is None:  # BufferedReader calls the plain reader again
+            self.readinto = _socket_readinto.__get__(self)  # type: ignore[method-assign]
+        else:
+            vars(self).pop("readinto", None)
+
+    @property
+    def reason(self) -> str:
+        """What the deadline is, for the error."""
+        text, value = self._reason
+        return text.format(value)
 
     def readinto(self, b: Any) -> Optional[int]:
         deadline = self.deadline
         if deadline is None:
-            return super().readinto(b)
+            return _socket_readinto(self, b)
         left = deadline - monotonic()
         if left <= 0:
             raise DeadlineExceeded(self.reason)
-        if self._tightened or self._timeout is None or left < self._timeout:
+        waits = self._applied if self._applied is not None else self._timeout
+        if waits is None or left < waits - SLACK:
             self.socket.settimeout(left)
-            self._tightened = True
+            self._applied = left
         try:
-            return super().readinto(b)
+            return _socket_readinto(self, b)
         except socket.timeout as exc:
-            if self._tightened and monotonic() >= deadline - 0.001:
+            if monotonic() >= deadline - 0.001:
                 raise DeadlineExceeded(self.reason) from exc
             raise
 
 
 class BoundedResponse(http.client.HTTPResponse):
     """http.client's response, reading through a DeadlineIO: the headers must arrive within
-    the socket's timeout (the read timeout) as a whole, and 1xx answers are skipped."""
+    the socket's timeout (the read timeout) as a whole, and 1xx answers are skipped; a plain
+    head is read in one go (``heads``)."""
 
     def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
         self.deadline_io: Optional[DeadlineIO] = None
@@ -88,9 +109,10 @@ class BoundedResponse(http.client.HTTPResponse):
         budget = raw.socket.gettimeout()  # the read timeout, as urllib3 just set it
         if budget is not None:
             raw.limit(monotonic() + budget,
-                      f"the response headers took longer than the {budget:g} s read timeout")
+                      "the response headers took longer than the {:g} s read timeout", budget)
         try:
-            super().begin()
+            if self.debuglevel > 0 or not read_head(self):
+                super().begin()
         finally:
             raw.limit(None)
 
@@ -164,9 +186,9 @@ class BoundedHTTPSConnectionPool(HTTPSConnectionPool):
 POOL_CLASSES = {"http": BoundedHTTPConnectionPool, "https": BoundedHTTPSConnectionPool}
 
 
-def limit_reads(raw: Any, deadline: Optional[float], reason: str) -> None:
+def limit_reads(raw: Any, deadline: Optional[float], reason: str, value: float = 0.0) -> None:
     """Bound the rest of a response's reads by ``deadline`` (when it came through these
-    connections; a Session of the caller's own may use others)."""
+    connections; a Session of the caller's own may use others); ``reason`` formats ``value``."""
     original = getattr(raw, "_original_response", None)
     if isinstance(original, BoundedResponse) and original.deadline_io is not None:
-        original.deadline_io.limit(deadline, reason)
+        original.deadline_io.limit(deadline, reason, value)

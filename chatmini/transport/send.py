@@ -144,11 +144,13 @@ def bound_body(response: requests.Response, request: Request) -> None:
     now) and the call's total, a stream's total; each recv waits at most the time left."""
     timeout = limits(request)
     deadline, total = request.deadline, timeout.total
-    reason = f"the {total:g} s total deadline passed" if total else "the total deadline passed"
-    if not request.stream and timeout.read is not None:
-        body_end = monotonic() + timeout.read
+    reason, value = ("the {:g} s total deadline passed", total) if total else (
+        "the total deadline passed", 0.0)
+    read = timeout.read
+    if not request.stream and read is not None:
+        body_end = monotonic() + read
         if deadline is None or body_end < deadline:
             deadline = body_end
-            reason = f"the body took longer than the {timeout.read:g} s read timeout"
+            reason, value = "the body took longer than the {:g} s read timeout", read
     if deadline is not None:
-        limit_reads(response.raw, deadline, reason)
+        limit_reads(response.raw, deadline, reason, value)
