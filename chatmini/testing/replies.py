@@ -233,7 +233,8 @@ def stream_events(request: dict[str, Any], seq: int, text: str, *, chunks: int |
         deltas, finish, words = turn.deltas(chunks), _dumps(turn.finish), turn.words()
     else:
         pieces = [CHUNK_PIECE] * chunks if chunks is not None else split_words(text)
-        deltas = ['{"content":' + _dumps(piece) + "}" for piece in pieces]
+        encoded = {piece: '{"content":' + _dumps(piece) + "}" for piece in set(pieces)}
+        deltas = [encoded[piece] for piece in pieces]  # a 20,000-chunk reply has one piece
         finish, words = '"stop"', _count_tokens("".join(pieces))
     cache: dict[tuple[int, str], bytes] = {}
     for delta in deltas:
