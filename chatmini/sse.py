@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator
 
-__all__ = ["EventStreamParser", "ServerSentEvent", "iter_events"]
+__all__ = ["EventStreamParser", "ServerSentEvent", "arrivals", "iter_events"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -234,3 +234,15 @@ def iter_events(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
     for chunk in chunks:
         yield from parser.feed(chunk)
     yield from parser.close()
+
+
+def arrivals(
+    reads: Iterable[tuple[float, list[ServerSentEvent]]],
+) -> Iterator[tuple[float, int]]:
+    """``(time, count)`` per read of ``chatmini_stream_reads``' ``reads`` that brought events
+    with data: the final ``[DONE]`` is not counted, and a read of ``[DONE]`` alone is left out
+    (what timing plugins count as chunks)."""
+    for at, events in reads:
+        count = len(events) - (events[-1].data == "[DONE]")
+        if count > 0:
+            yield at, count

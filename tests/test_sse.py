@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatmini.sse import EventStreamParser, ServerSentEvent, iter_events
+from chatmini.sse import EventStreamParser, ServerSentEvent, arrivals, iter_events
 
 
 def parse(*pieces: bytes) -> list[ServerSentEvent]:
@@ -398,3 +398,11 @@ def test_arbitrary_bytes_match_reference_and_split_invariant(body: bytes, cuts: 
     pieces = [body[a:b] for a, b in zip([0, *points], [*points, len(body)])]
     assert parse(*pieces) == whole
     assert parse(*bytewise(body)) == whole
+
+
+def test_arrivals_count_the_events_with_data_of_each_read():
+    def ev(data: str) -> ServerSentEvent:
+        return ServerSentEvent("message", data)
+
+    reads = [(1.0, [ev("{}")]), (2.0, [ev("{}"), ev("{}"), ev("[DONE]")]), (3.0, [ev("[DONE]")])]
+    assert list(arrivals(reads)) == [(1.0, 1), (2.0, 2)]

@@ -38,6 +38,7 @@ except ImportError:  # pragma: no cover - the extra is part of the test install
 from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
 from chatmini.objects import APIObject
+from chatmini.sse import arrivals
 from chatmini.version import __version__
 
 from . import conventions as sc
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
     from chatmini.streaming import Stream
 
 KEY = "opentelemetry"  # this plugin's record in the call's context
-DONE = "[DONE]"
 ATTEMPT_EVENT = "chatmini.attempt"
 STATUS_LIMIT = 1000  # characters of an error message kept as the span's status description
 
@@ -209,10 +209,7 @@ class OpenTelemetry:
         metric = call.metric
         per_chunk = self._per_chunk.record
         last = call.last_chunk
-        for at, events in reads:
-            count = len(events) - (events[-1].data == DONE)
-            if count <= 0:
-                continue
+        for at, count in arrivals(reads):
             if last is None:
                 call.first_chunk = at - call.start
                 self._first_chunk.record(call.first_chunk, metric)

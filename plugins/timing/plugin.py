@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from chatmini.hookcall import HookCall
 from chatmini.hookspecs import hookimpl
 from chatmini.request import LABELS, TIMING
+from chatmini.sse import arrivals
 from chatmini.stats import DEFAULT_WINDOW, Observer, Stats, StatsReport
 from chatmini.usage import token_counts, usage_from_body
 
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from chatmini.request import Request
     from chatmini.sse import ServerSentEvent
     from chatmini.streaming import EventStream
-
-DONE = "[DONE]"
 
 
 class TimingPlugin:
@@ -130,10 +129,7 @@ class TimingPlugin:
         if timing is None:
             return
         last = timing._last_event
-        for at, events in reads:
-            count = len(events) - (events[-1].data == DONE)
-            if count <= 0:
-                continue
+        for at, count in arrivals(reads):
             if last is None:
                 timing._first_event = at
                 timing.ttft = at - timing.start
