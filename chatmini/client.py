@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
-from .calls import PostParser, StreamFactory, answer, build_request, decode_body, stream_class
+from .calls import PostParser, StreamFactory, answer, build_request, stream_class
 from .credentials import optional_credential
 from .errors import InsecureTransportWarning, InvalidRequestError
 from .objects import APIResponseObject
@@ -157,8 +157,8 @@ class Client(RawResponseViews):
         self.models = Models(self)
         self.moderations = Moderations(self)
         self.responses = Responses(self)
-        self.files = Files(self, decode_body)  # resources may not import the client: its
-        self.batches = Batches(self, decode_body)  # decoder is handed to them
+        self.files = Files(self)
+        self.batches = Batches(self)
         self.plugin_host.client_init(self)
 
     def _base_headers(self, extra: Optional[Mapping[str, str]]) -> dict[str, str]:

@@ -19,6 +19,16 @@ class ChatminiError(Exception):
     """Base class of every exception a public chatmini call raises."""
 
 
+class CallInterrupted(ChatminiError):
+    """What plugins see as a call's error when the call ended by an exception that is not
+    chatmini's (Ctrl-C, a bug in a plugin): its ``cause`` is that exception, which the caller
+    gets unchanged. Never raised to the caller."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"the call was interrupted by {type(cause).__name__}")
+        self.cause = cause
+
+
 class InsecureTransportWarning(UserWarning):
     """A secret (API key, client secret) is about to travel in clear text to another machine."""
 

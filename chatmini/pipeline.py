@@ -15,7 +15,13 @@ from time import monotonic
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from .credentials import credential_problem
-from .errors import APIStatusError, AuthenticationError, ChatminiError, status_error
+from .errors import (
+    APIStatusError,
+    AuthenticationError,
+    CallInterrupted,
+    ChatminiError,
+    status_error,
+)
 from .hookspecs import RETRY_DECISIONS
 from .redaction import scrub_exception_chain
 from .request import EXTRA_REPLAYS
@@ -123,10 +129,16 @@ def send_call(client: Client, call: Request, decode: Decode[T]) -> T:
         scrub_exception_chain(exc, run.request.secrets())  # requests' messages repeat the URL
         host.call_end(run.request, run.response, exc, client)
         raise
+    except BaseException as exc:  # Ctrl-C or a plugin's bug: plugins still see the call end
+        host.call_end(run.request, run.response, CallInterrupted(exc), client)
+        raise
     try:
         result = decode(response, run.request)
     except ChatminiError as exc:
         host.call_end(run.request, response, exc, client)
+        raise
+    except BaseException as exc:
+        host.call_end(run.request, response, CallInterrupted(exc), client)
         raise
     host.call_end(run.request, response, None, client, result)
     return result

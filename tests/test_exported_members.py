@@ -24,7 +24,7 @@ PUBLIC = {
     # exceptions and warnings
     "APIConnectionError", "APIError", "APIResponseValidationError", "APIStatusError",
     "APITimeoutError", "AuthenticationError", "BadRequestError", "BatchInterrupted",
-    "ChatminiError", "CompressionRejectedError", "ConflictError", "EndpointsUnavailableError",
+    "CallInterrupted", "ChatminiError", "CompressionRejectedError", "ConflictError", "EndpointsUnavailableError",
     "IncompleteStreamError", "InsecureTransportWarning", "InternalServerError",
     "InvalidRequestError",
     "LimiterUnavailableError", "NotFoundError", "PermissionDeniedError", "PoolSizeWarning",

@@ -252,3 +252,12 @@ def test_compression_and_msgpack_leave_uploads_alone(server, make_client):
     assert "Content-Encoding" not in server.requests[-1].headers
     assert server.files.read(uploaded.id) == data
     assert client.files.retrieve(uploaded.id).bytes == len(data)
+
+
+def test_files_and_batches_follow_with_options_and_raw_responses(client, server):
+    other = client.with_options(max_retries=0)
+    assert other.files._client is other and other.batches._client is other
+    assert client.files._client is client
+    created = client.files.create(file=b'{"a": 1}\n', purpose="batch")
+    raw = client.files.with_raw_response.retrieve(created.id)
+    assert raw.status_code == 200 and raw.parse().id == created.id

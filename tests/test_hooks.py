@@ -594,3 +594,26 @@ def test_hook_chatmini_stream_reads(make_client, server):
     reads = [read for batch in batches for read in batch]
     assert sum(len(events) for _, events in reads) == 2003
     assert len(batches) <= 2 + len(reads) // 256  # batched: not a call per read
+
+
+def test_call_end_runs_when_a_call_is_interrupted(make_client, server):
+    """Ctrl-C (or a plugin's bug) mid-call: the caller gets it unchanged, plugins still hear
+    the call end (spans, timings, slots), with a CallInterrupted naming it."""
+    ends = []
+
+    class Interrupts:
+        @chatmini.hookimpl
+        def chatmini_after_attempt(self):
+            raise KeyboardInterrupt
+
+        @chatmini.hookimpl
+        def chatmini_call_end(self, error):
+            ends.append(error)
+
+    client = make_client(plugins=[Interrupts()])
+    with pytest.raises(KeyboardInterrupt):
+        create(client)
+    (error,) = ends
+    assert isinstance(error, chatmini.CallInterrupted) and isinstance(error.cause, KeyboardInterrupt)
+    assert "KeyboardInterrupt" in str(error)
+    assert create(make_client()).choices  # the server and the pool are fine afterwards

@@ -21,20 +21,21 @@ from typing import (
 )
 from urllib.parse import quote, urlencode
 
+from ..calls import answer, stream_class
 from ..errors import APIError, APIResponseValidationError, InvalidRequestError
 from ..objects import APIResponseObject, known
 from ..pipeline import send_call
+from ..raw_responses import take_mode
+from .base import APIResource
 
 if TYPE_CHECKING:
     import requests
 
-    from ..client import Client
     from ..request import Request
     from ..timeouts import TimeoutLike as Timeout
 
 T = TypeVar("T", bound=APIResponseObject)
 P = TypeVar("P", bound="CursorPage[Any]")
-Decode = Callable[..., Any]  # the Client's JSON decoder: (response, request, *, cast, client)
 
 
 class CursorPage(APIResponseObject, Generic[T]):
@@ -100,13 +101,10 @@ class CursorPage(APIResponseObject, Generic[T]):
         return f"<{type(self).__name__} {len(self._data.get('data') or ())} items>"
 
 
-class Resource:
+class Resource(APIResource):
     """What ``client.files`` and ``client.batches`` share: calls with ids in the path and query
-    parameters, sent through the Client's whole pipeline, decoded by the Client's decoder."""
-
-    def __init__(self, client: Client, decode: Decode) -> None:
-        self._client = client
-        self._decode = decode
+    parameters, sent through the Client's whole pipeline and decoded as every resource's are
+    (so ``with_raw_response`` and ``with_options`` work on them too)."""
 
     def _build(
         self, method: str, path: str, params: Optional[Mapping[str, Any]] = None, *,
@@ -122,7 +120,9 @@ class Resource:
         return call
 
     def _send(self, call: Request, cast: type[T]) -> T:
-        result: T = send_call(self._client, call, self._decoder(cast))
+        decode = answer(self._client, call, take_mode(), cast=cast,
+                        stream_cls=stream_class(call.endpoint), post_parser=_a_list)
+        result: T = send_call(self._client, call, decode)
         return result
 
     def _call(self, method: str, path: str, cast: type[T],
@@ -135,18 +135,16 @@ class Resource:
         return chained(page, lambda after: self._list(
             path, page_type, {**query, "after": after}, **options))
 
-    def _decoder(self, cast: type[T]) -> Callable[[requests.Response, Request], T]:
-        def decode(response: requests.Response, request: Request) -> T:
-            result: T = self._decode(response, request, cast=cast, client=self._client)
-            if isinstance(result, CursorPage) and not isinstance(result._data.get("data"), list):
-                raise APIResponseValidationError(
-                    f"Expected a list object with a 'data' list from {request.endpoint}, got "
-                    f"keys {sorted(result._data)[:8]}",
-                    response=response, body=result._data, request=request,
-                )
-            return result
 
-        return decode
+def _a_list(result: Any, response: requests.Response, request: Request) -> Any:
+    """A page must hold a ``data`` list; anything else decoded is returned as it is."""
+    if isinstance(result, CursorPage) and not isinstance(result._data.get("data"), list):
+        raise APIResponseValidationError(
+            f"Expected a list object with a 'data' list from {request.endpoint}, got "
+            f"keys {sorted(result._data)[:8]}",
+            response=response, body=result._data, request=request,
+        )
+    return result
 
 
 def chained(page: P, fetch: Callable[[str], P]) -> P:
