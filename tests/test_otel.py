@@ -509,3 +509,15 @@ def test_without_opentelemetry_installed_the_error_names_the_extra():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout
     assert "pip install 'chatmini[otel]'" in out
+
+
+def test_a_streamed_response_gets_its_answer_attributes(otel, make_client, server):
+    client = make_client(plugins=[otel.plugin()])
+    with client.responses.create(model=MODEL, input="hi", stream=True) as stream:
+        final = stream.get_final_response()
+    (span,) = otel.finished()
+    attrs = span.attributes
+    assert attrs["openai.api.type"] == "responses"
+    assert attrs["gen_ai.response.id"] == final.id
+    assert attrs["gen_ai.usage.input_tokens"] == final.usage.input_tokens
+    assert attrs["gen_ai.usage.output_tokens"] == final.usage.output_tokens

@@ -36,11 +36,15 @@ def _chat_final(stream: Any) -> Any:
     return stream.get_final_completion().to_dict()
 
 
-# The Responses API is the conventions' "chat" (v1.41.0), told apart by openai.api.type;
-# streamed Responses calls get their answer once its stream class offers one (``final``).
+def _responses_final(stream: Any) -> Any:
+    """A Responses stream's final response (the terminal event's, or assembled from its items)."""
+    return stream.get_final_response().to_dict()
+
+
+# The Responses API is the conventions' "chat" (v1.41.0), told apart by openai.api.type.
 OPERATIONS: Mapping[str, Operation] = {
     "/chat/completions": Operation("chat", "chat_completions", final=_chat_final),
-    "/responses": Operation("chat", "responses"),
+    "/responses": Operation("chat", "responses", final=_responses_final),
     "/completions": Operation("text_completion", final=_chat_final),
     "/embeddings": Operation("embeddings"),
 }
