@@ -68,6 +68,7 @@ from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import ResponseStream, Stream
 from .streaming.completions import CompletionStream
+from .streaming.pieces import StreamPiece
 from .timeouts import Timeout
 from .transport.session import TCPKeepAlive
 from .uploads import StreamedBody
@@ -197,6 +198,7 @@ __all__ = [
     "ServerSentEvent",
     "StatsReport",
     "Stream",
+    "StreamPiece",
     "StreamedBody",
     "StreamedResponse",
     "Timing",
