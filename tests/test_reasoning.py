@@ -269,3 +269,12 @@ def test_the_openai_sdk_reads_a_raw_reasoning_responses_stream(server):
     final = events[-1].response
     assert final.output[0].type == "reasoning" and final.output[0].content[0].text == THOUGHT
     assert final.output_text == "Four."
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("reasoning_field", "thoughts"), ("reasoning_chunk_content", None), ("usage_on", "start"),
+    ("chunk_extras", ["timings"]),
+])
+def test_a_reply_refuses_reasoning_settings_no_server_sends(field, value):
+    with pytest.raises(ValueError, match=field):
+        Reply(reasoning="x", **{field: value})
