@@ -9,13 +9,12 @@ shows what the reasoning events cost on the wire, and chatmini's what keeping th
 
 from __future__ import annotations
 
-import gc
-import time
 from typing import Any, Callable
 
 from adapters import BARE, Bare, Chatmini, ChatminiReadingContent
 from clientbase import MESSAGES, MODEL
 from harness import Panel, Table, Target, median, ratio_cell, round_robin, spread
+from streams import timed_stream
 
 from chatmini.testing import Reply
 from chatmini.testing.process import ServerProcess
@@ -73,18 +72,8 @@ def bench_reasoning_stream(ctx: Any) -> Table:
 
             def measure(key: str) -> dict[str, float]:
                 name, style = key.split(" | ")
-                server.enqueue(STYLES[style](half))
-                before = server.stats()
-                gc.collect()
-                cpu0, wall0 = time.thread_time(), time.perf_counter()
-                got = by_name[name].stream()
-                wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
-                after = server.stats()
-                if got != expected or after["pending"]:
-                    raise RuntimeError(f"{key}: {got} chunks, expected {expected}")
-                return {"rate": 2 * half / wall, "cpu": cpu / (2 * half) * 1e6,
-                        "server": (after["cpu_seconds"] - before["cpu_seconds"])
-                        / (2 * half) * 1e6}
+                return timed_stream(server, by_name[name], STYLES[style](half), expected,
+                                    2 * half)
 
             res = round_robin([f"{c.name} | {style}" for c in clients for style in STYLES],
                               s.rounds, measure)
