@@ -24,6 +24,7 @@ from typing import Optional
 from chart import write_chart
 from harness import TARGET_COLUMNS, Settings, Table, markdown, target_rows
 from memory import bench_memory
+from reasoning_stream import bench_reasoning_stream
 from responses_stream import bench_responses_stream
 from sections import Context, bench_calls, bench_imports
 from streams import bench_concurrent, stream_section, ttft_section
@@ -38,7 +39,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
 SECTIONS = [bench_calls, stream_section("b1", PER_EVENT), stream_section("b2", COALESCED),
             ttft_section("b3", PER_EVENT), ttft_section("b4", COALESCED), bench_concurrent,
-            bench_responses_stream, bench_imports, bench_memory, bench_venvs, bench_throughput]
+            bench_responses_stream, bench_reasoning_stream, bench_imports, bench_memory,
+            bench_venvs, bench_throughput]
 NAMES = {f.__name__.removeprefix("bench_"): f for f in SECTIONS}
 PACKAGES = ("chatmini", "requests", "urllib3", "pluggy", "openai", "httpx2", "httpx", "pydantic")
 

@@ -57,18 +57,7 @@ def stream_section(letter: str, framing: str) -> Callable[[Context], Table]:
                 raise RuntimeError(f"{adapter.name} miscounted a short stream")
 
         def measure(name: str) -> dict[str, float]:
-            server.enqueue(Reply(chunks=s.chunks))
-            before = server.stats()
-            gc.collect()
-            cpu0, wall0 = time.thread_time(), time.perf_counter()
-            got = by_name[name].stream()
-            wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
-            after = server.stats()
-            if got != expected or after["pending"]:
-                raise RuntimeError(f"{name} parsed {got} chunks, expected {expected}")
-            return {"rate": s.chunks / wall, "wall": wall * 1e3, "cpu": cpu / s.chunks * 1e6,
-                    "server": (after["cpu_seconds"] - before["cpu_seconds"]) / s.chunks * 1e6,
-                    "conns": after["connections"] - before["connections"]}
+            return timed_stream(server, by_name[name], Reply(chunks=s.chunks), expected, s.chunks)
 
         res = round_robin(list(by_name), s.rounds, measure)
         table = Table(
@@ -109,6 +98,24 @@ def stream_section(letter: str, framing: str) -> Callable[[Context], Table]:
 
     bench.__name__ = f"bench_stream_{framing.replace('-', '_')}"
     return bench
+
+
+def timed_stream(server: Any, adapter: Adapter, reply: Reply, expected: int,
+                 counted: int) -> dict[str, float]:
+    """One streamed ``reply`` read by ``adapter``, timed: chunks/s, wall ms, client and server
+    CPU per ``counted`` chunk, new connections; fails loudly unless it parsed ``expected``."""
+    server.enqueue(reply)
+    before = server.stats()
+    gc.collect()
+    cpu0, wall0 = time.thread_time(), time.perf_counter()
+    got = adapter.stream()
+    wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+    after = server.stats()
+    if got != expected or after["pending"]:
+        raise RuntimeError(f"{adapter.name} parsed {got} chunks, expected {expected}")
+    return {"rate": counted / wall, "wall": wall * 1e3, "cpu": cpu / counted * 1e6,
+            "server": (after["cpu_seconds"] - before["cpu_seconds"]) / counted * 1e6,
+            "conns": after["connections"] - before["connections"]}
 
 
 def ttft_section(letter: str, framing: str) -> Callable[[Context], Table]:

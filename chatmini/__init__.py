@@ -69,6 +69,7 @@ from .sse import ServerSentEvent
 from .stats import StatsReport
 from .streaming import ResponseStream, Stream
 from .streaming.completions import CompletionStream
+from .streaming.pieces import StreamPiece
 from .timeouts import Timeout
 from .transport.session import TCPKeepAlive
 from .uploads import StreamedBody
@@ -198,6 +199,7 @@ __all__ = [
     "ServerSentEvent",
     "StatsReport",
     "Stream",
+    "StreamPiece",
     "StreamedBody",
     "StreamedResponse",
     "Timing",

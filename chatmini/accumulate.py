@@ -1,8 +1,16 @@
-"""Merge streamed OpenAI ``chat.completion.chunk`` dicts into one ``chat.completion`` dict."""
+"""Merge streamed OpenAI ``chat.completion.chunk`` dicts into one ``chat.completion`` dict.
+
+Reasoning text (``reasoning_content`` as llama.cpp and DeepSeek send it, ``reasoning`` as vLLM
+and Ollama do) is kept per choice under the name the server used, never mixed into
+``content``; the time the first answer piece arrived (content, refusal or tool call: not
+reasoning) is noted once, for timing. Content after the first non-empty piece takes a fast
+path, so neither costs the long content run anything.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from time import perf_counter
+from typing import Any, Optional
 
 __all__ = ["ChunkAccumulator"]
 
@@ -12,6 +20,15 @@ _META_KEYS = ("id", "created", "model", "system_fingerprint")
 def _index(value: Any) -> int:
     """Normalise a server-sent ``index`` to an int, treating missing or garbage as 0."""
     return value if value.__class__ is int else 0
+
+
+def _extend(parts: Optional[list[str]], text: str) -> list[str]:
+    """The pieces of a text field once a string arrived for it ("" adds no piece)."""
+    if parts is None:
+        parts = []
+    if text:
+        parts.append(text)
+    return parts
 
 
 class _ToolCall:
@@ -65,6 +82,8 @@ class _Choice:
         "role",
         "content",
         "refusal",
+        "reasoning_content",
+        "reasoning",
         "finish_reason",
         "logprobs",
         "lp_content",
@@ -75,16 +94,20 @@ class _Choice:
     def __init__(self, index: int) -> None:
         self.index = index
         self.role: str | None = None
-        self.content: list[str] | None = None  # None until a non-null content arrives
+        self.content: list[str] | None = None  # None until a string arrives; [] until text
         self.refusal: list[str] | None = None
+        self.reasoning_content: list[str] | None = None  # either name, as the server sent it
+        self.reasoning: list[str] | None = None
         self.finish_reason: str | None = None
         self.logprobs = False  # a logprobs object was seen
         self.lp_content: list[Any] | None = None
         self.lp_refusal: list[Any] | None = None
         self.tool_calls: dict[int, _ToolCall] = {}
 
-    def add(self, c: dict[str, Any]) -> None:
-        """Merge one ``choices[i]`` entry of a chunk (general, slower path)."""
+    def add(self, c: dict[str, Any]) -> bool:
+        """Merge one ``choices[i]`` entry of a chunk (general, slower path); True when it
+        carried a piece of the answer (content, refusal or a tool call, not reasoning)."""
+        answered = False
         delta = c.get("delta")
         if delta.__class__ is dict and delta:
             role = delta.get("role")
@@ -92,21 +115,24 @@ class _Choice:
                 self.role = role
             content = delta.get("content")
             if content.__class__ is str:
-                if self.content is None:
-                    self.content = [content]
-                else:
-                    self.content.append(content)
+                self.content = _extend(self.content, content)
+                answered = content != ""
             refusal = delta.get("refusal")
             if refusal.__class__ is str:
-                if self.refusal is None:
-                    self.refusal = [refusal]
-                else:
-                    self.refusal.append(refusal)
+                self.refusal = _extend(self.refusal, refusal)
+                answered = answered or refusal != ""
+            reasoning = delta.get("reasoning_content")
+            if reasoning.__class__ is str:
+                self.reasoning_content = _extend(self.reasoning_content, reasoning)
+            reasoning = delta.get("reasoning")
+            if reasoning.__class__ is str:
+                self.reasoning = _extend(self.reasoning, reasoning)
             tool_calls = delta.get("tool_calls")
             if tool_calls.__class__ is list:
                 calls = self.tool_calls
                 for tc in tool_calls:
                     if tc.__class__ is dict:
+                        answered = True
                         i = _index(tc.get("index", 0))
                         call = calls.get(i)
                         if call is None:
@@ -130,6 +156,7 @@ class _Choice:
                     self.lp_refusal = list(lp)
                 else:
                     self.lp_refusal.extend(lp)
+        return answered
 
     def result(self) -> dict[str, Any]:
         """Render as a non-streaming ``choices`` entry."""
@@ -138,6 +165,10 @@ class _Choice:
             "content": None if self.content is None else "".join(self.content),
             "refusal": None if self.refusal is None else "".join(self.refusal),
         }
+        if self.reasoning_content is not None:
+            message["reasoning_content"] = "".join(self.reasoning_content)
+        if self.reasoning is not None:
+            message["reasoning"] = "".join(self.reasoning)
         if self.tool_calls:
             message["tool_calls"] = [self.tool_calls[i].result() for i in sorted(self.tool_calls)]
         logprobs = None
@@ -155,11 +186,16 @@ class _Choice:
 
 
 class ChunkAccumulator:
-    """Fold a stream of chunk dicts into the equivalent ``chat.completion``; cheap per chunk."""
+    """Fold a stream of chunk dicts into the equivalent ``chat.completion``; cheap per chunk.
 
-    __slots__ = ("_choices", "_count", "_meta", "_missing", "_usage")
+    ``first_content_at`` is ``time.perf_counter()`` when the first piece of an answer was
+    added (None until then): after any reasoning, the time to first content token.
+    """
+
+    __slots__ = ("_choices", "_count", "_meta", "_missing", "_usage", "first_content_at")
 
     def __init__(self) -> None:
+        self.first_content_at: Optional[float] = None
         self._choices: dict[int, _Choice] = {}
         self._count = 0
         self._meta: dict[str, Any] = {}
@@ -211,23 +247,37 @@ class ChunkAccumulator:
         if choices.__class__ is not list or not choices:
             return
         if len(choices) == 1:
-            # Fast path: a content-only delta for a choice that already has content.
+            # Fast path: a delta of content alone for a choice whose text already arrived, or
+            # of reasoning (under one name; content "" or null beside it is allowed) for a
+            # choice already reasoning under that name.
             c = choices[0]
             if c.__class__ is dict:
                 delta = c.get("delta")
                 if (
                     delta.__class__ is dict
-                    and len(delta) == 1
                     and c.get("finish_reason") is None
                     and c.get("logprobs") is None
                 ):
+                    size = len(delta)
                     content = delta.get("content")
                     index = c.get("index", 0)
-                    if content.__class__ is str and index.__class__ is int:
+                    if size == 1 and content.__class__ is str:
+                        if index.__class__ is int:
+                            state = self._choices.get(index)
+                            if state is not None and state.content:
+                                state.content.append(content)
+                                return
+                    elif (size == 1 or size == 2 and not content and "content" in delta) and (
+                        index.__class__ is int
+                    ):
                         state = self._choices.get(index)
-                        if state is not None and state.content is not None:
-                            state.content.append(content)
-                            return
+                        if state is not None:
+                            parts, text = state.reasoning_content, delta.get("reasoning_content")
+                            if text.__class__ is not str:
+                                parts, text = state.reasoning, delta.get("reasoning")
+                            if parts is not None and text.__class__ is str:
+                                parts.append(text)
+                                return
         states = self._choices
         for c in choices:
             if c.__class__ is dict:
@@ -235,7 +285,8 @@ class ChunkAccumulator:
                 state = states.get(i)
                 if state is None:
                     state = states[i] = _Choice(i)
-                state.add(c)
+                if state.add(c) and self.first_content_at is None:
+                    self.first_content_at = perf_counter()
 
     def _take_meta(self, chunk: dict[str, Any]) -> None:
         """Record id/created/model/system_fingerprint from the first chunk carrying each."""

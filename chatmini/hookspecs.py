@@ -205,7 +205,9 @@ def chatmini_stream_end(
     the terminal event said the reply is whole, ``stream.chunk_count`` how many chunks (or
     Responses events) arrived, ``stream.usage`` the reported usage (either naming: read it with
     ``chatmini.usage.token_counts``), ``stream.first_output_at`` when the first output delta
-    came, for streams whose first events carry no output (else None).
+    came, for streams whose first events carry no output (else None), and
+    ``stream.first_content_at`` when the first piece of the answer came, after any reasoning
+    (else None); both ``time.perf_counter()`` values.
     """
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Literal, Optional, overload
 
 from .client import Client
 from .errors import InvalidRequestError
 from .module_client import default_client
+from .streaming.pieces import StreamPiece
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -52,6 +53,22 @@ def ask(
     return (choices[0].message.content or "") if choices else ""
 
 
+@overload
+def ask_stream(
+    prompt: str, *, model: Optional[str] = ..., system: Optional[str] = ...,
+    client: Optional[Client] = ..., api: str = ..., with_reasoning: Literal[False] = ...,
+    **params: Any,
+) -> Iterator[str]: ...
+
+
+@overload
+def ask_stream(
+    prompt: str, *, model: Optional[str] = ..., system: Optional[str] = ...,
+    client: Optional[Client] = ..., api: str = ..., with_reasoning: Literal[True],
+    **params: Any,
+) -> Iterator[StreamPiece]: ...
+
+
 def ask_stream(
     prompt: str,
     *,
@@ -59,8 +76,10 @@ def ask_stream(
     system: Optional[str] = None,
     client: Optional[Client] = None,
     api: str = "chat",
+    with_reasoning: bool = False,
     **params: Any,
-) -> Iterator[str]:
-    """Like ``ask``, but yields the reply's text pieces as they arrive."""
+) -> Iterator[Any]:
+    """Like ``ask``, but yields the reply's text pieces as they arrive; ``with_reasoning=True``
+    yields ``StreamPiece(text, reasoning)``s of the reasoning text too (``stream.pieces()``)."""
     with _call(prompt, model, system, client, api, {**params, "stream": True}) as stream:
-        yield from stream.text_deltas()
+        yield from stream.pieces() if with_reasoning else stream.text_deltas()

@@ -98,6 +98,8 @@ class CallLog:
         parts.append(f"{ms:.1f} ms retries={timing.retries}")
         if timing.ttft is not None:
             parts.append(f"ttft={timing.ttft * 1000:.1f} ms")
+        if timing.time_to_first_content is not None:  # after any reasoning
+            parts.append(f"ttfc={timing.time_to_first_content * 1000:.1f} ms")
         labels = timing.labels
         parts.extend(f"{name}={value}" for name, value in labels.items())
         parts.append(f"request_id={timing.request_id or '-'}")

@@ -45,7 +45,14 @@ class Metrics:
         )
         self.ttft = Histogram(
             "chatmini_time_to_first_token_seconds",
-            "Time from the start of a streamed call to its first event.",
+            "Time from the start of a streamed call to its first chunk (any token, reasoning "
+            "included).",
+            ("model",), buckets=ttft_buckets, registry=registry,
+        )
+        self.ttfc = Histogram(
+            "chatmini_time_to_first_content_seconds",
+            "Time from the start of a streamed call to the first piece of its answer, after "
+            "any reasoning.",
             ("model",), buckets=ttft_buckets, registry=registry,
         )
         self.retries = Counter(
@@ -127,6 +134,8 @@ class PrometheusMetrics:
             m.duration.labels(model, endpoint, status, *extra).observe(timing.duration)
         if timing.ttft is not None:
             m.ttft.labels(model).observe(timing.ttft)
+        if timing.time_to_first_content is not None:
+            m.ttfc.labels(model).observe(timing.time_to_first_content)
         if timing.retries:
             m.retries.labels(model, endpoint).inc(timing.retries)
         if timing.prompt_tokens:

@@ -83,9 +83,10 @@ class StatsdMetrics:
         if timing.duration is not None:
             lines.append(self._line("request.duration", _ms(timing.duration), "ms", call))
         lines.append(self._line("requests", "1", "c", call))
-        if timing.ttft is not None:
-            lines.append(self._line("time_to_first_token", _ms(timing.ttft), "ms",
-                                    {"model": model}))
+        for name, value in (("time_to_first_token", timing.ttft),
+                            ("time_to_first_content", timing.time_to_first_content)):
+            if value is not None:
+                lines.append(self._line(name, _ms(value), "ms", {"model": model}))
         if timing.retries:
             lines.append(self._line("retries", str(timing.retries), "c",
                                     {"model": model, "endpoint": timing.route}))

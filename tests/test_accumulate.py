@@ -377,3 +377,119 @@ def test_content_split_anywhere_reassembles(text: str, cuts: list[int], role_fir
     assert acc.text == text
     assert acc.result()["choices"][0]["message"]["content"] == text
     assert acc.finished
+
+
+# --- reasoning text ---------------------------------------------------------------------------
+
+
+def test_reasoning_is_kept_under_the_name_the_server_used_never_in_content() -> None:
+    for name in ("reasoning_content", "reasoning"):
+        acc = accumulate(
+            chunk(delta(role="assistant", content="")),
+            chunk(delta(**{name: "Let me "})),
+            chunk(delta(**{name: "think."})),
+            chunk(delta(content="Four")),
+            chunk(delta(content=".")),
+            chunk(delta(finish_reason="stop")),
+        )
+        message = acc.result()["choices"][0]["message"]
+        assert message == {"role": "assistant", "content": "Four.", "refusal": None,
+                           name: "Let me think."}
+        assert acc.text == "Four."
+
+
+def test_content_empty_or_null_beside_reasoning_adds_nothing() -> None:
+    acc = accumulate(
+        chunk(delta(role="assistant", content=None, reasoning_content="a")),
+        chunk(delta(content="", reasoning_content="b")),  # DeepSeek, llama.cpp
+        chunk(delta(content=None, reasoning_content="c")),
+        chunk(delta(content="", reasoning="d")),  # Ollama
+        chunk(delta(content="x", reasoning=None)),
+        chunk(delta(content="y", reasoning_content=None)),
+    )
+    message = acc.result()["choices"][0]["message"]
+    assert (message["content"], message["reasoning_content"], message["reasoning"]) == (
+        "xy", "abc", "d")
+
+
+def test_both_names_at_once_are_each_kept_once() -> None:
+    """A server in the middle of renaming sends the same text under both names: each name
+    gets it once, neither twice."""
+    acc = accumulate(*[chunk(delta(reasoning_content=p, reasoning=p)) for p in ("a", "b", "c")])
+    message = acc.result()["choices"][0]["message"]
+    assert message["reasoning_content"] == message["reasoning"] == "abc"
+    assert message["content"] is None
+
+
+def test_reasoning_interleaved_with_content_and_per_choice() -> None:
+    acc = accumulate(
+        chunk(delta(0, role="assistant", reasoning="r0 "), delta(1, role="assistant",
+                                                                reasoning_content="r1 ")),
+        chunk(delta(1, reasoning_content="more")),
+        chunk(delta(0, content="A")),
+        chunk(delta(0, reasoning="again")),
+        chunk(delta(0, content="B")),
+    )
+    first, second = (c["message"] for c in acc.result()["choices"])
+    assert first["content"] == "AB" and first["reasoning"] == "r0 again"
+    assert "reasoning_content" not in first
+    assert second["content"] is None and second["reasoning_content"] == "r1 more"
+
+
+def test_odd_reasoning_values_are_skipped() -> None:
+    acc = accumulate(
+        chunk(delta(reasoning_content=5, reasoning=["x"])),
+        chunk(delta(reasoning={"text": "x"})),
+        chunk(delta(reasoning_content="ok")),
+        chunk(delta(reasoning_content=None)),
+    )
+    message = acc.result()["choices"][0]["message"]
+    assert message["reasoning_content"] == "ok" and "reasoning" not in message
+
+
+def test_first_content_is_timed_after_reasoning_and_empty_content() -> None:
+    acc = ChunkAccumulator()
+    acc.add(chunk(delta(role="assistant", content="")))
+    acc.add(chunk(delta(reasoning_content="thinking")))
+    acc.add(chunk(delta(content="", reasoning_content="more")))
+    assert acc.first_content_at is None  # reasoning and "" are no answer yet
+    acc.add(chunk(delta(content="A")))
+    first = acc.first_content_at
+    assert first is not None
+    acc.add(chunk(delta(content="B")))
+    assert acc.first_content_at == first  # noted once
+
+
+def test_a_tool_call_or_refusal_is_the_first_answer_too() -> None:
+    calls = ChunkAccumulator()
+    calls.add(chunk(delta(reasoning="which tool?")))
+    calls.add(chunk(delta(tool_calls=[{"index": 0, "id": "c", "function": {"name": "f"}}])))
+    assert calls.first_content_at is not None
+    refusal = ChunkAccumulator()
+    refusal.add(chunk(delta(content=None, refusal="No.")))
+    assert refusal.first_content_at is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(st.tuples(st.sampled_from(["content", "reasoning_content", "reasoning"]),
+                              st.text(max_size=5),
+                              st.sampled_from(["absent", "empty", "null"])), max_size=30),
+)
+def test_reasoning_and_content_in_any_style_reassemble(pieces: list[tuple[str, str, str]]) -> None:
+    """Whatever order and style (content left out, "" or null beside reasoning), each field
+    gets exactly its own pieces: the fast paths and the general one agree."""
+    acc = ChunkAccumulator()
+    acc.add(chunk(delta(role="assistant", content="")))
+    for field, text, style in pieces:
+        d: dict[str, Any] = {field: text}
+        if field != "content" and style != "absent":
+            d["content"] = "" if style == "empty" else None
+        acc.add(chunk(delta(**d)))
+    message = acc.result()["choices"][0]["message"]
+    for field in ("content", "reasoning_content", "reasoning"):
+        sent = [t for f, t, _ in pieces if f == field]
+        if field == "content":
+            assert message["content"] == "".join(sent)
+        else:
+            assert message.get(field) == ("".join(sent) if sent else None)

@@ -97,19 +97,37 @@ def test_only_a_complete_run_writes_docs_by_default(tmp_path):
     out = tmp_path / "b.md"
     assert run.output_path(run.parse_args(["--quick", "--out", str(out)])) == out
     assert set(run.NAMES) == {"calls", "stream_per_event", "stream_coalesced", "ttft_per_event",
-                              "ttft_coalesced", "concurrent", "responses_stream", "imports",
-                              "memory", "venvs", "throughput"}
+                              "ttft_coalesced", "concurrent", "responses_stream",
+                              "reasoning_stream", "imports", "memory", "venvs", "throughput"}
+
+
+def run_section(module: str, section: str, chunks: int) -> harness.Table:
+    """One section of benchmarks/``module``, one round of ``chunks``-chunk streams."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        bench = getattr(__import__(module), section)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    settings = harness.Settings(rounds=1, calls=1, chunks=chunks, ttft_samples=1,
+                                ttft_chunks=1, import_runs=1, quick=True)
+    table: harness.Table = bench(type("Ctx", (), {"settings": settings}))
+    return table
 
 
 def test_the_responses_stream_section_counts_every_event_of_each_client():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import responses_stream
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    settings = harness.Settings(rounds=1, calls=1, chunks=50, ttft_samples=1, ttft_chunks=1,
-                                import_runs=1, quick=True)
-    table = responses_stream.bench_responses_stream(type("Ctx", (), {"settings": settings}))
+    table = run_section("responses_stream", "bench_responses_stream", 50)
     assert [row[0] for row in table.rows] == ["chatmini", "openai",
                                               "bare http.client (read1 + split)"]
     assert "58-event reply" in table.title and all(row[-1] == "0" for row in table.rows)
+
+
+def test_the_reasoning_stream_section_reads_every_chunk_of_each_stream():
+    table = run_section("reasoning_stream", "bench_reasoning_stream", 40)
+    styles = sorted({row[1] for row in table.rows})
+    assert styles == ['content only', 'reasoning with content "" (Ollama)',
+                      "reasoning_content, then content (llama.cpp)"]
+    assert [row[0] for row in table.rows] == [
+        client for client in ("chatmini, reads delta.content", "chatmini, reads stream.pieces()",
+                              "bare http.client (read1 + split)") for _ in styles]
+    assert "40 chunks (20 reasoning, then 20 content)" in table.title
+    assert len(table.targets) == 1 and table.panels[0].values

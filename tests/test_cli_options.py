@@ -11,8 +11,9 @@ from typing import Iterator
 import pytest
 
 from chatmini import cli
-from chatmini.cli.apis import chat_pieces, response_parts, responses_pieces
+from chatmini.cli.apis import response_parts
 from chatmini.cli.params import json_value
+from chatmini.streaming.pieces import chat_pieces, response_pieces
 from chatmini.testing import Reply, Server
 
 KEY = "sk-options-UNIQUE-0a7c4e19"
@@ -178,11 +179,14 @@ def test_responses_answers_and_events_read():
             {"type": "refusal", "refusal": "no"}, {"type": "output_text", "text": "."}]},
         {"type": "function_call", "name": "f", "arguments": "{}"}, "junk"]}
     assert response_parts(answer) == ("Four.", "Summed.")
+    raw = {"output": [{"type": "reasoning", "summary": [],
+                       "content": [{"type": "reasoning_text", "text": "Added."}]}]}
+    assert response_parts(raw) == ("", "Added.")
     assert response_parts({"output": None}) == ("", "")
     events = [{"type": "response.created"}, {"type": "response.output_text.delta", "delta": "A"},
               {"type": "response.reasoning_summary_text.delta", "delta": "R"},
               {"type": "response.output_text.delta", "delta": 5}, "junk"]
-    assert [p for e in events for p in responses_pieces(e)] == [("A", False), ("R", True)]
+    assert [p for e in events for p in response_pieces(e)] == [("A", False), ("R", True)]
 
 
 def test_responses_api_against_the_embedded_server(srv, capsys):

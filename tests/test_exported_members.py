@@ -44,6 +44,8 @@ PUBLIC = {
     "pydantic_function_tool", "ToolInvocation", "ToolRun", "ToolRunEvent", "ToolRunStream",
     "LengthFinishReasonError", "ContentFilterFinishReasonError", "OutputValidationError",
     "ToolLoopError", "MaxTurnsExceededError", "ToolCallError", "ToolTimeoutError",
+    # reasoning text apart from the answer (issue 16)
+    "StreamPiece",
 }
 LAZY = {"BatchInterrupted", "PoolSizeWarning", "batch", "batch_iter", "Compression",
         "CompressionRejectedError", "Endpoint", "EndpointsUnavailableError", "Fallback",

@@ -129,6 +129,20 @@ def test_known_fields_the_server_left_out_read_as_none_at_every_level(path, name
         getattr(obj, name + "_typo")
 
 
+@pytest.mark.parametrize("sent", ["reasoning_content", "reasoning"])
+def test_either_reasoning_name_reads_what_the_server_sent_under_the_other(sent):
+    other = "reasoning" if sent == "reasoning_content" else "reasoning_content"
+    for obj in (ChatCompletionChunk({"choices": [{"delta": {sent: "hm", "content": None}}]})
+                .choices[0].delta,
+                ChatCompletion({"choices": [{"message": {"content": "A", sent: "hm"}}]})
+                .choices[0].message):
+        assert getattr(obj, sent) == getattr(obj, other) == "hm"
+        assert other not in obj.to_dict()  # the JSON stays the server's
+    both = ChatCompletion({"choices": [{"message": {"reasoning_content": "a", "reasoning": "b"}}]})
+    message = both.choices[0].message
+    assert (message.reasoning_content, message.reasoning) == ("a", "b")
+
+
 def test_chunks_know_their_nested_fields():
     chunk = ChatCompletionChunk(CHUNK)
     delta = chunk.choices[0].delta

@@ -171,6 +171,22 @@ def test_usage_corrects_the_shared_token_estimate(redis_server, make_client, mak
     assert ready - (seconds + micros / 1e6) < 0.2  # uncorrected it would be a second ahead
 
 
+def test_a_stream_with_usage_on_every_chunk_is_charged_once(redis_server, make_client,
+                                                             make_limiter, key, server):
+    limiter = make_limiter(tpm=60_000)  # 1000 tokens a second
+    client = make_client(plugins=[limiter])
+    server.enqueue(Reply(reasoning="step " * 60, content="Done.", usage_on="every"))
+    with create(client, max_tokens=1000, stream=True,
+                stream_options={"include_usage": True}) as stream:
+        running = [c.usage.total_tokens for c in stream if c.usage is not None]
+    assert sum(running) > 2000 and running[-1] == stream.usage["total_tokens"] < 100
+    limiter.budget.flush()
+    redis = redis_server.client()
+    ready = float(redis.hget(f"chatmini:ratelimit:{{{key}}}:state", "tok"))
+    seconds, micros = redis.time()
+    assert ready - (seconds + micros / 1e6) < 0.5  # the sum would be 2 s ahead, the estimate 1 s
+
+
 def test_a_429_cools_down_every_worker(make_client, make_limiter, server):
     first = make_client(plugins=[make_limiter(max_concurrent=8)], max_retries=0)
     second = make_client(plugins=[make_limiter(max_concurrent=8)])  # another worker's limiter

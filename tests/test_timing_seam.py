@@ -40,6 +40,7 @@ def test_a_plugin_from_the_docs_does_what_the_builtin_does(make_client, server, 
     with client.chat.completions.create(model="m", messages=HI, stream=True) as stream:
         list(stream)
     assert stream.timing.completed is True and stream.timing.ttft is not None
+    assert stream.timing.time_to_first_content >= stream.timing.ttft  # after the role chunk
 
     row = client.stats().get("m", "/chat/completions")
     assert row.count == 2 and row.ttft_p50 is not None  # client.stats() is the plugin's report

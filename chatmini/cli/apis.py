@@ -8,28 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
+from ..streaming.pieces import StreamPiece, reasoning_of
+
 if TYPE_CHECKING:
     from typing import Protocol
 
     from ..client import Client
 
 Messages = Sequence[dict[str, str]]
-# Reasoning text in chat streams: llama.cpp and DeepSeek send reasoning_content, vLLM, Ollama
-# and OpenRouter reasoning (see WIRE.md); a server sending both sends the same text.
-REASONING_KEYS = ("reasoning_content", "reasoning")
 
 
 # Keywords of the create() calls that are not body parameters: -o cannot set them.
 CALL_KEYWORDS = {"timeout": "use --timeout",
                  **{k: "not a body parameter" for k in ("extra_headers", "extra_body",
                                                          "extra_query")}}
-
-
-class Piece(NamedTuple):
-    """A piece of a reply: answer text, or reasoning text when ``reasoning``."""
-
-    text: str
-    reasoning: bool = False
 
 
 class Answer(NamedTuple):
@@ -47,15 +39,14 @@ def as_dict(item: Any) -> Any:
 
 
 class Reply:
-    """A streamed reply: iterate it for Pieces; ``close()`` closes its connection at once."""
+    """A streamed reply: iterate it for StreamPieces (the stream's ``pieces()``: reasoning
+    apart from the answer); ``close()`` closes its connection at once."""
 
-    def __init__(self, stream: Any, pieces: Any) -> None:
+    def __init__(self, stream: Any) -> None:
         self.stream = stream
-        self._pieces = pieces  # one item of the stream -> its Pieces
 
-    def __iter__(self) -> Iterator[Piece]:
-        for item in self.stream:
-            yield from self._pieces(as_dict(item))
+    def __iter__(self) -> Iterator[StreamPiece]:
+        yield from self.stream.pieces()
 
     def close(self) -> None:
         self.stream.close()
@@ -63,23 +54,6 @@ class Reply:
 
 def _text(value: Any) -> str:
     return value if type(value) is str else ""
-
-
-def chat_pieces(chunk: Any) -> Iterator[Piece]:
-    """The Pieces of one ``chat.completion.chunk`` (choice 0); odd shapes carry none."""
-    choices = chunk.get("choices") if type(chunk) is dict else None
-    for choice in choices if type(choices) is list else ():
-        if type(choice) is not dict or choice.get("index", 0) != 0:
-            continue
-        delta = choice.get("delta")
-        if type(delta) is not dict:
-            continue
-        reasoning = next((r for r in map(_text, map(delta.get, REASONING_KEYS)) if r), "")
-        if reasoning:
-            yield Piece(reasoning, True)
-        content = _text(delta.get("content"))
-        if content:
-            yield Piece(content)
 
 
 class ChatAPI:
@@ -101,7 +75,7 @@ class ChatAPI:
                params: dict[str, Any]) -> Reply:
         stream = self.client.chat.completions.create(
             model=model, messages=self._messages(system, messages), stream=True, **params)
-        return Reply(stream, chat_pieces)
+        return Reply(stream)
 
     def complete(self, model: str, system: Optional[str], messages: Messages,
                  params: dict[str, Any]) -> Answer:
@@ -111,29 +85,12 @@ class ChatAPI:
         choice = choices[0] if type(choices) is list and choices else {}
         message = choice.get("message") if type(choice) is dict else None
         message = message if type(message) is dict else {}
-        reasoning = next((r for r in map(_text, map(message.get, REASONING_KEYS)) if r), "")
-        return Answer(_text(message.get("content")), reasoning, data)
-
-
-RESPONSE_REASONING_EVENTS = frozenset({"response.reasoning_summary_text.delta",
-                                       "response.reasoning_text.delta"})
-
-
-def responses_pieces(event: Any) -> Iterator[Piece]:
-    """The Pieces of one Responses stream event (``response.output_text.delta`` and the
-    reasoning deltas); other events carry none."""
-    if type(event) is not dict:
-        return
-    delta, kind = _text(event.get("delta")), event.get("type")
-    if delta and kind == "response.output_text.delta":
-        yield Piece(delta)
-    elif delta and kind in RESPONSE_REASONING_EVENTS:
-        yield Piece(delta, True)
+        return Answer(_text(message.get("content")), reasoning_of(message), data)
 
 
 def response_parts(data: Any) -> tuple[str, str]:
     """A whole Responses answer's text (its messages' ``output_text`` parts) and reasoning
-    (its reasoning items' summaries); ``output: null`` reads as empty."""
+    (its reasoning items' summaries, else their raw text); ``output: null`` reads as empty."""
     items = data.get("output") if type(data) is dict else None
     text, reasoning = [], []
     for item in items if type(items) is list else ():
@@ -142,8 +99,10 @@ def response_parts(data: Any) -> tuple[str, str]:
         if item.get("type") == "message" and type(item.get("content")) is list:
             text += [_text(p.get("text")) for p in item["content"]
                      if type(p) is dict and p.get("type") == "output_text"]
-        elif item.get("type") == "reasoning" and type(item.get("summary")) is list:
-            reasoning += [_text(p.get("text")) for p in item["summary"] if type(p) is dict]
+        elif item.get("type") == "reasoning":
+            parts = item.get("summary") or item.get("content")
+            reasoning += [_text(p.get("text")) for p in parts if type(p) is dict] if type(
+                parts) is list else []
     return "".join(text), "\n".join(r for r in reasoning if r)
 
 
@@ -168,7 +127,7 @@ class ResponsesAPI:
 
     def stream(self, model: str, system: Optional[str], messages: Messages,
                params: dict[str, Any]) -> Reply:
-        return Reply(self._call(model, system, messages, params, True), responses_pieces)
+        return Reply(self._call(model, system, messages, params, True))
 
     def complete(self, model: str, system: Optional[str], messages: Messages,
                  params: dict[str, Any]) -> Answer:

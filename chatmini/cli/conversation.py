@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from ..errors import ChatminiError
-from .apis import Piece
+from ..streaming.pieces import StreamPiece as Piece
 from .connect import credentials
 from .report import report
 from .store import ConversationLog, turn_record

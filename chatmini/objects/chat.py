@@ -1,10 +1,14 @@
 """Chat Completions objects, answers and streamed chunks, with openai-python's field names.
 
-``reasoning_content`` and ``reasoning`` are known too on messages and deltas: llama.cpp, vLLM,
-DeepSeek and Ollama send one of them (docs/streaming.md), and code reads them on any server.
+``reasoning_content`` and ``reasoning`` are known too on messages and deltas: llama.cpp and
+DeepSeek send the first, vLLM, Ollama and OpenRouter the second (docs/streaming.md). Either
+attribute reads the reasoning whichever name the server used, so code written for one server
+reads another's; ``to_dict()`` keeps the server's name.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .base import APIObject, APIResponseObject, known
 
@@ -43,7 +47,27 @@ class ToolCall(APIObject):
     _nested = {"function": Function}
 
 
-class ChatCompletionMessage(APIObject):
+def _either(data: dict[str, Any], name: str, other: str) -> Any:
+    value = data.get(name)
+    return data.get(other) if value is None else value
+
+
+class _Reasoning(APIObject):
+    """``reasoning_content`` and ``reasoning``: each reads the other when the server sent only
+    the other."""
+
+    __slots__ = ()
+
+    @property
+    def reasoning_content(self) -> Any:
+        return _either(self._data, "reasoning_content", "reasoning")
+
+    @property
+    def reasoning(self) -> Any:
+        return _either(self._data, "reasoning", "reasoning_content")
+
+
+class ChatCompletionMessage(_Reasoning):
     """The assistant's message; pass it back in ``messages`` as it is."""
 
     __slots__ = ()
@@ -106,7 +130,7 @@ class ChoiceDeltaToolCall(APIObject):
     _nested = {"function": Function}
 
 
-class ChoiceDelta(APIObject):
+class ChoiceDelta(_Reasoning):
     """What one chunk adds to a choice's message."""
 
     __slots__ = ()

@@ -14,6 +14,7 @@ from ..errors import IncompleteStreamError, stream_error
 from ..jsoncodec import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
 from .core import EventStream, event_object, truncation
+from .pieces import Pieces, chat_pieces
 
 if TYPE_CHECKING:
     import requests
@@ -40,6 +41,8 @@ class Accumulator(Protocol):
 
     @property
     def finished(self) -> bool: ...
+
+    first_content_at: Optional[float]  # perf_counter() of the first answer piece, else None
 
     def add(self, chunk: dict[str, Any]) -> None: ...
 
@@ -83,15 +86,17 @@ class ChatDecoder:
         return truncation(why, self.request, accumulator.text, accumulator.chunk_count, "chunk")
 
 
-class Stream(EventStream[ChatCompletionChunk]):
+class Stream(Pieces, EventStream[ChatCompletionChunk]):
     """An iterator of ChatCompletionChunk objects over one streamed reply; a context manager.
 
     ``completed`` is True once ``[DONE]`` arrived; ``chunk_count`` and ``text`` (choice 0's
     content so far) tell what has been received. ``get_final_completion()`` drains the rest
-    and assembles one ChatCompletion from every chunk.
+    and assembles one ChatCompletion from every chunk (reasoning text included, apart from
+    the content); ``pieces()`` and ``reasoning_deltas()`` hand out the reasoning as it comes.
     """
 
     decoder_cls = ChatDecoder
+    _pieces_of = staticmethod(chat_pieces)
     final_cls: Callable[[dict[str, Any], dict[str, Any]], Any] = ChatCompletion
 
     def __init__(self, client: Client, request: Request, response: requests.Response) -> None:
@@ -111,6 +116,10 @@ class Stream(EventStream[ChatCompletionChunk]):
     def usage(self) -> Any:
         """The ``usage`` dict of the final chunk (``stream_options={"include_usage": True}``)."""
         return self._chat.accumulator.usage
+
+    @property
+    def first_content_at(self) -> Optional[float]:
+        return self._chat.accumulator.first_content_at
 
     def text_deltas(self) -> Iterator[str]:
         """Choice 0's content pieces as they arrive (what a terminal prints)."""

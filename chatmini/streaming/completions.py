@@ -7,10 +7,12 @@ as complete when every choice reported a ``finish_reason``.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from time import perf_counter
+from typing import Any, Iterator, Optional
 
 from ..objects import Completion
 from .chat import ChatDecoder, Stream
+from .pieces import completion_pieces
 
 _META_KEYS = ("id", "created", "model", "system_fingerprint")
 
@@ -27,11 +29,12 @@ class _Choice:
 
 class TextAccumulator:
     """Completion chunks merged into one ``text_completion``: text per choice, finish reasons,
-    the first id/model/created, the last usage."""
+    the first id/model/created, the last usage, when the first text came."""
 
     def __init__(self) -> None:
         self.chunk_count = 0
         self.usage: Any = None
+        self.first_content_at: Optional[float] = None
         self._choices: dict[int, _Choice] = {}
         self._meta: dict[str, Any] = {}
 
@@ -52,6 +55,8 @@ class TextAccumulator:
             text = choice.get("text")
             if type(text) is str and text:
                 state.parts.append(text)
+                if self.first_content_at is None:
+                    self.first_content_at = perf_counter()
             if choice.get("finish_reason") is not None:
                 state.finish_reason = choice["finish_reason"]
             if choice.get("logprobs") is not None:
@@ -100,6 +105,7 @@ class CompletionStream(Stream):
 
     decoder_cls = CompletionDecoder
     final_cls = Completion
+    _pieces_of = staticmethod(completion_pieces)
 
     def text_deltas(self) -> Iterator[str]:
         """Choice 0's text pieces as they arrive."""

@@ -140,6 +140,12 @@ class EventStream(Generic[T]):
         is the first output (chat) or none arrived yet."""
         return None
 
+    @property
+    def first_content_at(self) -> Optional[float]:
+        """``time.perf_counter()`` when the first piece of the answer arrived (content, a
+        refusal or a tool call; not reasoning), else None."""
+        return None
+
     # -- iteration ---------------------------------------------------------------------------
 
     def __iter__(self: S) -> S:

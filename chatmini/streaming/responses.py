@@ -24,6 +24,7 @@ from ..errors import (
 from ..jsoncodec import decoder
 from ..objects import Response, ResponseStreamEvent, output_text
 from .core import EventStream, event_object, truncation
+from .pieces import TEXT_EVENT, Pieces, response_pieces
 
 if TYPE_CHECKING:
     import requests
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 DONE = "[DONE]"
 COMPLETED = "response.completed"
-TEXT_DELTA = "response.output_text.delta"
+TEXT_DELTA = TEXT_EVENT
 Key = tuple[str, int, int]  # (what, output_index, content/summary index) of streamed pieces
 
 # Deltas and their final values, per kind of piece: event type -> (what, index field).
@@ -69,7 +70,8 @@ class ResponsesDecoder:
         self.done = self.completed = False
         self.count = 0
         self.texts: list[str] = []  # output_text deltas, in arrival order
-        self.first_output_at: Optional[float] = None
+        self.first_output_at: Optional[float] = None  # the first delta, reasoning included
+        self.first_content_at: Optional[float] = None  # the first that is not reasoning
         self.final: Optional[dict[str, Any]] = None  # the terminal event's response
         self.failure: Optional[APIError] = None
         self.starting_after: Optional[int] = None  # hand out only events after this number
@@ -95,8 +97,9 @@ class ResponsesDecoder:
             known = _DELTAS.get(kind)
             if known is not None:
                 self._delta(known, payload)
-            elif self.first_output_at is None and kind.endswith(".delta"):
-                self.first_output_at = perf_counter()  # a kind of output chatmini does not keep
+            elif kind.endswith(".delta"):  # a kind of output chatmini does not keep
+                if self.first_content_at is None:
+                    self._note(kind.startswith("response.reasoning"))
             elif kind in _DONES:
                 what, field, value = _DONES[kind]
                 text = payload.get(value)
@@ -116,12 +119,12 @@ class ResponsesDecoder:
     def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> None:
         """One output delta: noted as output, kept with the pieces of its part (the part of
         the delta before it, usually, which skips building its key)."""
-        if self.first_output_at is None:
-            self.first_output_at = perf_counter()
+        what, field = known
+        if self.first_content_at is None:
+            self._note(what in _REASONING)
         delta = payload.get("delta")
         if delta.__class__ is not str:
             return
-        what, field = known
         if what == "text":
             self.texts.append(delta)
         index, sub = payload.get("output_index"), payload.get(field) if field else 0
@@ -132,6 +135,17 @@ class ResponsesDecoder:
         pieces = self.pieces.setdefault((what, _index(index), _index(sub)), [])
         pieces.append(delta)
         self._run = (what, index, sub, pieces)
+
+    def _note(self, reasoning: bool) -> None:
+        """An output delta before any answer: the first delta's time, and the first answer
+        (not reasoning) delta's."""
+        if reasoning:
+            if self.first_output_at is None:
+                self.first_output_at = perf_counter()
+            return
+        self.first_content_at = perf_counter()
+        if self.first_output_at is None:
+            self.first_output_at = self.first_content_at
 
     def _item(self, done: bool, payload: dict[str, Any]) -> None:
         index, item = _index(payload.get("output_index")), payload.get("item")
@@ -192,6 +206,7 @@ class ResponsesDecoder:
         return truncation(why, self.request, self.text, self.count, "event")
 
 
+_REASONING = frozenset(("summary", "reasoning"))
 _ITEMS = frozenset(("response.output_item.added", "response.output_item.done"))
 _TERMINAL = frozenset((COMPLETED, "response.incomplete", "response.failed"))
 
@@ -235,13 +250,16 @@ def _build(decoder: ResponsesDecoder, index: int) -> dict[str, Any]:
     return item
 
 
-class ResponseStream(EventStream[ResponseStreamEvent]):
+class ResponseStream(Pieces, EventStream[ResponseStreamEvent]):
     """An iterator of ResponseStreamEvents over one streamed Response; a context manager.
 
     ``completed`` is True once ``response.completed`` arrived (a ``response.incomplete`` end is
     not); ``output_text`` is the text so far; ``get_final_response()`` reads the rest and
-    returns the Response of the terminal event.
+    returns the Response of the terminal event (its reasoning items included);
+    ``pieces()`` and ``reasoning_deltas()`` hand out the reasoning text as it comes.
     """
+
+    _pieces_of = staticmethod(response_pieces)
 
     def __init__(self, client: Client, request: Request, response: requests.Response) -> None:
         self._responses = ResponsesDecoder(request, response)
@@ -267,6 +285,10 @@ class ResponseStream(EventStream[ResponseStreamEvent]):
     @property
     def first_output_at(self) -> Optional[float]:
         return self._responses.first_output_at
+
+    @property
+    def first_content_at(self) -> Optional[float]:
+        return self._responses.first_content_at
 
     @property
     def status(self) -> Optional[str]:

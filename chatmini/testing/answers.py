@@ -18,6 +18,7 @@ import time
 from array import array
 from typing import Any, Optional
 
+from . import chat_reasoning
 from .replies import CHUNK_PIECE, DEFAULT_MODEL, FINGERPRINT, MODELS, model, split_words
 
 OTHER_MODELS = ("gpt-3.5-turbo-instruct", "text-embedding-3-small", "text-embedding-3-large",
@@ -166,11 +167,18 @@ def completion(request: dict[str, Any], seq: int, text: Optional[str]) -> dict[s
 
 def completion_events(request: dict[str, Any], seq: int, text: Optional[str], *,
                       chunks: Optional[int] = None, error_event: Optional[dict[str, Any]] = None,
-                      done: bool = True) -> list[bytes]:
-    """Every event of a streamed legacy completion, one bytes object per event."""
-    base = _completion_base(request, seq)
+                      done: bool = True, extras: Optional[dict[str, Any]] = None,
+                      usage_on: str = "final") -> list[bytes]:
+    """Every event of a streamed legacy completion, one bytes object per event (``extras``
+    on each; a running usage on each too when ``usage_on`` is ``every``)."""
+    base = {**_completion_base(request, seq), **(extras or {})}
+    total = completion(request, seq, text)["usage"]
+    sent: list[int] = []
 
     def event(payload: dict[str, Any]) -> bytes:
+        if usage_on == "every" and payload["choices"]:
+            payload = dict(payload, usage=chat_reasoning.so_far(total, len(sent)))
+            sent.append(1)
         return b"data: " + json.dumps({**base, **payload}, separators=(",", ":")).encode() + b"\n\n"
 
     def choice(index: int, piece: str, finish: Optional[str] = None) -> dict[str, Any]:
@@ -189,8 +197,7 @@ def completion_events(request: dict[str, Any], seq: int, text: Optional[str], *,
                                  + b"\n\n"]
             events.append(event(choice(i * n + j, "", "stop")))
     if (request.get("stream_options") or {}).get("include_usage"):
-        usage = completion(request, seq, text)["usage"]
-        events.append(event({"choices": [], "usage": usage}))
+        events.append(event({"choices": [], "usage": total}))
     if done:
         events.append(b"data: [DONE]\n\n")
     return events

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .. import codings
-from . import answers, batch_routes, chat_turns, negotiation, replies
+from . import answers, batch_routes, chat_reasoning, chat_turns, negotiation, replies
 from . import responses as responses_api
 from .replies import COALESCED, Reply, StreamEncoder
 from .schema_answers import schema_text
@@ -171,10 +171,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             if request.get("stream") is True:
                 events = replies.stream_events(
                     request, self._seq, text, chunks=reply.chunks, error_event=reply.error_event,
-                    done=not reply.no_done, line_ending=reply.line_ending, turn=turn)
+                    done=not reply.no_done, line_ending=reply.line_ending, turn=turn,
+                    reply=reply)
                 self._stream(reply, events)
             else:
-                payload = replies.completion(request, self._seq, text, turn)
+                payload = replies.completion(request, self._seq, text, turn, reply)
                 self._send_json(reply.status, payload, reply)
         elif self.command == "GET" and path == "/v1/models":
             self._send_json(reply.status, replies.models(), reply)
@@ -216,7 +217,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             elif request.get("stream") is True:
                 self._stream(reply, answers.completion_events(
                     request, self._seq, reply.content, chunks=reply.chunks,
-                    error_event=reply.error_event, done=not reply.no_done))
+                    error_event=reply.error_event, done=not reply.no_done,
+                    extras=reply.chunk_extras,
+                    usage_on=chat_reasoning.usage_on(reply, request.get("stream_options") or {})))
                 return
             else:
                 payload = answers.completion(request, self._seq, reply.content)

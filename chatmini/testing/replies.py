@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..codings import FlushingCompressor
+from . import chat_reasoning
 
 if TYPE_CHECKING:
     from .chat_turns import Turn
@@ -55,8 +56,14 @@ class Reply:
     refusal: str | None = None
     finish_reason: str | None = None
     repeat: bool = False
-    # The Responses API (``/v1/responses``) only:
+    # Reasoning text before the answer (both APIs; the fields after it are Chat Completions'):
     reasoning: str | None = None
+    reasoning_field: str = "reasoning_content"
+    reasoning_chunk_content: str = "absent"
+    chunk_extras: dict[str, Any] | None = None
+    usage_on: str = "final"
+    # The Responses API (``/v1/responses``) only:
+    reasoning_summary: bool = True
     outcome: str = "completed"
     null_output: bool = False
     with_done: bool = False
@@ -67,6 +74,7 @@ class Reply:
             raise ValueError("line_ending must be '\\n', '\\r\\n' or '\\r'")
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
+        chat_reasoning.check(self)
         if self.with_done and self.no_done:
             raise ValueError("with_done=True and no_done=True disagree: pass one of them")
         for call in self.tool_calls or ():
@@ -140,16 +148,22 @@ def _count_tokens(text: str) -> int:
     return len(text.split())
 
 
-def _usage(request: dict[str, Any], completion_tokens: int) -> dict[str, int]:
-    """Build a usage block whose numbers are stable and consistent."""
+def _usage(request: dict[str, Any], completion_tokens: int,
+           reasoning_tokens: int = 0) -> dict[str, Any]:
+    """Build a usage block whose numbers are stable and consistent (reasoning tokens are
+    completion tokens too, as OpenAI counts them)."""
     messages = request.get("messages")
     prompt = 0
     if isinstance(messages, list):
         prompt = sum(_count_tokens(_text_of(m.get("content"))) for m in messages
                      if isinstance(m, dict))
     prompt = max(prompt, 1)
-    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-            "total_tokens": prompt + completion_tokens}
+    completion_tokens += reasoning_tokens
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
+                             "total_tokens": prompt + completion_tokens}
+    if reasoning_tokens:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return usage
 
 
 def choice_count(request: dict[str, Any]) -> int:
@@ -159,12 +173,16 @@ def choice_count(request: dict[str, Any]) -> int:
 
 
 def completion(request: dict[str, Any], seq: int, text: str,
-               turn: Turn | None = None) -> dict[str, Any]:
+               turn: Turn | None = None, reply: Reply | None = None) -> dict[str, Any]:
     """Build a non-streaming ChatCompletion object exactly in OpenAI's shape (the message,
-    finish reason and length of ``turn`` when a reply scripts one: tool calls, a refusal)."""
+    finish reason and length of ``turn`` when a reply scripts one: tool calls, a refusal;
+    the reply's reasoning in its field)."""
     n = choice_count(request)
     message = turn.message() if turn is not None else {
         "role": "assistant", "content": text, "refusal": None}
+    thought = chat_reasoning.tokens(reply)
+    if reply is not None and reply.reasoning is not None:
+        message[reply.reasoning_field] = reply.reasoning
     return {
         "id": f"chatcmpl-{seq}",
         "object": "chat.completion",
@@ -175,7 +193,8 @@ def completion(request: dict[str, Any], seq: int, text: str,
              "finish_reason": turn.finish if turn is not None else "stop"}
             for i in range(n)
         ],
-        "usage": _usage(request, n * (turn.words() if turn is not None else _count_tokens(text))),
+        "usage": _usage(request, n * (turn.words() if turn is not None else _count_tokens(text)),
+                        n * thought),
         "system_fingerprint": FINGERPRINT,
     }
 
@@ -202,29 +221,36 @@ def _dumps(obj: Any) -> str:
 
 def stream_events(request: dict[str, Any], seq: int, text: str, *, chunks: int | None = None,
                   error_event: dict[str, Any] | None = None, done: bool = True,
-                  line_ending: str = "\n", turn: Turn | None = None) -> list[bytes]:
+                  line_ending: str = "\n", turn: Turn | None = None,
+                  reply: Reply | None = None) -> list[bytes]:
     """Build every server-sent event of a streamed completion, one bytes object per event
-    (``turn``'s deltas and finish reason when a reply scripts one)."""
+    (``turn``'s deltas and finish reason when a reply scripts one; the reply's reasoning
+    first, its extras on every chunk, its usage where it says: ``chat_reasoning``)."""
     end = (line_ending * 2).encode()
     n = choice_count(request)
-    include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+    options = request.get("stream_options") or {}
+    include_usage = bool(options.get("include_usage"))
+    usage_on = chat_reasoning.usage_on(reply, options)
     base: dict[str, Any] = {
         "id": f"chatcmpl-{seq}", "object": "chat.completion.chunk", "created": int(time.time()),
         "model": request.get("model") or DEFAULT_MODEL, "system_fingerprint": FINGERPRINT,
+        **((reply.chunk_extras if reply is not None else None) or {}),
     }
     templates = []
     for i in range(n):
         chunk = dict(base, choices=[{"index": i, "delta": "__DELTA__", "logprobs": None,
                                      "finish_reason": "__FINISH__"}])
-        if include_usage:
-            chunk["usage"] = None
+        if include_usage or usage_on != "final":
+            chunk["usage"] = "__USAGE__"
         templates.append(_dumps(chunk).split('"__DELTA__"'))
 
-    def event(i: int, delta: str, finish: str = "null") -> bytes:
+    def event(i: int, delta: str, finish: str = "null", usage: str = "null") -> bytes:
         head, tail = templates[i]
-        return b"data: " + (head + delta + tail.replace('"__FINISH__"', finish)).encode() + end
+        tail = tail.replace('"__FINISH__"', finish).replace('"__USAGE__"', usage)
+        return b"data: " + (head + delta + tail).encode() + end
 
-    events = [event(i, '{"role":"assistant","content":""}') for i in range(n)]
+    first = _dumps(_usage(request, 0)) if usage_on == "every" else "null"  # none produced yet
+    events = [event(i, '{"role":"assistant","content":""}', usage=first) for i in range(n)]
     if error_event is not None:
         events.append(b"event: error" + line_ending.encode() + b"data: "
                       + _dumps(error_event).encode() + end)
@@ -236,17 +262,22 @@ def stream_events(request: dict[str, Any], seq: int, text: str, *, chunks: int |
         encoded = {piece: '{"content":' + _dumps(piece) + "}" for piece in set(pieces)}
         deltas = [encoded[piece] for piece in pieces]  # a 20,000-chunk reply has one piece
         finish, words = '"stop"', _count_tokens("".join(pieces))
+    deltas = chat_reasoning.deltas(reply, split_words) + deltas
+    total = _usage(request, n * words, n * chat_reasoning.tokens(reply))
     cache: dict[tuple[int, str], bytes] = {}
-    for delta in deltas:
+    for count, delta in enumerate(deltas):
         for i in range(n):
             key = (i, delta)
-            if key not in cache:
+            if usage_on == "every":  # a running count on each chunk: vLLM's continuous usage
+                so_far = chat_reasoning.so_far(total, count * n + i)
+                cache[key] = event(i, delta, usage=_dumps(so_far))
+            elif key not in cache:
                 cache[key] = event(i, delta)
             events.append(cache[key])
-    events.extend(event(i, "{}", finish) for i in range(n))
-    if include_usage:
-        usage = _usage(request, n * words)
-        events.append(b"data: " + _dumps(dict(base, choices=[], usage=usage)).encode() + end)
+    events.extend(event(i, "{}", finish, chat_reasoning.at_finish(usage_on, total, i == n - 1))
+                  for i in range(n))
+    if include_usage and usage_on != "finish":
+        events.append(b"data: " + _dumps(dict(base, choices=[], usage=total)).encode() + end)
     if done:
         events.append(b"data: [DONE]" + end)
     return events

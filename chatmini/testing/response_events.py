@@ -96,7 +96,8 @@ def _item_events(emit: Emit, deltas: Callable[[str, str, list[str]], None], inde
         emit("response.function_call_arguments.done", **ids, name=item.get("name"),
              arguments=arguments)
     elif kind == "reasoning":
-        emit("response.output_item.added", output_index=index, item=dict(item, summary=[]))
+        emit("response.output_item.added", output_index=index, item=dict(
+            item, summary=[], **({"content": []} if "content" in item else {})))
         for n, part in enumerate(item.get("summary") or ()):
             emit("response.reasoning_summary_part.added", **ids, summary_index=n,
                  part=dict(part, text=""))
@@ -105,6 +106,13 @@ def _item_events(emit: Emit, deltas: Callable[[str, str, list[str]], None], inde
                    split_words(text))
             emit("response.reasoning_summary_text.done", **ids, summary_index=n, text=text)
             emit("response.reasoning_summary_part.done", **ids, summary_index=n, part=part)
+        for n, part in enumerate(item.get("content") or ()):  # the raw reasoning text
+            emit("response.content_part.added", **ids, content_index=n, part=dict(part, text=""))
+            text = part.get("text", "")
+            deltas("response.reasoning_text.delta", f'{where},"content_index":{n}',
+                   split_words(text))
+            emit("response.reasoning_text.done", **ids, content_index=n, text=text)
+            emit("response.content_part.done", **ids, content_index=n, part=part)
     else:
         emit("response.output_item.added", output_index=index, item=item)
     emit("response.output_item.done", output_index=index, item=item)

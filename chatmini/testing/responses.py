@@ -1,8 +1,8 @@
 """The Responses API of the test server, in api.openai.com's shapes: ``POST /v1/responses``
 (streamed or not) and stored responses (``GET``/``DELETE /v1/responses/{id}``, ``POST
 .../cancel``, ``GET .../input_items``). The answer is ``echo: `` + the last user input unless
-a Reply scripts it (text, function calls, a reasoning summary, an incomplete or failed end, an
-``error`` event, ``[DONE]``, ``output: null``; docs/testing.md)."""
+a Reply scripts it (text, function calls, reasoning as a summary or raw text, an incomplete or
+failed end, an ``error`` event, ``[DONE]``, ``output: null``; docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -137,9 +137,12 @@ def build(request: dict[str, Any], reply: Reply, seq: int,
           items: list[dict[str, Any]]) -> dict[str, Any]:
     """The whole response object for a request, as scripted by ``reply``."""
     output: list[dict[str, Any]] = []
-    if reply.reasoning is not None:
+    if reply.reasoning is not None:  # a summary, or the raw text as gpt-oss's servers send
         output.append({"id": f"rs_{seq}", "type": "reasoning",
-                       "summary": [{"type": "summary_text", "text": reply.reasoning}]})
+                       "summary": [{"type": "summary_text", "text": reply.reasoning}]}
+                      if reply.reasoning_summary else {"id": f"rs_{seq}", "type": "reasoning",
+                      "summary": [], "content": [{"type": "reasoning_text",
+                                                  "text": reply.reasoning}]})
     if reply.chunks is not None:
         text: Optional[str] = CHUNK_PIECE * reply.chunks
     elif reply.content is not None or not (reply.tool_calls or reply.refusal is not None):

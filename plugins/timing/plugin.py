@@ -12,7 +12,9 @@ with the first event and the gaps between events from the arrival times the stre
 (one ``perf_counter()`` a network read; events of one read arrived together), handed over in
 batches through ``chatmini_stream_reads``: no hook call per read or per event. A stream whose
 first events carry no output (Responses: ``response.created``) tells when its first output
-delta came (``stream.first_output_at``), and that is its time to first token.
+delta came (``stream.first_output_at``), and that is its time to first token; every stream
+tells when the first piece of its answer came, after any reasoning
+(``stream.first_content_at``), read once at the end: the time to first content.
 """
 
 from __future__ import annotations
@@ -165,6 +167,9 @@ class TimingPlugin:
         if output_at is not None:
             timing._first_event = output_at
             timing.ttft = output_at - timing.start
+        content_at = stream.first_content_at  # after the reasoning, if any
+        if content_at is not None:
+            timing.time_to_first_content = content_at - timing.start
         first = timing._first_event
         if first is not None and now > first:
             timing.tokens_per_second = timing.tokens / (now - first)

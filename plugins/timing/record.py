@@ -50,8 +50,10 @@ class Timing:
     """Timings of one call (every attempt) and, for streams, of its events.
 
     ``duration`` runs from the first attempt's preparation to the end of the call (to the end
-    of the stream for streams); ``time_to_headers`` and ``ttft`` (first event) are measured
-    from the same start. ``tokens`` is ``completion_tokens`` from usage, else the chunk count.
+    of the stream for streams); ``time_to_headers``, ``ttft`` (the first chunk: any token,
+    reasoning included) and ``time_to_first_content`` (the first piece of the answer, after
+    any reasoning) are measured from the same start. ``tokens`` is ``completion_tokens`` from
+    usage (reasoning tokens included), else the chunk count.
     ``labels`` are what plugins labelled the call with (``request.context["labels"]``: which
     endpoint served it, a cache hit), which logs and metrics carry.
     """
@@ -64,6 +66,7 @@ class Timing:
     duration: Optional[float] = None
     time_to_headers: Optional[float] = None
     ttft: Optional[float] = None
+    time_to_first_content: Optional[float] = None
     events = 0
     stream_time: Optional[float] = None
     completed: Optional[bool] = None
@@ -110,7 +113,8 @@ class Timing:
         """Every public field as plain data (for JSON logs and exporters)."""
         names = (
             "method", "endpoint", "route", "model", "stream", "status", "error", "request_id",
-            "retries", "duration", "time_to_headers", "ttft", "events", "max_gap", "mean_gap",
+            "retries", "duration", "time_to_headers", "ttft", "time_to_first_content", "events",
+            "max_gap", "mean_gap",
             "stream_time", "completed", "prompt_tokens", "completion_tokens", "tokens",
             "tokens_per_second",
         )

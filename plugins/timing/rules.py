@@ -1,9 +1,11 @@
 """Slow-call rules: a threshold on recent latency that alerts once per crossing, not per call.
 
-A rule watches one metric of a Timing (``duration``, ``ttft`` or ``time_to_headers``) per
-model and endpoint: the given quantile of the last ``over_last`` calls (``over_last=1``: each
-call on its own). When it goes above ``above`` seconds the rule fires (callback and one WARNING
-record); it fires again only after the value has come back to ``above`` or below.
+A rule watches one metric of a Timing (``duration``, ``ttft``: the first chunk, reasoning
+included, ``time_to_first_content``: the first answer piece, after any reasoning, or
+``time_to_headers``) per model and endpoint: the given quantile of the last ``over_last``
+calls (``over_last=1``: each call on its own). When it goes above ``above`` seconds the
+rule fires (callback and one WARNING record); it fires again only after the value has come
+back to ``above`` or below.
 
 A rule judges only once its window is full: a p99 "over the last 100 calls" taken over three
 calls is the slowest of three, noise that would alert at every start. Pair it with an
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from .record import Timing
 
 logger = logging.getLogger("chatmini")
-METRICS = ("duration", "ttft", "time_to_headers")
+METRICS = ("duration", "ttft", "time_to_first_content", "time_to_headers")
 
 
 class SlowCallRule:
