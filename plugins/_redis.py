@@ -1,16 +1,20 @@
 """The Redis connection the shared plugins use (the shared rate limiter, the shared circuit
-breaker): a redis-py client from a URL or as given, the errors that mean Redis failed, and
-where it connects, said without its password. redis-py is imported only here, when a plugin
-that needs it is built (``pip install 'chatmini[redis]'``)."""
+breaker): a redis-py client from a URL or as given, the errors that mean Redis failed, where
+it connects, said without its password, and the outage both fall back through. redis-py is
+imported only here, when a plugin that needs it is built (``pip install 'chatmini[redis]'``)."""
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any, Optional, Union
+import threading
+import time
+from typing import Any, Callable, Optional, Union
 
 from chatmini.errors import InvalidRequestError
 from chatmini.redaction import scrub_values
 
+logger = logging.getLogger("chatmini")
 URL_ENV = "CHATMINI_REDIS_URL"
 DEFAULT_URL = "redis://localhost:6379/0"
 
@@ -55,3 +59,49 @@ def describe(client: Any) -> str:
     if kwargs.get("path"):
         return f"unix:{kwargs['path']}"
     return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+class Outage:
+    """Redis stopped answering a shared plugin: fall back for ``recheck`` seconds, then ask
+    again. One WARNING when an outage starts, one INFO when Redis answers again; reasons never
+    show the password. ``clock`` is the plugin's (``time.monotonic`` unless a test injects one).
+    Thread-safe."""
+
+    def __init__(self, what: str, where: str, password: Optional[str], recheck: float,
+                 clock: Callable[[], float] = time.monotonic, fallback: str = "") -> None:
+        self.what = what  # "the shared rate limiter's Redis"
+        self.where = where
+        self.recheck = recheck
+        self.clock = clock
+        self.fallback = fallback  # what this process does meanwhile, for the WARNING
+        self._password = password
+        self._until: Optional[float] = None
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        """True while falling back; False once ``recheck`` passed (Redis is asked again)."""
+        until = self._until
+        return until is not None and self.clock() < until
+
+    def failed(self, exc: BaseException) -> None:
+        """Redis failed: fall back from now for ``recheck`` seconds, warning when it starts."""
+        with self._lock:
+            first = self._until is None
+            self._until = self.clock() + self.recheck
+        if first:
+            logger.warning("%s at %s did not answer (%s); %s", self.what, self.where,
+                           self.reason(exc), self.fallback)
+
+    def answered(self) -> None:
+        """Redis answered: an outage, if there was one, is over."""
+        if self._until is None:
+            return
+        with self._lock:
+            was, self._until = self._until, None
+        if was is not None:
+            logger.info("%s at %s answers again", self.what, self.where)
+
+    def reason(self, exc: BaseException) -> str:
+        """``exc`` as text, the password never in it."""
+        return scrub_values(f"{type(exc).__name__}: {exc}", [self._password])

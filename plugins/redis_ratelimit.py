@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from chatmini.errors import ChatminiError, InvalidRequestError
 from chatmini.plugins._budget import Budget
-from chatmini.plugins._redis import connect, describe
+from chatmini.plugins._redis import Outage, connect, describe
 from chatmini.plugins._redis_budget import RedisBudget, Ticket
 from chatmini.plugins.ratelimit import (
     DEFAULT_COMPLETION_TOKENS,
@@ -25,7 +24,6 @@ from chatmini.plugins.ratelimit import (
     check_limits,
     settle_budget,
 )
-from chatmini.redaction import scrub_values
 
 if TYPE_CHECKING:
     from chatmini.request import Request
@@ -96,7 +94,11 @@ class RedisRateLimiter(LimiterHooks):
         )
         self._local: dict[str, Budget] = {}
         self._lock = threading.Lock()
-        self._down_until: Optional[float] = None  # fail-open: local limits until then
+        self._outage = Outage(  # fail-open: local limits while it lasts
+            "the shared rate limiter's Redis", self.where, self._password, recheck,
+            fallback="this process limits itself with the same budgets until it does "
+                     "(fail_mode='open')",
+        )
 
     @property
     def round_trips(self) -> int:
@@ -108,8 +110,7 @@ class RedisRateLimiter(LimiterHooks):
 
     def _acquire(self, request: Request, tokens: float) -> Any:
         name = self._name(request)
-        down = self._down_until
-        if down is not None and time.monotonic() < down:
+        if self._outage.active:
             return self._local_acquire(name, tokens)
         try:
             ticket = self.budget.acquire(name, tokens)
@@ -119,13 +120,9 @@ class RedisRateLimiter(LimiterHooks):
                     f"the shared rate limiter's Redis at {self.where} did not answer "
                     f"({self._reason(exc)}); nothing was sent (fail_mode='closed')"
                 ) from None
-            self._fall_back(exc)
+            self._outage.failed(exc)
             return self._local_acquire(name, tokens)
-        if down is not None:
-            with self._lock:
-                self._down_until = None
-            logger.info("the shared rate limiter's Redis at %s answers again",
-                        self.where)
+        self._outage.answered()
         return ticket
 
     def _local_acquire(self, name: str, tokens: float) -> Budget:
@@ -142,27 +139,15 @@ class RedisRateLimiter(LimiterHooks):
         else:
             settle_budget(ticket, token_delta, cool_down, release)
 
-    def _fall_back(self, exc: BaseException) -> None:
-        """Fail open: limit this process alone until ``recheck`` seconds pass; warn once."""
-        with self._lock:
-            first = self._down_until is None
-            self._down_until = time.monotonic() + self.recheck
-        if first:
-            logger.warning(
-                "the shared rate limiter's Redis at %s did not answer (%s); this "
-                "process limits itself with the same budgets until it does (fail_mode='open')",
-                self.where, self._reason(exc),
-            )
-
     def _keeper_failed(self, exc: Exception) -> None:
         """A settlement or lease renewal failed: leases expire on their own in Redis."""
         if self.fail_mode == "open" and isinstance(exc, self._errors):
-            self._fall_back(exc)
+            self._outage.failed(exc)
         else:
             logger.debug("redis limiter could not settle: %s", self._reason(exc))
 
     def _reason(self, exc: BaseException) -> str:
-        return scrub_values(f"{type(exc).__name__}: {exc}", [self._password])
+        return self._outage.reason(exc)
 
     def close(self) -> None:
         """Send pending settlements and stop the background thread (the limiter then stops)."""

@@ -19,9 +19,8 @@ import time
 from typing import Any, Optional, Union
 
 from chatmini.errors import InvalidRequestError
-from chatmini.redaction import scrub_values
 
-from .._redis import connect, describe
+from .._redis import Outage, connect, describe
 from .breaker import CLOSED, HALF_OPEN, OPEN, Circuit, Clock, EndpointHealth, Settings
 
 DEFAULT_PREFIX = "chatmini:breaker"
@@ -153,7 +152,10 @@ class SharedCircuits(LocalCircuits):
             name: (CLOSED, 0, 0.0, "") for name in names
         }
         self._read_at = float("-inf")
-        self._down_until: Optional[float] = None
+        self._outage = Outage(
+            "the shared circuit breakers' Redis", self.where, self._password, recheck, clock,
+            fallback="this process keeps breakers of its own until it does",
+        )
         self.round_trips = 0
 
     def ready(self, name: str) -> bool:
@@ -255,8 +257,9 @@ class SharedCircuits(LocalCircuits):
         try:
             reply = self._script(keys=[self._key], args=args)
         except self._errors as exc:
-            self._fall_back(exc)
+            self._outage.failed(exc)
             return None
+        self._outage.answered()
         self.round_trips += 1
         return [_text(value) for value in reply]
 
@@ -267,24 +270,7 @@ class SharedCircuits(LocalCircuits):
         self._view[name] = (state, consecutive, now + left, why)
 
     def _down(self) -> bool:
-        down = self._down_until
-        if down is None:
-            return False
-        if self.clock() < down:
-            return True
-        self._down_until = None  # ask Redis again
-        logger.info("the shared circuit breakers' Redis at %s is asked again", self.where)
-        return False
-
-    def _fall_back(self, exc: BaseException) -> None:
-        first = self._down_until is None
-        self._down_until = self.clock() + self.recheck
-        if first:
-            logger.warning(
-                "the shared circuit breakers' Redis at %s did not answer (%s); this process "
-                "keeps breakers of its own until it does",
-                self.where, scrub_values(f"{type(exc).__name__}: {exc}", [self._password]),
-            )
+        return self._outage.active
 
 
 def _text(value: Any) -> str:
