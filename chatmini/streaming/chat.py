@@ -13,7 +13,8 @@ from ..accumulate import ChunkAccumulator
 from ..errors import IncompleteStreamError, stream_error
 from ..jsoncodec import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
-from .core import EventStream, event_object, truncation
+from .core import EventStream, event_object, malformed, truncation
+from .shapes import chat_problem
 
 if TYPE_CHECKING:
     import requests
@@ -55,6 +56,7 @@ class ChatDecoder:
     end = DONE
     item_cls: Callable[[dict[str, Any]], Any] = ChatCompletionChunk
     accumulator_cls: Callable[[], Accumulator] = ChunkAccumulator
+    shape_problem: Callable[[dict[str, Any]], Optional[str]] = staticmethod(chat_problem)
 
     def __init__(self, request: Request, response: requests.Response) -> None:
         self.request = request
@@ -62,15 +64,21 @@ class ChatDecoder:
         self.accumulator = self.accumulator_cls()
         self.done = self.completed = False
         self._loads = decoder()
+        self._shape = self.shape_problem
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
         data = event.data
         if data == DONE:
             self.done = self.completed = True
             return None
+        if not data and event.event != "error":
+            return None  # ``data:`` with no value: a proxy's keep-alive, as a comment is
         chunk = event_object(event, self.request, self.response, self._loads)
         if event.event == "error" or chunk.get("error"):
             raise stream_error(chunk, self.request)
+        problem = self._shape(chunk)
+        if problem is not None:
+            raise malformed(problem, "chunk", data, self.request, self.response)
         self.accumulator.add(chunk)
         item: ChatCompletionChunk = self.item_cls(chunk)
         return item

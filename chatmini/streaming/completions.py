@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 from ..objects import Completion
 from .chat import ChatDecoder, Stream
+from .shapes import completion_problem
 
 _META_KEYS = ("id", "created", "model", "system_fingerprint")
 
@@ -89,6 +90,7 @@ class CompletionDecoder(ChatDecoder):
 
     item_cls = Completion
     accumulator_cls = TextAccumulator
+    shape_problem = staticmethod(completion_problem)
 
 
 class CompletionStream(Stream):

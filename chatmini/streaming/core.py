@@ -307,6 +307,18 @@ def event_object(
     )
 
 
+def malformed(
+    problem: str, what: str, data: str, request: Request, response: requests.Response
+) -> APIResponseValidationError:
+    """The error of a ``what`` (chunk, event) whose shape cannot be read: ``problem`` names the
+    field, an excerpt shows the event (credentials replaced)."""
+    return APIResponseValidationError(
+        f"Stream {what} from {request.endpoint} has the wrong shape: {problem}: "
+        f"{safe_excerpt(data, request)!r}",
+        response=response, body=data, request=request,
+    )
+
+
 def truncation(
     why: str, request: Request, text: str, count: int, unit: str
 ) -> IncompleteStreamError:

@@ -23,7 +23,9 @@ from ..errors import (
 )
 from ..jsoncodec import decoder
 from ..objects import Response, ResponseStreamEvent, output_text
-from .core import EventStream, event_object, truncation
+from .core import EventStream, event_object, malformed, truncation
+from .shapes import event_problem
+from .shapes import kind as kind_of
 
 if TYPE_CHECKING:
     import requests
@@ -91,47 +93,68 @@ class ResponsesDecoder:
         if kind is None and event.event != "message":
             kind = payload["type"] = event.event  # named only by the event: line
         self.count += 1
-        if kind.__class__ is str:
-            known = _DELTAS.get(kind)
-            if known is not None:
-                self._delta(known, payload)
-            elif self.first_output_at is None and kind.endswith(".delta"):
-                self.first_output_at = perf_counter()  # a kind of output chatmini does not keep
-            elif kind in _DONES:
-                what, field, value = _DONES[kind]
-                text = payload.get(value)
-                if text.__class__ is str:
-                    self.values[_key(what, field, payload)] = text
-            elif kind in _ITEMS:
-                self._item(kind == "response.output_item.done", payload)
-            elif kind in _TERMINAL:
-                self._terminal(kind, payload, data)
-        if kind == "error" or event.event == "error" or (kind is None and payload.get("error")):
+        known = _DELTAS.get(kind) if kind.__class__ is str else None
+        if known is not None:
+            problem = self._delta(known, payload)
+        elif kind == "error" or event.event == "error" or (kind is None and payload.get("error")):
             raise self._error(_error_object(payload))  # flat, nested, or chat-style
+        else:
+            problem = event_problem(payload)
+            if problem is None and kind.__class__ is str:
+                problem = self._other(kind, payload, data)
+        if problem is not None:
+            raise malformed(problem, "event", data, self.request, self.response)
         after = self.starting_after
         if after is not None and _index(payload.get("sequence_number")) <= after:
             return None
         return ResponseStreamEvent(payload)
 
-    def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> None:
+    def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> Optional[str]:
         """One output delta: noted as output, kept with the pieces of its part (the part of
-        the delta before it, usually, which skips building its key)."""
+        the delta before it, usually, which skips building its key); what is wrong with its
+        shape, if anything (``delta`` must be a string, the indexes integers)."""
         if self.first_output_at is None:
             self.first_output_at = perf_counter()
         delta = payload.get("delta")
         if delta.__class__ is not str:
-            return
+            return f"delta is {kind_of(delta)}, not a string"
+        number = payload.get("sequence_number")
+        if number is not None and number.__class__ is not int:
+            return event_problem(payload)
         what, field = known
-        if what == "text":
-            self.texts.append(delta)
         index, sub = payload.get("output_index"), payload.get(field) if field else 0
         run = self._run
         if run is not None and run[0] == what and run[1] == index and run[2] == sub:
-            run[3].append(delta)
-            return
-        pieces = self.pieces.setdefault((what, _index(index), _index(sub)), [])
-        pieces.append(delta)
-        self._run = (what, index, sub, pieces)
+            run[3].append(delta)  # the indexes of the delta before, already checked
+        else:
+            problem = event_problem(payload)
+            if problem is not None:
+                return problem
+            pieces = self.pieces.setdefault((what, _index(index), _index(sub)), [])
+            pieces.append(delta)
+            self._run = (what, index, sub, pieces)
+        if what == "text":
+            self.texts.append(delta)
+        return None
+
+    def _other(self, kind: str, payload: dict[str, Any], data: str) -> Optional[str]:
+        """Any event but an output delta: a final value, an item, a terminal event, or a kind
+        of output chatmini does not keep; what is wrong with a final value's shape, if
+        anything."""
+        if self.first_output_at is None and kind.endswith(".delta"):
+            self.first_output_at = perf_counter()
+        elif kind in _DONES:
+            what, field, value = _DONES[kind]
+            text = payload.get(value)
+            if text.__class__ is str:
+                self.values[_key(what, field, payload)] = text
+            elif text is not None:
+                return f"{value} is {kind_of(text)}, not a string"
+        elif kind in _ITEMS:
+            self._item(kind == "response.output_item.done", payload)
+        elif kind in _TERMINAL:
+            self._terminal(kind, payload, data)
+        return None
 
     def _item(self, done: bool, payload: dict[str, Any]) -> None:
         index, item = _index(payload.get("output_index")), payload.get("item")
