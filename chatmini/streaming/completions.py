@@ -1,8 +1,9 @@
 """Legacy completions streams: ``text_completion`` chunks whose ``choices[i].text`` are pieces.
 
 The wire is the chat stream's (JSON events, error events, ``[DONE]``), so the decoder is the
-chat decoder with Completion items and a text accumulator; a stream without ``[DONE]`` counts
-as complete when every choice reported a ``finish_reason``.
+chat decoder with Completion items and a text accumulator, and the same rule for a stream
+without ``[DONE]``: complete only when every choice asked for (``n``) reported a
+``finish_reason`` and the usage chunk came if ``include_usage`` asked for it.
 """
 
 from __future__ import annotations
@@ -63,11 +64,6 @@ class TextAccumulator:
         """Choice 0's text so far."""
         choice = self._choices.get(0)
         return "".join(choice.parts) if choice is not None else ""
-
-    @property
-    def finished(self) -> bool:
-        choices = self._choices
-        return bool(choices) and all(c.finish_reason is not None for c in choices.values())
 
     def result(self) -> dict[str, Any]:
         meta = self._meta

@@ -100,6 +100,8 @@ class EventStream(Generic[T]):
         self._parser = EventStreamParser()
         self._events: Iterator[ServerSentEvent] = iter(())
         self._finished = False
+        self._whole = False  # it ended at its end: a terminal event, or complete_at_end()
+        self._error: Optional[ChatminiError] = None  # the error it ended with
         self._idle = read_part(request.timeout)
         self._waiting_since: Optional[float] = None  # first read of an event still incomplete
         self._waiting_bytes = 0  # and the bytes read for it since
@@ -179,6 +181,7 @@ class EventStream(Generic[T]):
             self._check_incomplete(0)  # a read of chunk framing alone
             return []
         if self._decoder.complete_at_end():  # the API's own rule: nothing was lost
+            self._whole = True
             self._end(None)
             return []
         self._fail(self._decoder.incomplete(
@@ -223,12 +226,15 @@ class EventStream(Generic[T]):
             self._fail(error)
         if self._decoder.done:
             self.completed = self._decoder.completed
+            self._whole = True
             self._end(None)
         return item
 
     # -- ending ------------------------------------------------------------------------------
 
     def _fail(self, error: ChatminiError, cause: Optional[BaseException] = None) -> NoReturn:
+        if not self._finished:
+            self._error = error
         self._end(error, release=False)
         if cause is not None:  # a read error's message may quote the server's bytes
             error.__cause__ = cause
@@ -269,6 +275,17 @@ class EventStream(Generic[T]):
         """Read the rest of the stream, handing nothing out."""
         for _ in self:
             pass
+
+    def read_whole(self) -> None:
+        """Read the rest of the stream; raise again the error it ended with, or
+        IncompleteStreamError if it was closed before its end. What the final-answer methods
+        (``get_final_completion()``, ``get_final_response()``, ``until_done()``) call first, so
+        none of them hands out part of an answer as if it were whole."""
+        self.drain()
+        if self._error is not None:
+            raise self._error
+        if not self._whole:
+            raise self._decoder.incomplete(f"the stream was closed before {self._decoder.end}")
 
 
 def _read_failure(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ truncation.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional, cast
 
 from ..errors import (
     APIError,
@@ -73,7 +73,6 @@ class ResponsesDecoder:
         self.texts: list[str] = []  # output_text deltas, in arrival order
         self.first_output_at: Optional[float] = None
         self.final: Optional[dict[str, Any]] = None  # the terminal event's response
-        self.failure: Optional[APIError] = None
         self.starting_after: Optional[int] = None  # hand out only events after this number
         self.items: dict[int, dict[str, Any]] = {}  # output_index -> item (added, then done)
         self.finished: set[int] = set()  # output indexes whose output_item.done arrived
@@ -182,8 +181,7 @@ class ResponsesDecoder:
         self.done, self.completed = True, kind == COMPLETED
 
     def _error(self, error: Any) -> APIError:
-        self.failure = stream_error({"error": error}, self.request)
-        return self.failure
+        return stream_error({"error": error}, self.request)
 
     # -- what has arrived --------------------------------------------------------------------
 
@@ -306,22 +304,20 @@ class ResponseStream(EventStream[ResponseStreamEvent]):
                     yield delta
 
     def until_done(self) -> ResponseStream:
-        """Read the rest of the stream (openai-python's name); returns the stream."""
-        self.drain()
+        """Read the rest of the stream (openai-python's name); returns the stream. A stream
+        that ended in an error raises it again, one closed before its terminal event
+        IncompleteStreamError."""
+        self.read_whole()
         return self
 
     def get_final_response(self) -> Response:
         """Read the rest of the stream and return the terminal event's Response (its output
         assembled from the streamed items when the server sent none); a stream that failed
         raises its error again, one that ended without a terminal event IncompleteStreamError."""
-        self.drain()
-        decoder = self._responses
-        if decoder.failure is not None:
-            raise decoder.failure
-        if decoder.final is None:
-            raise decoder.incomplete("the stream was closed before a terminal event")
+        self.read_whole()  # so the terminal event's response is there
+        final = cast("dict[str, Any]", self._responses.final)
         meta = {"request_id": self.request_id, "context": self.request.context}
-        return Response(decoder.final, meta)
+        return Response(final, meta)
 
     def __repr__(self) -> str:
         state = "completed" if self.completed else ("closed" if self._finished else "open")

@@ -142,7 +142,9 @@ _EVENT_FIELDS: tuple[tuple[str, type, str], ...] = (
     ("content_index", int, "an integer"), ("summary_index", int, "an integer"),
     ("item", dict, "an object"), ("part", dict, "an object"), ("response", dict, "an object"),
 )
-_RESPONSE_FIELDS: tuple[tuple[str, type, str], ...] = (("output", list, "an array"), ("usage", dict, "an object"))
+_RESPONSE_FIELDS: tuple[tuple[str, type, str], ...] = (
+    ("output", list, "an array"), ("usage", dict, "an object"),
+)
 
 
 def event_problem(payload: dict[str, Any]) -> Optional[str]:
