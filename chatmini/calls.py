@@ -21,7 +21,15 @@ from .errors import (
 )
 from .jsoncodec import encode_body, escape_surrogates, loads
 from .objects import APIObject, APIResponseObject
-from .options import NotGiven, checked_mapping, given, merge_body, query_suffix
+from .options import (
+    NotGiven,
+    checked_headers,
+    checked_mapping,
+    given,
+    merge_body,
+    merge_headers,
+    query_suffix,
+)
 from .raw_responses import RAW, RawResponse, StreamedResponse
 from .request import Request
 from .streaming import ResponseStream, Stream
@@ -61,11 +69,7 @@ def build_request(
         body = merge_body(body, checked_mapping("extra_body", extra_body))
     headers = dict(client.default_headers)
     if extra_headers is not None:
-        for name, value in (checked_mapping("extra_headers", extra_headers) or {}).items():
-            if value is None or type(value) is NotGiven:
-                headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
-            else:
-                headers[name] = value
+        headers = merge_headers(headers, checked_headers("extra_headers", extra_headers))
     data = params = None
     if body is not None:
         data, params = encode_json(body)
