@@ -9,6 +9,7 @@ wrapper asked). Resources only name their path, body and result type.
 from __future__ import annotations
 
 import json
+import math
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
@@ -18,9 +19,17 @@ from .errors import (
     safe_excerpt,
     stream_error,
 )
-from .jsoncodec import encode_body, loads
+from .jsoncodec import encode_body, escape_surrogates, loads
 from .objects import APIObject, APIResponseObject
-from .options import NotGiven, checked_mapping, given, merge_body, query_suffix
+from .options import (
+    NotGiven,
+    checked_headers,
+    checked_mapping,
+    given,
+    merge_body,
+    merge_headers,
+    query_suffix,
+)
 from .raw_responses import RAW, RawResponse, StreamedResponse
 from .request import Request
 from .streaming import ResponseStream, Stream
@@ -60,11 +69,7 @@ def build_request(
         body = merge_body(body, checked_mapping("extra_body", extra_body))
     headers = dict(client.default_headers)
     if extra_headers is not None:
-        for name, value in (checked_mapping("extra_headers", extra_headers) or {}).items():
-            if value is None or type(value) is NotGiven:
-                headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
-            else:
-                headers[name] = value
+        headers = merge_headers(headers, checked_headers("extra_headers", extra_headers))
     data = params = None
     if body is not None:
         data, params = encode_json(body)
@@ -84,23 +89,62 @@ def build_request(
     )
 
 
-def encode_json(body: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
-    """The body as compact UTF-8 JSON, and as the plain dict plugins read (``request.params``).
+def encode_json(body: Any) -> tuple[bytes, Optional[dict[str, Any]]]:
+    """The body as compact UTF-8 JSON, and as the plain dict plugins read (``request.params``;
+    None for a body that is a JSON array).
 
     chatmini objects passed back (``messages.append(reply.choices[0].message)``) are encoded
     as their JSON; only then is the dict rebuilt from the bytes, so plugins never see them.
+    ``NaN`` and infinities are not JSON: an InvalidRequestError names where they are.
     """
     try:
-        return encode_body(body), dict(body)
+        return encode_body(body), dict(body) if isinstance(body, Mapping) else None
     except TypeError:  # objects passed back, or something really not serialisable
         pass
-    except (ValueError, RecursionError):  # a circular reference: json.dumps names it
+    except ValueError:  # NaN or an infinity
+        raise InvalidRequestError(_not_finite(body)) from None
+    except RecursionError:  # a circular reference: json.dumps names it
         pass
     try:
-        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_plain)
-    except (TypeError, ValueError, RecursionError) as exc:
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_plain,
+                          allow_nan=False)
+    except ValueError as exc:
+        if "Out of range float" in str(exc):
+            raise InvalidRequestError(_not_finite(body)) from None
         raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
-    return data.encode(), loads(data)
+    except (TypeError, RecursionError) as exc:
+        raise InvalidRequestError(f"Request body is not JSON-serialisable: {exc}") from None
+    data = escape_surrogates(data)
+    return data.encode(), loads(data) if isinstance(body, Mapping) else None
+
+
+def _not_finite(body: Any) -> str:
+    """The message for a body holding NaN or an infinity, naming the first place it is."""
+    where = _non_finite_at(body, "")
+    return (f"{where or 'the request body'} is not a finite number; JSON has no NaN or "
+            "Infinity, so nothing was sent")
+
+
+def _non_finite_at(value: Any, path: str, depth: int = 0) -> Optional[str]:
+    """Where (``temperature``, ``tools[0].function.parameters.maximum``) the first NaN or
+    infinity in ``value`` is, or None."""
+    if isinstance(value, APIObject):
+        value = value.to_dict()
+    if isinstance(value, float):
+        return f"{path or 'the body'} ({value!r})" if not math.isfinite(value) else None
+    if depth > 100:
+        return None
+    if isinstance(value, Mapping):
+        items: Any = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for where, item in items:
+        found = _non_finite_at(item, where, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def _plain(value: Any) -> Any:

@@ -9,17 +9,24 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
 from .calls import PostParser, StreamFactory, answer, build_request, stream_class
-from .credentials import optional_credential
+from .credentials import header_problem, optional_credential
 from .errors import InsecureTransportWarning, InvalidRequestError
 from .objects import APIResponseObject
-from .options import NOT_GIVEN, given, query_suffix, take_options
+from .options import (
+    NOT_GIVEN,
+    checked_headers,
+    given,
+    merge_headers,
+    query_suffix,
+    take_options,
+)
 from .pipeline import send_call
 from .pluginhost import PluginHost
 from .raw_responses import RawResponseViews, take_mode
@@ -168,12 +175,17 @@ class Client(RawResponseViews):
             "Content-Type": "application/json",
             "User-Agent": f"chatmini/{__version__}",
         }
-        if self.organization:
-            headers["OpenAI-Organization"] = self.organization
-        if self.project:
-            headers["OpenAI-Project"] = self.project
-        headers.update(extra or {})
-        return headers
+        for what, name, value in (("organization", "OpenAI-Organization", self.organization),
+                                  ("project", "OpenAI-Project", self.project)):
+            if value:
+                problem = header_problem(name, value)
+                if problem is not None:
+                    raise InvalidRequestError(f"{what} {problem}; it cannot be sent in the "
+                                              f"{name} header")
+                headers[name] = value
+        if extra is None:
+            return headers
+        return merge_headers(headers, checked_headers("default_headers", extra))
 
     def _builtin_plugins(self) -> list[tuple[str, Any]]:
         from .plugins.api_key import ApiKeyAuth  # built-ins live in plugins/, like any plugin
@@ -250,9 +262,18 @@ class Client(RawResponseViews):
                         post_parser=post_parser)
         return send_call(self, call, decode)
 
-    def post(self, path: str, json: Optional[Mapping[str, Any]] = None, **options: Any) -> Any:
-        """POST a JSON document to any path of the API (``options`` as for ``send``)."""
-        return self.send("POST", path, json if json is not None else {}, **options)
+    def post(self, path: str, json: Union[Mapping[str, Any], Sequence[Any], None] = None,
+             **options: Any) -> Any:
+        """POST a JSON document to any path of the API (``options`` as for ``send``): an object
+        (a dict; ``{}`` when None), or an array (a list or tuple) for the endpoints that take
+        one, in which case plugins see no ``request.params``. Anything else is refused."""
+        if json is None:
+            json = {}
+        elif not isinstance(json, (Mapping, list, tuple)):
+            raise InvalidRequestError(
+                f"json must be a JSON object (a dict) or array (a list), not "
+                f"{type(json).__name__}; nothing was sent")
+        return self.send("POST", path, json, **options)
 
     def get(self, path: str, **options: Any) -> Any:
         """GET any path of the API through the same pipeline."""
@@ -278,7 +299,8 @@ class Client(RawResponseViews):
             clone.retry = self.retry.new(total=_checked_retries(max_retries))
             clone.max_retries = max_retries
         if default_headers:
-            clone.default_headers = {**self.default_headers, **default_headers}
+            clone.default_headers = merge_headers(
+                self.default_headers, checked_headers("default_headers", default_headers))
         if default_query:
             clone.default_query = {**self.default_query, **default_query}
             clone.query_suffix = query_suffix(clone.default_query)

@@ -16,12 +16,34 @@ from .errors import ChatminiError, InvalidRequestError
 
 _NOT_VISIBLE_ASCII = re.compile(r"[^\x21-\x7e]")
 _NOT_HEADER_TEXT = re.compile(r"[^\x20-\x7e]")  # a whole header value may hold spaces
+# What any header value may hold as HTTP libraries send it: Latin-1 text, no control character
+# but tab (a CR or LF would end the header and start another: header injection).
+_NOT_LATIN1_TEXT = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 token)
 
 
 def credential_problem(value: str, spaces: bool = False) -> Optional[str]:
     """What makes ``value`` unfit to send as a credential, or None. Credentials are visible
     ASCII; a whole header value (``Bearer <token>``) may also hold spaces (``spaces=True``)."""
-    found = (_NOT_HEADER_TEXT if spaces else _NOT_VISIBLE_ASCII).search(value)
+    return _problem((_NOT_HEADER_TEXT if spaces else _NOT_VISIBLE_ASCII).search(value), value)
+
+
+def header_problem(name: object, value: object) -> Optional[str]:
+    """What makes ``name: value`` unfit to send as an HTTP header, or None: the name must be a
+    token, the value text (a string or bytes) in Latin-1 without a line break or any control
+    character but tab. Never quotes the value (it may be a credential)."""
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        return "has a name that is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)"
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    return _problem(_NOT_LATIN1_TEXT.search(value), value, "Latin-1")
+
+
+def _problem(found: Optional[re.Match[str]], value: str, charset: str = "ASCII") -> Optional[str]:
+    """What the character ``found`` in ``value`` is (a line break, a control character, a
+    space, one outside ``charset``), or None when nothing was found."""
     if found is None:
         return None
     char, where = found[0], f"at character {found.start() + 1} of {len(value)}"
@@ -32,7 +54,7 @@ def credential_problem(value: str, spaces: bool = False) -> Optional[str]:
     if ord(char) < 0x20 or ord(char) == 0x7F:
         return f"contains a control character (U+{ord(char):04X}) {where}"
     hint = " (a curly quote or a non-breaking space pasted with it?)" if ord(char) > 0x7F else ""
-    return f"contains a non-ASCII character (U+{ord(char):04X}) {where}{hint}"
+    return f"contains a non-{charset} character (U+{ord(char):04X}) {where}{hint}"
 
 
 def clean_credential(

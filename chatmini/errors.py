@@ -274,8 +274,9 @@ def safe_excerpt(text: str, request: Optional[Request]) -> str:
 
 
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
-    """A single-line, bounded excerpt of a body, for messages."""
-    flat = " ".join(text.split())
+    """A single-line, bounded excerpt of a body, for messages. Only the words it can show are
+    split off (a many-megabyte body of short words would otherwise become a string each)."""
+    flat = " ".join(text.split(None, limit // 2 + 1))  # enough words to pass the limit
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 

@@ -14,18 +14,27 @@ escapes are kept (orjson refuses these); a duplicate key keeps its last value an
 are not UTF-8 (or UTF-16/32, which ``json.loads`` also reads) are an error with either. Texts
 over 1 MiB go to the standard library: orjson needs about 13 times its input in memory.
 
-Encoding: ``encode_body`` is ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``
-as UTF-8 bytes, through the C encoder made once (``json.dumps`` with options makes an encoder
-per call).
+Lone surrogates: JSON text may escape half of a UTF-16 pair (``"\\ud83d"``: a JavaScript server
+splitting an emoji), which decodes to a str that no UTF-8 encoder accepts; ``without_surrogates``
+replaces each with U+FFFD, for whatever prints or writes server text.
+
+Encoding: ``encode_body`` is ``json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+allow_nan=False)`` as UTF-8 bytes, through the C encoder made once (``json.dumps`` with options
+makes an encoder per call). ``NaN`` and ``Infinity`` are refused (they are not JSON: servers
+reject the body, or worse, read it differently), and a lone surrogate is sent as its ``\\uXXXX``
+escape, as openai-python's ASCII-only JSON sends it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from json import encoder as _encoder
 from typing import Any, Callable, Optional, Union
 
-__all__ = ["decoder", "encode_body", "loads", "use_orjson"]
+__all__ = [
+    "decoder", "encode_body", "escape_surrogates", "loads", "use_orjson", "without_surrogates",
+]
 
 Text = Union[str, bytes, bytearray]
 Loads = Callable[[Text], Any]
@@ -109,18 +118,38 @@ def _not_json(value: object) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _c_encoder = getattr(_encoder, "c_make_encoder", None)
 # No circular-reference markers (a dict the C encoder would share between threads): a cycle
-# ends in RecursionError instead of ValueError.
+# ends in RecursionError instead of ValueError. NaN and infinities are refused (ValueError).
 _encode_c = _c_encoder(
-    None, _not_json, _encoder.encode_basestring, None, ":", ",", False, False, True
+    None, _not_json, _encoder.encode_basestring, None, ":", ",", False, False, False
 ) if _c_encoder is not None else None
 
 
 def encode_body(value: Any) -> bytes:
-    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` as UTF-8 bytes;
-    TypeError or ValueError for what is not JSON, RecursionError for a cycle."""
-    if _encode_c is not None:
-        return "".join(_encode_c(value, 0)).encode()
-    return _compact(value).encode()
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)`` as
+    UTF-8 bytes, lone surrogates escaped; TypeError for what is not JSON, ValueError for NaN
+    and infinities, RecursionError for a cycle."""
+    text = "".join(_encode_c(value, 0)) if _encode_c is not None else _compact(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it, but a JSON escape
+        return escape_surrogates(text).encode()
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON ``text`` with each lone surrogate written as its ``\\uXXXX`` escape: the same JSON,
+    exact, and encodable in UTF-8 (lone surrogates can only be inside JSON strings)."""
+    return SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (``text`` itself when it has none)."""
+    if SURROGATE.search(text) is None:
+        return text
+    return SURROGATE.sub(REPLACEMENT, text)

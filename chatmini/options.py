@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 from urllib.parse import urlencode
 
+from .credentials import header_problem
 from .errors import InvalidRequestError
 
 OPTIONS = frozenset(("extra_headers", "extra_query", "extra_body", "timeout"))
@@ -64,6 +65,43 @@ def checked_mapping(name: str, value: Any) -> Optional[Mapping[str, Any]]:
     if value is None or isinstance(value, Mapping):
         return value
     raise InvalidRequestError(f"{name} must be a dict, not {type(value).__name__}")
+
+
+def checked_headers(what: str, headers: Any) -> dict[str, Any]:
+    """``extra_headers`` or ``default_headers`` checked before anything is sent: a mapping of
+    header names to text (surrounding spaces and tabs stripped; an int as its digits) or None
+    (remove that header); anything else is an InvalidRequestError naming the header, never
+    its value."""
+    mapping = checked_mapping(what, headers) or {}
+    out: dict[str, Any] = {}
+    for name, value in mapping.items():
+        if value is None or type(value) is NotGiven:
+            out[name] = None
+            continue
+        if type(value) is int:
+            value = str(value)
+        problem = header_problem(name, value)
+        if problem is not None:
+            shown = repr(name) if isinstance(name, str) else type(name).__name__
+            raise InvalidRequestError(
+                f"{what}[{shown}] {problem}; it cannot be sent in an HTTP header, so nothing "
+                "was sent"
+            )
+        out[name] = value.strip(b" \t" if isinstance(value, bytes) else " \t")
+    return out
+
+
+def merge_headers(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``, names compared without regard to case (one header per name);
+    a None value removes that header."""
+    out = dict(base)
+    for name, value in extra.items():
+        lower = name.lower()
+        for key in [k for k in out if k.lower() == lower]:
+            del out[key]
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def merge_body(body: Optional[Mapping[str, Any]], extra: Optional[Mapping[str, Any]]) -> Any:

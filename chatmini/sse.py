@@ -1,4 +1,12 @@
-"""Incremental WHATWG ``text/event-stream`` parser over bytes, tuned for OpenAI-style streams."""
+"""Incremental WHATWG ``text/event-stream`` parser over bytes, tuned for OpenAI-style streams.
+
+What it holds between reads is bounded by what it was fed, in bytes actually held: an
+unterminated line is kept in one bytearray (not a bytes object per read: a line dripped a byte
+at a time would cost ~40 bytes per byte), and the ``data`` lines of an event are joined into one
+string every ``DATA_BLOCK`` lines (a string per line would cost ~50 bytes each, ten times the
+``data: x`` they came from). ``held`` says how much that is, for the stream core's event-size
+limit.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from typing import Any, Iterable, Iterator
 __all__ = ["EventStreamParser", "ServerSentEvent", "arrivals", "iter_events"]
 
 _BOM = b"\xef\xbb\xbf"
+DATA_BLOCK = 64  # data lines of one event joined into one string this many at a time
 
 
 class ServerSentEvent:
@@ -58,6 +67,8 @@ class EventStreamParser:
     __slots__ = (
         "_partial",
         "_start",
+        "_blocks",
+        "_held",
         "_last_cr",
         "_dirty",
         "_data",
@@ -69,11 +80,13 @@ class EventStreamParser:
     )
 
     def __init__(self) -> None:
-        self._partial: list[bytes] = []  # pieces of the current unterminated line
+        self._partial = bytearray()  # the current unterminated line
         self._start = True  # still looking for a BOM at the very start of the stream
         self._last_cr = False  # previous feed ended in CR: a leading LF next is not a new line
         self._dirty = False  # a field line was seen since the last blank line
-        self._data: list[str] = []
+        self._data: list[str] = []  # the event's last data lines (fewer than DATA_BLOCK)
+        self._blocks: list[str] = []  # its earlier data lines, DATA_BLOCK of them joined each
+        self._held = 0  # characters of data lines held for the event
         self._event: str | None = None
         self._id_buf: str | None = None
         self._last_event_id: str | None = None
@@ -84,6 +97,12 @@ class EventStreamParser:
     def pending(self) -> bool:
         """Whether undispatched bytes or fields are buffered (i.e. EOF now means truncation)."""
         return bool(self._partial) or self._dirty
+
+    @property
+    def held(self) -> int:
+        """Bytes held for the event not yet dispatched: its data lines (counted in characters)
+        and the unterminated line."""
+        return self._held + len(self._partial)
 
     @property
     def last_event_id(self) -> str | None:
@@ -108,12 +127,12 @@ class EventStreamParser:
         if not data:
             return []
         if self._start:
-            head = b"".join(self._partial) + data if self._partial else data
+            head = bytes(self._partial) + data if self._partial else data
             if len(head) < 3 and _BOM.startswith(head):
-                self._partial = [head]  # could still be a split BOM: wait for more
+                self._partial = bytearray(head)  # could still be a split BOM: wait for more
                 return []
             self._start = False
-            self._partial = []
+            self._partial = bytearray()
             data = head[3:] if head.startswith(_BOM) else head
             if not data:
                 return []
@@ -125,22 +144,21 @@ class EventStreamParser:
                     return []
         partial = self._partial
         if partial:
+            partial += data  # amortised: no quadratic re-joining while no line end comes
             if 10 not in data and 13 not in data:  # int membership is a plain memchr
-                partial.append(data)  # still no line end: avoid quadratic re-joining
                 return []
-            partial.append(data)
-            data = b"".join(partial)
-            self._partial = []
+            data = bytes(partial)
+            self._partial = bytearray()
         if 13 in data:
             if data[-1] == 13:
                 self._last_cr = True
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         cut = data.rfind(b"\n") + 1
         if not cut:
-            self._partial = [data]
+            self._partial = bytearray(data)
             return []
         if cut != len(data):
-            self._partial = [data[cut:]]
+            self._partial = bytearray(data[cut:])
             data = data[:cut]
         return self._lines(data.decode("utf-8", "replace"))
 
@@ -203,7 +221,12 @@ class EventStreamParser:
             if value[:1] == " ":
                 value = value[1:]
         if field == "data":
-            self._data.append(value)
+            data = self._data
+            data.append(value)
+            self._held += len(value) + 1
+            if len(data) == DATA_BLOCK:
+                self._blocks.append("\n".join(data))
+                self._data = []
         elif field == "event":
             self._event = value
         elif field == "id":
@@ -216,13 +239,16 @@ class EventStreamParser:
     def _dispatch(self, out: list[ServerSentEvent]) -> None:
         """Handle a blank line: emit the buffered event if it has data, then reset."""
         self._last_event_id = self._id_buf
-        if self._data:
+        if self._data or self._blocks:
+            lines = self._blocks
+            if self._data:
+                lines.append("\n".join(self._data))
             out.append(
                 ServerSentEvent(
-                    self._event or "message", "\n".join(self._data), self._id_buf, self._event_retry
+                    self._event or "message", "\n".join(lines), self._id_buf, self._event_retry
                 )
             )
-            self._data = []
+            self._data, self._blocks, self._held = [], [], 0
         self._event = None
         self._event_retry = None
         self._dirty = False

@@ -184,3 +184,23 @@ def test_a_file_that_is_not_utf8_is_named(dask, tmp_path):
     out.write_bytes(b"\xff\n")
     with pytest.raises(InvalidRequestError, match=r"out.jsonl is not UTF-8 text"):
         run_on_dask(dask, source, out, plain_client)
+
+
+def test_lone_surrogates_in_answers_are_written_as_replacement_characters(dask, server, tmp_path):
+    import functools
+    import warnings
+
+    server.enqueue(Reply(path="/v1/chat/completions", content="half \ud83d of a smile",
+                         repeat=True))
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(chat(f"c{i}", f"q{i}") + "\n" for i in range(6)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = run_on_dask(dask, source, out, functools.partial(plain_client, server.base_url),
+                              chunk_size=2)
+    assert (summary.ok, summary.failed, summary.replaced) == (6, 0, True)
+    said = [w for w in caught if "lone surrogates" in str(w.message)]
+    assert len(said) == 1 and said[0].category is UnicodeWarning
+    records = [json.loads(line) for line in out.read_bytes().decode("utf-8").splitlines()]
+    assert {r["response"]["body"]["choices"][0]["message"]["content"] for r in records} == {
+        "half \N{REPLACEMENT CHARACTER} of a smile"}

@@ -140,8 +140,17 @@ def test_large_texts_stay_within_the_standard_librarys_memory():
 @settings(max_examples=300, deadline=None)
 @given(value=documents)
 def test_bodies_encode_as_json_dumps_compact_does(value):
-    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    assert jsoncodec.encode_body(value) == expected
+    """As ``json.dumps`` compact without NaN or infinities (not JSON: refused), lone surrogates
+    as their escapes (no UTF-8 for them)."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        with pytest.raises(ValueError, match="Out of range float"):
+            jsoncodec.encode_body(value)
+        return
+    encoded = jsoncodec.encode_body(value)
+    assert encoded == jsoncodec.escape_surrogates(text).encode()
+    assert json.loads(encoded) == value  # exact: the escapes decode to the same text
 
 
 def test_what_is_not_json_is_a_clear_error_and_a_cycle_too(client):

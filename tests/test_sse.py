@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatmini.sse import EventStreamParser, ServerSentEvent, arrivals, iter_events
+from chatmini.sse import DATA_BLOCK, EventStreamParser, ServerSentEvent, arrivals, iter_events
 
 
 def parse(*pieces: bytes) -> list[ServerSentEvent]:
@@ -257,6 +257,29 @@ def test_large_event_in_small_pieces() -> None:
     body = b"data: " + payload.encode() + b"\n\n"
     pieces = [body[i : i + 1000] for i in range(0, len(body), 1000)]
     assert datas(*pieces) == [payload]
+
+
+@pytest.mark.parametrize("count", [1, DATA_BLOCK - 1, DATA_BLOCK, DATA_BLOCK + 1,
+                                   2 * DATA_BLOCK, 5 * DATA_BLOCK + 3])
+@pytest.mark.parametrize("cut", [None, 1, 7])
+def test_many_data_lines_are_joined_in_blocks_and_counted(count: int, cut: int | None) -> None:
+    lines = [("" if i % 5 == 0 else f"line {i}") for i in range(count)]
+    body = b"".join(b"data: " + line.encode() + b"\n" for line in lines)
+    pieces = [body] if cut is None else [body[i:i + cut] for i in range(0, len(body), cut)]
+    parser = EventStreamParser()
+    for piece in pieces:
+        assert parser.feed(piece) == []
+    assert parser.held == sum(len(line) + 1 for line in lines)
+    assert [e.data for e in parser.feed(b"\n")] == ["\n".join(lines)]
+    assert parser.held == 0
+
+
+def test_held_counts_an_unterminated_line() -> None:
+    parser = EventStreamParser()
+    parser.feed(b"data: ab\n")
+    for _ in range(100):
+        parser.feed(b"x")
+    assert parser.held == 3 + 100  # "ab\n" of the data line, and the line so far
 
 
 def test_many_events_in_one_feed() -> None:

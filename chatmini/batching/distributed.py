@@ -17,12 +17,23 @@ import hashlib
 import os
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from ..client import Client
 from ..errors import InvalidRequestError
-from .files import Job, Key, already_done, open_results, previous_results, read_jobs, result_line
+from .files import (
+    SURROGATES_REPLACED,
+    Job,
+    Key,
+    already_done,
+    open_results,
+    previous_results,
+    read_jobs,
+    result_line,
+    write_lines,
+)
 from .merge import Merged
 from .run import batch_iter, send_job
 
@@ -46,6 +57,7 @@ class RunSummary:
     missing: int = 0
     unexpected: int = 0
     seconds: float = 0.0
+    replaced: bool = False  # lone surrogates in an answer were written as U+FFFD (warned once)
 
 
 # --- in each worker process -------------------------------------------------------------------
@@ -188,8 +200,9 @@ def _drive(tasks: Any, input_path: Path, output_path: Path, factory: ClientFacto
             open_results(output) as out:
 
         def write(lines: Lines) -> None:
-            out.writelines(line for line, _ in lines)
-            out.flush()
+            if write_lines(out, (line for line, _ in lines)) and not summary.replaced:
+                warnings.warn(SURROGATES_REPLACED, UnicodeWarning, stacklevel=2)
+                summary.replaced = True
 
         def chunks() -> Iterator[list[Job]]:
             chunk: list[Job] = []

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO, Any, Iterator, Mapping, Optional, Union
+from typing import IO, Any, Iterable, Iterator, Mapping, Optional, Union
 
 from ..errors import InvalidRequestError, error_message, status_error_class
+from ..jsoncodec import without_surrogates
 from ..usage import token_counts
 
 CHAT_PATH = "/chat/completions"
@@ -140,8 +141,26 @@ def remote_record(line: Any, lines: Mapping[str, int]) -> Optional[dict[str, Any
 
 
 def record_line(record: dict[str, Any]) -> str:
-    """A result record as its line in a results file (compact JSON, newline-terminated)."""
+    """A result record as its line in a results file (compact JSON, newline-terminated; any
+    lone surrogate from the server still in it: ``write_lines`` replaces them)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write_lines(out: IO[str], lines: Iterable[str]) -> int:
+    """Write result lines and flush; the number of lines whose lone surrogates (half an emoji
+    a server split, ``"\\ud83d"``) were replaced by U+FFFD, since a UTF-8 file cannot hold
+    them. The callers say so once."""
+    replaced = 0
+    for line in lines:
+        clean = without_surrogates(line)
+        replaced += clean is not line
+        out.write(clean)
+    out.flush()
+    return replaced
+
+
+SURROGATES_REPLACED = ("the server sent text with lone surrogates (invalid Unicode, e.g. half "
+                       "an emoji); they are written to the results as U+FFFD")
 
 
 def result_line(job: Job, result: Any) -> tuple[str, bool]:

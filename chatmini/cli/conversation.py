@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from ..errors import ChatminiError
+from ..jsoncodec import without_surrogates
 from ..streaming.pieces import StreamPiece as Piece
 from .connect import credentials
 from .report import report
 from .store import ConversationLog, turn_record
-from .terminal import CancelGuard, Printer, json_text, without_surrogates
+from .terminal import CancelGuard, Printer, json_text
 
 if TYPE_CHECKING:
     from .apis import API

@@ -122,8 +122,11 @@ def make_plan(
 
 
 def encode(line: dict[str, Any]) -> bytes:
-    """One JSONL line, as uploaded."""
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    """One JSONL line, as uploaded (a lone surrogate in a prompt as its JSON escape)."""
+    from ..jsoncodec import escape_surrogates
+
+    text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+    return escape_surrogates(text).encode("utf-8") + b"\n"
 
 
 def write_parts(source: IO[str], plan: Plan, folder: str, model: Optional[str]) -> list[str]:

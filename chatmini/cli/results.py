@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from typing import IO, TYPE_CHECKING, Any, Optional
+from typing import IO, TYPE_CHECKING, Any
 
-from ..batching.files import record_line
+from ..batching.files import SURROGATES_REPLACED, record_line, write_lines
 from .report import report
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ class Summary:
         self.tokens_in = 0
         self.tokens_out = 0
         self.latencies: list[float] = []
+        self.replaced = False  # lone surrogates were replaced in a line (said once)
 
     def count(self, record: dict[str, Any]) -> None:
         """Count one result line: a success and its tokens, or a failure by its type."""
@@ -73,9 +74,10 @@ def read_previous(path: str) -> dict[Key, bool]:
     return done
 
 
-def append(out: IO[str], record: dict[str, Any], summary: Optional[Summary] = None) -> None:
-    """Write one result line, flushed at once (a crash loses at most the line being written)."""
-    out.write(record_line(record))
-    out.flush()
-    if summary is not None:
-        summary.count(record)
+def append(out: IO[str], record: dict[str, Any], summary: Summary) -> None:
+    """Write one result line, flushed at once (a crash loses at most the line being written),
+    and count it; lone surrogates are replaced, and said so once per run."""
+    if write_lines(out, [record_line(record)]) and not summary.replaced:
+        summary.replaced = True
+        report(SURROGATES_REPLACED, kind="warning")
+    summary.count(record)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import threading
 from typing import Any, Optional, TextIO
 
+from ..jsoncodec import REPLACEMENT, SURROGATE, escape_surrogates, without_surrogates
 from .report import report
 
-SURROGATE = re.compile("[\ud800-\udfff]")
-REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 DIM, NORMAL = "\x1b[2m", "\x1b[0m"
 
 
@@ -40,13 +38,7 @@ def wants_color(out: TextIO) -> bool:
 def json_text(data: Any, indent: Optional[int] = 2) -> str:
     """``data`` as JSON, lone surrogates kept as ``\\uXXXX`` escapes: exact, and encodable in
     UTF-8 (``ensure_ascii=False`` alone would leave them raw, and writing them would fail)."""
-    text = json.dumps(data, indent=indent, ensure_ascii=False)
-    return SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
-
-
-def without_surrogates(text: str) -> str:
-    """``text`` with each lone surrogate replaced by U+FFFD."""
-    return SURROGATE.sub(REPLACEMENT, text)
+    return escape_surrogates(json.dumps(data, indent=indent, ensure_ascii=False))
 
 
 class Printer:

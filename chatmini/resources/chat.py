@@ -116,9 +116,11 @@ class Completions(APIResource):
 def _body(model: str, messages: Iterable[Mapping[str, Any]], stream: bool,
           params: dict[str, Any]) -> dict[str, Any]:
     check_model(model)
-    if type(messages) is not list and isinstance(messages, (str, bytes, Mapping)):
-        raise InvalidRequestError("messages must be a list of message dicts, not one value")
-    messages = list(messages)
+    if type(messages) is not list and (isinstance(messages, (str, bytes, Mapping)) or
+                                       not isinstance(messages, Iterable)):  # None too
+        raise InvalidRequestError(
+            f"messages must be a list of message dicts, not {type(messages).__name__}")
+    messages = list(messages)  # the caller's list is never the one plugins see
     if not messages:
         raise InvalidRequestError("messages must contain at least one message")
     body: dict[str, Any] = {"model": model, "messages": messages}

@@ -1,8 +1,9 @@
 """Chat Completions streams: ``chat.completion.chunk`` events, ``[DONE]`` at the end.
 
 The decoder turns each event into a ChatCompletionChunk and merges it into the completion
-assembled so far; a stream without ``[DONE]`` counts as complete only when every choice
-reported a ``finish_reason`` (some servers omit ``[DONE]``).
+assembled so far. ``[DONE]`` says the stream is whole; some servers omit it, so a stream that
+ends without it counts as complete only when every choice the request asked for (``n``)
+reported a ``finish_reason`` and the usage chunk came if ``include_usage`` asked for it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from ..accumulate import ChunkAccumulator
 from ..errors import IncompleteStreamError, stream_error
 from ..jsoncodec import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
-from .core import EventStream, event_object, truncation
+from .core import EventStream, event_object, malformed, truncation
 from .pieces import Pieces, chat_pieces
+from .shapes import chat_problem
 
 if TYPE_CHECKING:
     import requests
@@ -39,9 +41,6 @@ class Accumulator(Protocol):
     @property
     def usage(self) -> Any: ...
 
-    @property
-    def finished(self) -> bool: ...
-
     first_content_at: Optional[float]  # perf_counter() of the first answer piece, else None
 
     def add(self, chunk: dict[str, Any]) -> None: ...
@@ -58,6 +57,7 @@ class ChatDecoder:
     end = DONE
     item_cls: Callable[[dict[str, Any]], Any] = ChatCompletionChunk
     accumulator_cls: Callable[[], Accumulator] = ChunkAccumulator
+    shape_problem: Callable[[dict[str, Any]], Optional[str]] = staticmethod(chat_problem)
 
     def __init__(self, request: Request, response: requests.Response) -> None:
         self.request = request
@@ -65,25 +65,57 @@ class ChatDecoder:
         self.accumulator = self.accumulator_cls()
         self.done = self.completed = False
         self._loads = decoder()
+        self._shape = self.shape_problem
+        self.lacking = ""  # what a stream that ended without [DONE] lacked
 
     def decode(self, event: ServerSentEvent) -> Optional[ChatCompletionChunk]:
         data = event.data
         if data == DONE:
             self.done = self.completed = True
             return None
+        if not data and event.event != "error":
+            return None  # ``data:`` with no value: a proxy's keep-alive, as a comment is
         chunk = event_object(event, self.request, self.response, self._loads)
         if event.event == "error" or chunk.get("error"):
             raise stream_error(chunk, self.request)
+        problem = self._shape(chunk)
+        if problem is not None:
+            raise malformed(problem, "chunk", data, self.request, self.response)
         self.accumulator.add(chunk)
         item: ChatCompletionChunk = self.item_cls(chunk)
         return item
 
     def complete_at_end(self) -> bool:
-        return self.accumulator.finished  # every choice reported finish_reason: nothing lost
+        """Without ``[DONE]`` (some servers omit it) nothing was lost only when every choice
+        the request asked for (``n``) reported a finish_reason, and the usage chunk came when
+        ``stream_options.include_usage`` asked for it."""
+        self.lacking = _lacking(self.accumulator, self.request.params)
+        return not self.lacking
 
     def incomplete(self, why: str) -> IncompleteStreamError:
         accumulator = self.accumulator
+        if self.lacking:
+            why = f"{why}; {self.lacking}"
         return truncation(why, self.request, accumulator.text, accumulator.chunk_count, "chunk")
+
+
+def _lacking(accumulator: Accumulator, params: Optional[dict[str, Any]]) -> str:
+    """What a stream without ``[DONE]`` lacks to be whole ("" when nothing)."""
+    params = params or {}
+    n = params.get("n")
+    wanted = n if type(n) is int and n > 1 else 1
+    choices = accumulator.result()["choices"]
+    seen = {c["index"] for c in choices}
+    missing = [i for i in range(wanted) if i not in seen]
+    if missing:
+        return f"choice {missing[0]} of n={wanted} never arrived"
+    open_ = [c["index"] for c in choices if c["finish_reason"] is None]
+    if open_:
+        return f"choice {open_[0]} has no finish_reason"
+    options = params.get("stream_options")
+    if type(options) is dict and options.get("include_usage") and accumulator.usage is None:
+        return "the usage chunk that stream_options.include_usage asks for never arrived"
+    return ""
 
 
 class Stream(Pieces, EventStream[ChatCompletionChunk]):
@@ -137,8 +169,10 @@ class Stream(Pieces, EventStream[ChatCompletionChunk]):
         return self.final_cls(self._chat.accumulator.result(), meta)  # type: ignore[no-any-return]
 
     def get_final_completion(self) -> ChatCompletion:
-        """Drain the rest of the stream and return the ChatCompletion assembled from all chunks."""
-        self.drain()
+        """Read the rest of the stream and return the ChatCompletion assembled from all chunks;
+        a stream that ended in an error raises it again (every time), one closed before its
+        end IncompleteStreamError (``current_completion_snapshot`` has what arrived)."""
+        self.read_whole()
         return self.current_completion_snapshot
 
     def __repr__(self) -> str:

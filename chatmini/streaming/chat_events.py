@@ -258,9 +258,11 @@ class ChatCompletionStream:
         return self.stream.current_completion_snapshot
 
     def until_done(self) -> ChatCompletionStream:
-        """Read the rest of the stream (its events are dropped)."""
+        """Read the rest of the stream (its events are dropped); a stream that ended in an
+        error raises it again, one closed before ``[DONE]`` IncompleteStreamError."""
         for _ in self:
             pass
+        self.stream.read_whole()
         return self
 
     def get_final_completion(self) -> ChatCompletion:

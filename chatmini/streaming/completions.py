@@ -1,8 +1,9 @@
 """Legacy completions streams: ``text_completion`` chunks whose ``choices[i].text`` are pieces.
 
 The wire is the chat stream's (JSON events, error events, ``[DONE]``), so the decoder is the
-chat decoder with Completion items and a text accumulator; a stream without ``[DONE]`` counts
-as complete when every choice reported a ``finish_reason``.
+chat decoder with Completion items and a text accumulator, and the same rule for a stream
+without ``[DONE]``: complete only when every choice asked for (``n``) reported a
+``finish_reason`` and the usage chunk came if ``include_usage`` asked for it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Iterator, Optional
 from ..objects import Completion
 from .chat import ChatDecoder, Stream
 from .pieces import completion_pieces
+from .shapes import completion_problem
 
 _META_KEYS = ("id", "created", "model", "system_fingerprint")
 
@@ -68,11 +70,6 @@ class TextAccumulator:
         choice = self._choices.get(0)
         return "".join(choice.parts) if choice is not None else ""
 
-    @property
-    def finished(self) -> bool:
-        choices = self._choices
-        return bool(choices) and all(c.finish_reason is not None for c in choices.values())
-
     def result(self) -> dict[str, Any]:
         meta = self._meta
         return {
@@ -94,6 +91,7 @@ class CompletionDecoder(ChatDecoder):
 
     item_cls = Completion
     accumulator_cls = TextAccumulator
+    shape_problem = staticmethod(completion_problem)
 
 
 class CompletionStream(Stream):

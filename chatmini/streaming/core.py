@@ -100,9 +100,12 @@ class EventStream(Generic[T]):
         self._parser = EventStreamParser()
         self._events: Iterator[ServerSentEvent] = iter(())
         self._finished = False
+        self._whole = False  # it ended at its end: a terminal event, or complete_at_end()
+        self._error: Optional[ChatminiError] = None  # the error it ended with
         self._idle = read_part(request.timeout)
         self._waiting_since: Optional[float] = None  # first read of an event still incomplete
-        self._waiting_bytes = 0  # and the bytes read for it since
+        limit = client.max_response_bytes
+        self._max_event = limit if limit is not None else float("inf")  # one event's size
 
     # -- what has arrived --------------------------------------------------------------------
 
@@ -172,6 +175,8 @@ class EventStream(Generic[T]):
         if data:
             events = self._parser.feed(data)
             if events:
+                if self._waiting_since is not None or len(data) > self._max_event:
+                    self._check_sizes(events)  # an event this read completed may be too big
                 self._waiting_since = None
                 reads = self._reads
                 if reads is not None:
@@ -179,12 +184,13 @@ class EventStream(Generic[T]):
                     if len(reads) >= self._batch:
                         self._tell_reads()
                 return events
-            self._check_incomplete(len(data))
+            self._check_incomplete()
             return events  # no event complete yet: read on
         if not self._body.ended:
-            self._check_incomplete(0)  # a read of chunk framing alone
+            self._check_incomplete()  # a read of chunk framing alone
             return []
         if self._decoder.complete_at_end():  # the API's own rule: nothing was lost
+            self._whole = True
             self._end(None)
             return []
         self._fail(self._decoder.incomplete(
@@ -198,26 +204,37 @@ class EventStream(Generic[T]):
         if reads:
             self._host.stream_reads(self.request, reads, self._client)
 
-    def _check_incomplete(self, size: int) -> None:
-        """Bytes without a complete event. Each byte resets the socket's read timeout, so an
-        event must also complete within the idle (read) timeout of its first bytes, and it may
-        not grow beyond ``max_response_bytes`` (the parser holds it whole)."""
+    def _check_sizes(self, events: list[ServerSentEvent]) -> None:
+        """A read that completed events after earlier reads of an incomplete one, or larger
+        than the limit: no event it completed, nor what the parser holds of the next one, may
+        be larger than ``max_response_bytes``."""
+        limit = self._max_event
+        if self._parser.held > limit or any(len(event.data) > limit for event in events):
+            self._too_large()
+
+    def _check_incomplete(self) -> None:
+        """A read without a complete event. The parser holds the event whole, so what it holds
+        may not grow beyond ``max_response_bytes`` (checked from the event's first read on);
+        and each byte resets the socket's read timeout, so an event must also complete within
+        the idle (read) timeout of its first bytes."""
+        if self._parser.held > self._max_event:
+            self._too_large()
         now = monotonic()
         if self._waiting_since is None:
-            self._waiting_since, self._waiting_bytes = now, size
+            self._waiting_since = now
             return
-        self._waiting_bytes += size
-        limit = self._client.max_response_bytes
-        if limit is not None and self._waiting_bytes > limit:
-            self._fail(APIResponseValidationError(
-                f"Stream event from {self.request.endpoint} is larger than "
-                f"max_response_bytes={limit:,}; raise the limit on the Client to accept it.",
-                response=self.response, request=self.request,
-            ))
         if self._idle is not None and now - self._waiting_since > self._idle:
             self._fail(self._decoder.incomplete(
                 f"no complete event within the {self._idle:g} s idle timeout (bytes trickled in)"
             ))
+
+    def _too_large(self) -> NoReturn:
+        self._fail(APIResponseValidationError(
+            f"Stream event from {self.request.endpoint} is larger than "
+            f"max_response_bytes={self._client.max_response_bytes:,}; raise the limit on the "
+            "Client to accept it.",
+            response=self.response, request=self.request,
+        ))
 
     def _handle(self, event: ServerSentEvent) -> Optional[T]:
         """One event: the item to hand out, or None; a terminal event finishes the stream."""
@@ -229,12 +246,15 @@ class EventStream(Generic[T]):
             self._fail(error)
         if self._decoder.done:
             self.completed = self._decoder.completed
+            self._whole = True
             self._end(None)
         return item
 
     # -- ending ------------------------------------------------------------------------------
 
     def _fail(self, error: ChatminiError, cause: Optional[BaseException] = None) -> NoReturn:
+        if not self._finished:
+            self._error = error
         self._end(error, release=False)
         if cause is not None:  # a read error's message may quote the server's bytes
             error.__cause__ = cause
@@ -276,6 +296,17 @@ class EventStream(Generic[T]):
         for _ in self:
             pass
 
+    def read_whole(self) -> None:
+        """Read the rest of the stream; raise again the error it ended with, or
+        IncompleteStreamError if it was closed before its end. What the final-answer methods
+        (``get_final_completion()``, ``get_final_response()``, ``until_done()``) call first, so
+        none of them hands out part of an answer as if it were whole."""
+        self.drain()
+        if self._error is not None:
+            raise self._error
+        if not self._whole:
+            raise self._decoder.incomplete(f"the stream was closed before {self._decoder.end}")
+
 
 def _read_failure(exc: BaseException) -> str:
     limit = deadline_reason(exc)  # the call's total deadline
@@ -310,6 +341,18 @@ def event_object(
     raise APIResponseValidationError(
         f"Stream event is not a JSON object: {safe_excerpt(event.data, request)!r}",
         response=response, body=event.data, request=request,
+    )
+
+
+def malformed(
+    problem: str, what: str, data: str, request: Request, response: requests.Response
+) -> APIResponseValidationError:
+    """The error of a ``what`` (chunk, event) whose shape cannot be read: ``problem`` names the
+    field, an excerpt shows the event (credentials replaced)."""
+    return APIResponseValidationError(
+        f"Stream {what} from {request.endpoint} has the wrong shape: {problem}: "
+        f"{safe_excerpt(data, request)!r}",
+        response=response, body=data, request=request,
     )
 
 

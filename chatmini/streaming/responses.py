@@ -12,7 +12,7 @@ truncation.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional, cast
 
 from ..errors import (
     APIError,
@@ -23,8 +23,10 @@ from ..errors import (
 )
 from ..jsoncodec import decoder
 from ..objects import Response, ResponseStreamEvent, output_text
-from .core import EventStream, event_object, truncation
+from .core import EventStream, event_object, malformed, truncation
 from .pieces import TEXT_EVENT, Pieces, response_pieces
+from .shapes import event_problem
+from .shapes import kind as kind_of
 
 if TYPE_CHECKING:
     import requests
@@ -73,7 +75,6 @@ class ResponsesDecoder:
         self.first_output_at: Optional[float] = None  # the first delta, reasoning included
         self.first_content_at: Optional[float] = None  # the first that is not reasoning
         self.final: Optional[dict[str, Any]] = None  # the terminal event's response
-        self.failure: Optional[APIError] = None
         self.starting_after: Optional[int] = None  # hand out only events after this number
         self.items: dict[int, dict[str, Any]] = {}  # output_index -> item (added, then done)
         self.finished: set[int] = set()  # output indexes whose output_item.done arrived
@@ -93,48 +94,69 @@ class ResponsesDecoder:
         if kind is None and event.event != "message":
             kind = payload["type"] = event.event  # named only by the event: line
         self.count += 1
-        if kind.__class__ is str:
-            known = _DELTAS.get(kind)
-            if known is not None:
-                self._delta(known, payload)
-            elif kind.endswith(".delta"):  # a kind of output chatmini does not keep
-                if self.first_content_at is None:
-                    self._note(kind.startswith("response.reasoning"))
-            elif kind in _DONES:
-                what, field, value = _DONES[kind]
-                text = payload.get(value)
-                if text.__class__ is str:
-                    self.values[_key(what, field, payload)] = text
-            elif kind in _ITEMS:
-                self._item(kind == "response.output_item.done", payload)
-            elif kind in _TERMINAL:
-                self._terminal(kind, payload, data)
-        if kind == "error" or event.event == "error" or (kind is None and payload.get("error")):
+        known = _DELTAS.get(kind) if kind.__class__ is str else None
+        if known is not None:
+            problem = self._delta(known, payload)
+        elif kind == "error" or event.event == "error" or (kind is None and payload.get("error")):
             raise self._error(_error_object(payload))  # flat, nested, or chat-style
+        else:
+            problem = event_problem(payload)
+            if problem is None and kind.__class__ is str:
+                problem = self._other(kind, payload, data)
+        if problem is not None:
+            raise malformed(problem, "event", data, self.request, self.response)
         after = self.starting_after
         if after is not None and _index(payload.get("sequence_number")) <= after:
             return None
         return ResponseStreamEvent(payload)
 
-    def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> None:
+    def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> Optional[str]:
         """One output delta: noted as output, kept with the pieces of its part (the part of
-        the delta before it, usually, which skips building its key)."""
+        the delta before it, usually, which skips building its key); what is wrong with its
+        shape, if anything (``delta`` must be a string, the indexes integers)."""
         what, field = known
         if self.first_content_at is None:
             self._note(what in _REASONING)
         delta = payload.get("delta")
         if delta.__class__ is not str:
-            return
-        if what == "text":
-            self.texts.append(delta)
+            return f"delta is {kind_of(delta)}, not a string"
+        number = payload.get("sequence_number")
+        if number is not None and number.__class__ is not int:
+            return event_problem(payload)
         index, sub = payload.get("output_index"), payload.get(field) if field else 0
         run = self._run
         if run is not None and run[0] == what and run[1] == index and run[2] == sub:
-            run[3].append(delta)
-            return
-        pieces = self.pieces.setdefault((what, _index(index), _index(sub)), [])
-        pieces.append(delta)
-        self._run = (what, index, sub, pieces)
+            run[3].append(delta)  # the indexes of the delta before, already checked
+        else:
+            problem = event_problem(payload)
+            if problem is not None:
+                return problem
+            pieces = self.pieces.setdefault((what, _index(index), _index(sub)), [])
+            pieces.append(delta)
+            self._run = (what, index, sub, pieces)
+        if what == "text":
+            self.texts.append(delta)
+        return None
+
+    def _other(self, kind: str, payload: dict[str, Any], data: str) -> Optional[str]:
+        """Any event but an output delta: a final value, an item, a terminal event, or a kind
+        of output chatmini does not keep; what is wrong with a final value's shape, if
+        anything."""
+        if kind.endswith(".delta"):
+            if self.first_content_at is None:
+                self._note(kind.startswith("response.reasoning"))
+        elif kind in _DONES:
+            what, field, value = _DONES[kind]
+            text = payload.get(value)
+            if text.__class__ is str:
+                self.values[_key(what, field, payload)] = text
+            elif text is not None:
+                return f"{value} is {kind_of(text)}, not a string"
+        elif kind in _ITEMS:
+            self._item(kind == "response.output_item.done", payload)
+        elif kind in _TERMINAL:
+            self._terminal(kind, payload, data)
+        return None
 
     def _note(self, reasoning: bool) -> None:
         """An output delta before any answer: the first delta's time, and the first answer
@@ -173,8 +195,7 @@ class ResponsesDecoder:
         self.done, self.completed = True, kind == COMPLETED
 
     def _error(self, error: Any) -> APIError:
-        self.failure = stream_error({"error": error}, self.request)
-        return self.failure
+        return stream_error({"error": error}, self.request)
 
     # -- what has arrived --------------------------------------------------------------------
 
@@ -305,22 +326,20 @@ class ResponseStream(Pieces, EventStream[ResponseStreamEvent]):
                     yield delta
 
     def until_done(self) -> ResponseStream:
-        """Read the rest of the stream (openai-python's name); returns the stream."""
-        self.drain()
+        """Read the rest of the stream (openai-python's name); returns the stream. A stream
+        that ended in an error raises it again, one closed before its terminal event
+        IncompleteStreamError."""
+        self.read_whole()
         return self
 
     def get_final_response(self) -> Response:
         """Read the rest of the stream and return the terminal event's Response (its output
         assembled from the streamed items when the server sent none); a stream that failed
         raises its error again, one that ended without a terminal event IncompleteStreamError."""
-        self.drain()
-        decoder = self._responses
-        if decoder.failure is not None:
-            raise decoder.failure
-        if decoder.final is None:
-            raise decoder.incomplete("the stream was closed before a terminal event")
+        self.read_whole()  # so the terminal event's response is there
+        final = cast("dict[str, Any]", self._responses.final)
         meta = {"request_id": self.request_id, "context": self.request.context}
-        return Response(decoder.final, meta)
+        return Response(final, meta)
 
     def __repr__(self) -> str:
         state = "completed" if self.completed else ("closed" if self._finished else "open")

@@ -8,12 +8,19 @@ decoder and buffers, a context manager, http.client's chunk reader underneath) c
 times as much. Close-delimited and compressed bodies, and any response that is not urllib3's
 over http.client, keep urllib3's ``read1``. Either way a read returns as soon as bytes arrive,
 so an event reaches the caller the moment its last byte does.
+
+After a stream's end (``[DONE]``, a terminal event) the rest of the body is read so the
+connection can be reused: at most ``MAX_DRAIN`` bytes within ``DRAIN_SECONDS``, each read waiting
+no longer than that; a server that keeps sending comments, or goes silent, gets its connection
+closed instead, and the caller's loop ends at once either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
-from typing import TYPE_CHECKING, Any, Callable, Union
+from time import monotonic
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Union
 
 if TYPE_CHECKING:
     import requests
@@ -21,7 +28,8 @@ if TYPE_CHECKING:
 READ_SIZE = 65536
 MAX_LINE = 4096  # a chunk-size line (size and extensions) or one trailer line
 MAX_TRAILERS = 65536  # all trailer lines together
-MAX_DRAIN = 65536  # payload read after the end of a stream to keep its connection; past it, close
+MAX_DRAIN = 8192  # bytes read after the end of a stream to keep its connection; past it, close
+DRAIN_SECONDS = 0.5  # and the time that may take
 _HEX = b"0123456789abcdefABCDEF"
 
 
@@ -46,8 +54,10 @@ class Read1Body:
         return data
 
     def release(self) -> None:
-        """Read what is left so the connection can be reused (urllib3 returns it to the pool)."""
-        self._raw.drain_conn()
+        """Read what is left (bounded: see the module) so the connection can be reused (urllib3
+        returns it to the pool at the end of the body); else close it."""
+        if not _drain(self, self._raw):
+            self._raw.close()
 
 
 class ChunkedBody:
@@ -151,19 +161,53 @@ class ChunkedBody:
             self._trailers = 0
 
     def release(self) -> None:
-        """Read to the end of the body (the last chunk follows a stream's end), then give the
-        connection back to the pool; a broken or endless body closes it instead."""
-        drained = 0
-        try:
-            while not self.ended and drained <= MAX_DRAIN:
-                drained += len(self.read())
-        except (WireError, OSError, ValueError):
-            self.ended = False
-        if not self.ended:
+        """Read to the end of the body (the last chunk follows a stream's end; bounded: see the
+        module), then give the connection back to the pool; a broken, endless or silent body
+        closes it instead."""
+        if not _drain(self, self._raw):
             self._raw.close()
             return
         self._http.close()  # http.client's own end of a body: the socket stays open
         self._raw.release_conn()
+
+
+def _drain(body: Union[ChunkedBody, Read1Body], raw: Any) -> bool:
+    """Read ``body`` to its end within MAX_DRAIN bytes and DRAIN_SECONDS; whether it ended."""
+    end = monotonic() + DRAIN_SECONDS
+    drained = 0
+    try:
+        with _reads_until(raw, end):
+            while not body.ended and drained <= MAX_DRAIN and monotonic() < end:
+                drained += len(body.read())
+    except Exception:  # noqa: BLE001 - a broken or silent body: the connection is closed
+        return False
+    return body.ended
+
+
+@contextlib.contextmanager
+def _reads_until(raw: Any, end: float) -> Iterator[None]:
+    """Each read of the response ``raw`` waits until ``end`` at most (chatmini's connections
+    bound their reads by a deadline, any other's socket gets a timeout), as before afterwards."""
+    original = getattr(raw, "_original_response", None)
+    reader = getattr(original, "deadline_io", None)
+    if reader is not None:  # a BoundedResponse's reader (transport.connection)
+        deadline, reason = reader.deadline, reader._reason
+        if deadline is None or end < deadline:
+            reader.limit(end, "draining the end of the stream")
+        try:
+            yield
+        finally:
+            reader.limit(deadline, *reason)
+        return
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    before = sock.gettimeout() if sock is not None else None
+    if sock is not None:
+        sock.settimeout(DRAIN_SECONDS)
+    try:
+        yield
+    finally:
+        if sock is not None:
+            sock.settimeout(before)
 
 
 Body = Union[ChunkedBody, Read1Body]

@@ -28,6 +28,9 @@ Verify = Union[bool, str]
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 NO_ADAPTER_RETRIES = Retry(0, read=False, redirect=False)
 DEFAULT_POOL_MAXSIZE = 32
+# urllib3 makes a pool's queue with one slot per connection when it first opens the pool (at a
+# host's first call): 10**9 slots would hang that call for minutes and take gigabytes.
+MAX_POOL_MAXSIZE = 10_000
 
 
 class RedactURLs(logging.Filter):
@@ -143,8 +146,12 @@ def pooled_session(
     redact_urllib3_logs()  # a Session passed in logs through urllib3 too
     if session is None:
         size = DEFAULT_POOL_MAXSIZE if pool_maxsize is None else pool_maxsize
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise InvalidRequestError(f"pool_maxsize must be an integer >= 1, not {size!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= (
+                MAX_POOL_MAXSIZE):
+            raise InvalidRequestError(
+                f"pool_maxsize must be an integer from 1 to {MAX_POOL_MAXSIZE:,} (urllib3 "
+                f"makes a slot per connection when it opens a pool), not {_shown(size)}"
+            )
         return build_session(size, keepalive_setting(keepalive)), size
     if keepalive is not None:
         raise InvalidRequestError(
@@ -164,6 +171,13 @@ def pooled_session(
             "disagree: mount an HTTPAdapter(pool_maxsize=...) on the session, or pass one of them"
         )
     return session, real
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message: a huge integer (too long to print, even) by its size."""
+    if isinstance(value, int) and not -10**12 < value < 10**12:
+        return f"an integer of about 10**{int(value.bit_length() * 0.30103)}"
+    return repr(value)
 
 
 def close_session(session: requests.Session) -> None:

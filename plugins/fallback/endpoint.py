@@ -10,7 +10,6 @@ its endpoint's failures only.
 
 from __future__ import annotations
 
-import json
 import warnings
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -19,6 +18,7 @@ import pluggy
 
 from chatmini import hookspecs
 from chatmini.errors import InsecureTransportWarning, InvalidRequestError
+from chatmini.jsoncodec import encode_body
 from chatmini.redaction import describe_secret, redact_url
 from chatmini.urls import check_base_url, key_stays_private
 
@@ -115,9 +115,7 @@ class Endpoint:
             mapped = self.models.get(model) if isinstance(model, str) else None
             if mapped is not None and isinstance(request.body, bytes):
                 request.params = {**params, "model": mapped}  # this attempt's copy only
-                request.body = json.dumps(
-                    request.params, separators=(",", ":"), ensure_ascii=False
-                ).encode()
+                request.body = encode_body(request.params)  # lone surrogates escaped
 
     def authenticate(self, request: Request, client: Client) -> str:
         """Put this endpoint's credential on the attempt; the header's name, "" for none."""

@@ -1,0 +1,163 @@
+"""What a streamed chunk must look like before a caller reads it, checked on the hot path.
+
+Ported code reads ``chunk.choices[0].delta.content``; ``text_deltas()``, ``chatmini chat``, the
+tool loop and the event helper read the same fields. A server that sends ``choices`` as an
+object, a choice as a string, ``delta`` as a list or ``index`` as ``"0"`` would surface as an
+AttributeError or TypeError in the caller's code, far from the cause. Each decoder checks its
+chunks here first, and a wrong shape ends the stream in APIResponseValidationError naming the
+field. The usual content chunk passes a handful of exact type checks (the fast path); anything
+else is checked field by field. Values the caller does not navigate (``finish_reason``, a tool
+call's ``arguments``, unknown fields) are left as the server sent them.
+
+One tolerance: a chat choice without ``delta`` (Azure's asynchronous content-filter
+annotations) gets an empty one, so ``choice.delta.content`` reads None rather than failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+# Delta fields a caller reads as text (absent, null or a string).
+_DELTA_TEXT = ("content", "refusal", "role", "reasoning_content", "reasoning")
+_DELTA_OBJECTS = ("function_call", "audio")  # absent, null or an object
+
+
+def kind(value: Any) -> str:
+    """The JSON kind of a decoded value, for messages: "a string", "an array", "null"..."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def chat_problem(chunk: dict[str, Any]) -> Optional[str]:
+    """What is wrong with the shape of a ``chat.completion.chunk``, or None when it can be read
+    as openai-python's ChatCompletionChunk (a missing ``delta`` is filled in as ``{}``)."""
+    choices = chunk.get("choices")
+    if choices.__class__ is list and len(choices) == 1:  # the content chunk: a few checks
+        c = choices[0]
+        if c.__class__ is dict:
+            delta = c.get("delta")
+            if (delta.__class__ is dict and len(delta) == 1
+                    and delta.get("content").__class__ is str
+                    and c.get("index", 0).__class__ is int and c.get("logprobs") is None):
+                usage = chunk.get("usage")
+                if usage is None or usage.__class__ is dict:
+                    return None
+    return _chunk_problem(chunk, _chat_choice)
+
+
+def completion_problem(chunk: dict[str, Any]) -> Optional[str]:
+    """What is wrong with the shape of a legacy ``text_completion`` chunk, or None."""
+    choices = chunk.get("choices")
+    if choices.__class__ is list and len(choices) == 1:
+        c = choices[0]
+        if (c.__class__ is dict and c.get("text").__class__ is str
+                and c.get("index", 0).__class__ is int and c.get("logprobs") is None):
+            usage = chunk.get("usage")
+            if usage is None or usage.__class__ is dict:
+                return None
+    return _chunk_problem(chunk, _text_choice)
+
+
+def _chunk_problem(chunk: dict[str, Any], choice_problem: Any) -> Optional[str]:
+    """The slow path of both: ``usage`` an object, ``choices`` a list of choice objects."""
+    problem = _one_of(chunk, "usage", dict, "an object")
+    if problem:
+        return problem
+    choices = chunk.get("choices")
+    if choices is None:
+        return None
+    if choices.__class__ is not list:
+        return f"choices is {kind(choices)}, not an array"
+    for i, choice in enumerate(choices):
+        where = f"choices[{i}]"
+        if choice.__class__ is not dict:
+            return f"{where} is {kind(choice)}, not an object"
+        problem = (_one_of(choice, "index", int, "an integer", where)
+                   or _one_of(choice, "logprobs", dict, "an object", where)
+                   or choice_problem(choice, where))
+        if problem:
+            return problem
+    return None
+
+
+def _chat_choice(choice: dict[str, Any], where: str) -> Optional[str]:
+    delta = choice.get("delta")
+    if delta is None:
+        choice["delta"] = {}  # see the module: read as an empty delta
+        return None
+    if delta.__class__ is not dict:
+        return f"{where}.delta is {kind(delta)}, not an object"
+    where += ".delta"
+    for key in _DELTA_TEXT:
+        problem = _one_of(delta, key, str, "a string", where)
+        if problem:
+            return problem
+    for key in _DELTA_OBJECTS:
+        problem = _one_of(delta, key, dict, "an object", where)
+        if problem:
+            return problem
+    calls = delta.get("tool_calls")
+    if calls is None:
+        return None
+    if calls.__class__ is not list:
+        return f"{where}.tool_calls is {kind(calls)}, not an array"
+    for j, call in enumerate(calls):
+        at = f"{where}.tool_calls[{j}]"
+        if call.__class__ is not dict:
+            return f"{at} is {kind(call)}, not an object"
+        problem = (_one_of(call, "index", int, "an integer", at)
+                   or _one_of(call, "function", dict, "an object", at))
+        if problem:
+            return problem
+    return None
+
+
+def _text_choice(choice: dict[str, Any], where: str) -> Optional[str]:
+    return _one_of(choice, "text", str, "a string", where)
+
+
+def _one_of(obj: dict[str, Any], key: str, cls: type, what: str, where: str = "") -> str:
+    """"" when ``obj[key]`` is absent, null or exactly ``cls`` (a bool is not an int); else
+    what is wrong with it."""
+    value = obj.get(key)
+    if value is None or value.__class__ is cls:
+        return ""
+    return f"{where + '.' if where else ''}{key} is {kind(value)}, not {what}"
+
+
+# -- the Responses API ---------------------------------------------------------------------------
+
+# Fields of any Responses event that a caller reads, and what each must be when present.
+_EVENT_FIELDS: tuple[tuple[str, type, str], ...] = (
+    ("sequence_number", int, "an integer"), ("output_index", int, "an integer"),
+    ("content_index", int, "an integer"), ("summary_index", int, "an integer"),
+    ("item", dict, "an object"), ("part", dict, "an object"), ("response", dict, "an object"),
+)
+_RESPONSE_FIELDS: tuple[tuple[str, type, str], ...] = (
+    ("output", list, "an array"), ("usage", dict, "an object"),
+)
+
+
+def event_problem(payload: dict[str, Any]) -> Optional[str]:
+    """What is wrong with the shape of a Responses stream event (its fields other than the
+    deltas', which the decoder checks as it keeps them), or None."""
+    for key, cls, what in _EVENT_FIELDS:
+        problem = _one_of(payload, key, cls, what)
+        if problem:
+            return problem
+    response = payload.get("response")
+    if response is not None:
+        for key, cls, what in _RESPONSE_FIELDS:
+            problem = _one_of(response, key, cls, what, "response")
+            if problem:
+                return problem
+    return None
