@@ -75,7 +75,8 @@ class Outage:
         self.clock = clock
         self.fallback = fallback  # what this process does meanwhile, for the WARNING
         self._password = password
-        self._until: Optional[float] = None
+        self._until: Optional[float] = None  # fall back until then
+        self._since = 0.0  # when the outage began
         self._lock = threading.Lock()
 
     @property
@@ -84,22 +85,33 @@ class Outage:
         until = self._until
         return until is not None and self.clock() < until
 
+    def begin(self) -> float:
+        """The time a call to Redis starts; pass it to ``answered`` when the call succeeds."""
+        return self.clock()
+
     def failed(self, exc: BaseException) -> None:
         """Redis failed: fall back from now for ``recheck`` seconds, warning when it starts."""
         with self._lock:
+            now = self.clock()
             first = self._until is None
-            self._until = self.clock() + self.recheck
+            if first:
+                self._since = now
+            self._until = now + self.recheck
         if first:
             logger.warning("%s at %s did not answer (%s); %s", self.what, self.where,
                            self.reason(exc), self.fallback)
 
-    def answered(self) -> None:
-        """Redis answered: an outage, if there was one, is over."""
+    def answered(self, started: float) -> None:
+        """A call that ``started`` at that time (``begin()``) succeeded: an outage noted
+        before it started is over. A call already under way when Redis failed proves nothing
+        (another thread's late success must not end the outage, nor warn a second time)."""
         if self._until is None:
             return
         with self._lock:
-            was, self._until = self._until, None
-        if was is not None:
+            over = self._until is not None and started >= self._since
+            if over:
+                self._until = None
+        if over:
             logger.info("%s at %s answers again", self.what, self.where)
 
     def reason(self, exc: BaseException) -> str:

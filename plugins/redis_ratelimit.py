@@ -112,6 +112,7 @@ class RedisRateLimiter(LimiterHooks):
         name = self._name(request)
         if self._outage.active:
             return self._local_acquire(name, tokens)
+        started = self._outage.begin()
         try:
             ticket = self.budget.acquire(name, tokens)
         except self._errors as exc:
@@ -122,7 +123,7 @@ class RedisRateLimiter(LimiterHooks):
                 ) from None
             self._outage.failed(exc)
             return self._local_acquire(name, tokens)
-        self._outage.answered()
+        self._outage.answered(started)
         return ticket
 
     def _local_acquire(self, name: str, tokens: float) -> Budget:

@@ -298,3 +298,27 @@ def test_without_redis_server_the_tests_skip_saying_why():
     missing.binary = None
     with pytest.raises(pytest.skip.Exception, match="redis-server is not installed"):
         missing.start()
+
+
+def test_a_call_under_way_when_redis_failed_does_not_end_the_outage(caplog):
+    """Four workers: one sees Redis fail while another's call, begun before, still succeeds.
+    That late success must not end the outage (which would warn again on the next failure)."""
+    from chatmini.plugins._redis import Outage
+
+    now = [100.0]
+    outage = Outage("the shared rate limiter's Redis", "h:1/0", PASSWORD, recheck=5,
+                    clock=lambda: now[0], fallback="falling back")
+    caplog.set_level(logging.INFO, logger="chatmini")
+    before = outage.begin()  # worker B starts a call
+    now[0] += 0.01
+    outage.failed(ConnectionError(f"refused, password {PASSWORD}"))  # worker A's call fails
+    outage.answered(before)  # B's call, begun before the failure, succeeds late
+    assert outage.active
+    outage.failed(ConnectionError("refused"))  # worker C
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1 and "did not answer" in messages[0]
+    assert PASSWORD not in messages[0]
+    now[0] += 6  # recheck passed: the next call asks Redis again, and it answers
+    assert not outage.active
+    outage.answered(outage.begin())
+    assert not outage.active and "answers again" in caplog.records[-1].getMessage()

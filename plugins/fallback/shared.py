@@ -254,12 +254,13 @@ class SharedCircuits(LocalCircuits):
 
     def _call(self, args: list[str]) -> Optional[list[str]]:
         """One script call and its reply as text; None (and fall back) when Redis failed."""
+        started = self._outage.begin()
         try:
             reply = self._script(keys=[self._key], args=args)
         except self._errors as exc:
             self._outage.failed(exc)
             return None
-        self._outage.answered()
+        self._outage.answered(started)
         self.round_trips += 1
         return [_text(value) for value in reply]
 
