@@ -15,7 +15,7 @@ annotations) gets an empty one, so ``choice.delta.content`` reads None rather th
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 # Delta fields a caller reads as text (absent, null or a string).
 _DELTA_TEXT = ("content", "refusal", "role", "reasoning_content", "reasoning")
@@ -72,18 +72,28 @@ def _chunk_problem(chunk: dict[str, Any], choice_problem: Any) -> Optional[str]:
     problem = _one_of(chunk, "usage", dict, "an object")
     if problem:
         return problem
-    choices = chunk.get("choices")
-    if choices is None:
+
+    def choice_shape(choice: dict[str, Any], where: str) -> Optional[str]:
+        return (_one_of(choice, "index", int, "an integer", where)
+                or _one_of(choice, "logprobs", dict, "an object", where)
+                or choice_problem(choice, where))
+
+    return _objects(chunk.get("choices"), "choices", choice_shape)
+
+
+def _objects(items: Any, where: str,
+             item_problem: Callable[[dict[str, Any], str], Optional[str]]) -> Optional[str]:
+    """What is wrong with an array of objects (absent or null is fine), checking each object
+    with ``item_problem``, or None."""
+    if items is None:
         return None
-    if choices.__class__ is not list:
-        return f"choices is {kind(choices)}, not an array"
-    for i, choice in enumerate(choices):
-        where = f"choices[{i}]"
-        if choice.__class__ is not dict:
-            return f"{where} is {kind(choice)}, not an object"
-        problem = (_one_of(choice, "index", int, "an integer", where)
-                   or _one_of(choice, "logprobs", dict, "an object", where)
-                   or choice_problem(choice, where))
+    if items.__class__ is not list:
+        return f"{where} is {kind(items)}, not an array"
+    for i, item in enumerate(items):
+        at = f"{where}[{i}]"
+        if item.__class__ is not dict:
+            return f"{at} is {kind(item)}, not an object"
+        problem = item_problem(item, at)
         if problem:
             return problem
     return None
@@ -105,20 +115,12 @@ def _chat_choice(choice: dict[str, Any], where: str) -> Optional[str]:
         problem = _one_of(delta, key, dict, "an object", where)
         if problem:
             return problem
-    calls = delta.get("tool_calls")
-    if calls is None:
-        return None
-    if calls.__class__ is not list:
-        return f"{where}.tool_calls is {kind(calls)}, not an array"
-    for j, call in enumerate(calls):
-        at = f"{where}.tool_calls[{j}]"
-        if call.__class__ is not dict:
-            return f"{at} is {kind(call)}, not an object"
-        problem = (_one_of(call, "index", int, "an integer", at)
-                   or _one_of(call, "function", dict, "an object", at))
-        if problem:
-            return problem
-    return None
+    return _objects(delta.get("tool_calls"), where + ".tool_calls", _tool_call)
+
+
+def _tool_call(call: dict[str, Any], where: str) -> Optional[str]:
+    return (_one_of(call, "index", int, "an integer", where)
+            or _one_of(call, "function", dict, "an object", where))
 
 
 def _text_choice(choice: dict[str, Any], where: str) -> Optional[str]:
