@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 # Delta fields a caller reads as text (absent, null or a string).
 _DELTA_TEXT = ("content", "refusal", "role", "reasoning_content", "reasoning")
 _DELTA_OBJECTS = ("function_call", "audio")  # absent, null or an object
+_TEXT_KEYS = frozenset(_DELTA_TEXT)
 
 
 def kind(value: Any) -> str:
@@ -41,17 +42,26 @@ def chat_problem(chunk: dict[str, Any]) -> Optional[str]:
     """What is wrong with the shape of a ``chat.completion.chunk``, or None when it can be read
     as openai-python's ChatCompletionChunk (a missing ``delta`` is filled in as ``{}``)."""
     choices = chunk.get("choices")
-    if choices.__class__ is list and len(choices) == 1:  # the content chunk: a few checks
+    if choices.__class__ is list and len(choices) == 1:  # a content or reasoning chunk
         c = choices[0]
         if c.__class__ is dict:
             delta = c.get("delta")
-            if (delta.__class__ is dict and len(delta) == 1
-                    and delta.get("content").__class__ is str
-                    and c.get("index", 0).__class__ is int and c.get("logprobs") is None):
+            if (delta.__class__ is dict and c.get("index", 0).__class__ is int
+                    and c.get("logprobs") is None
+                    and (len(delta) == 1 and delta.get("content").__class__ is str
+                         or _text_only(delta))):
                 usage = chunk.get("usage")
                 if usage is None or usage.__class__ is dict:
                     return None
     return _chunk_problem(chunk, _chat_choice)
+
+
+def _text_only(delta: dict[str, Any]) -> bool:
+    """Whether a delta holds text fields only, each a string or null (the fast path)."""
+    for key, value in delta.items():
+        if key not in _TEXT_KEYS or (value is not None and value.__class__ is not str):
+            return False
+    return True
 
 
 def completion_problem(chunk: dict[str, Any]) -> Optional[str]:
