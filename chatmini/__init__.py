@@ -59,7 +59,7 @@ from .objects import (
     Response,
     ResponseStreamEvent,
 )
-from .options import NOT_GIVEN, NotGiven, not_given
+from .options import NOT_GIVEN, NotGiven, Omit, not_given, omit
 from .raw_responses import RawResponse, StreamedResponse
 from .request import Request
 from .resources import Batch, CursorPage, FileDeleted, FileObject
@@ -257,6 +257,7 @@ __all__ = [
     # settings and helpers
     "NOT_GIVEN",
     "NotGiven",
+    "Omit",
     "RetryPolicy",
     "TCPKeepAlive",
     "Timeout",
@@ -268,5 +269,6 @@ __all__ = [
     "function_tool",
     "hookimpl",
     "not_given",
+    "omit",
     "pydantic_function_tool",
 ]

@@ -3,13 +3,14 @@
 Every method takes ``extra_headers``, ``extra_query``, ``extra_body`` and ``timeout``, as
 openai-python's do. A resource passes its keyword arguments on as the call's params, and the
 Client takes these four out in one place (``take_options``), so a new resource gets them
-without a line of its own. ``NOT_GIVEN`` (also spelled ``not_given``) marks an argument as
-absent: it is left out of the body, as if it had not been passed.
+without a line of its own. ``NOT_GIVEN`` (also spelled ``not_given``, and ``omit``) marks an
+argument as absent: it is left out of the body, as if it had not been passed; as a header's
+value in ``extra_headers`` it removes that header, as None does.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Mapping, Optional
 from urllib.parse import urlencode
 
 from .credentials import header_problem
@@ -19,9 +20,17 @@ OPTIONS = frozenset(("extra_headers", "extra_query", "extra_body", "timeout"))
 
 
 class NotGiven:
-    """The type of ``NOT_GIVEN``: an argument that was not given (unlike ``None``, a value)."""
+    """The type of ``NOT_GIVEN``: an argument that was not given (unlike ``None``, a value).
+    One instance only, so ``NotGiven()`` (or ``Omit()``) is ``NOT_GIVEN`` itself."""
 
     __slots__ = ()
+    _the: ClassVar[Optional[NotGiven]] = None
+
+    def __new__(cls) -> NotGiven:
+        the = NotGiven._the
+        if the is None:
+            the = NotGiven._the = super().__new__(cls)
+        return the
 
     def __bool__(self) -> bool:
         return False
@@ -35,6 +44,8 @@ class NotGiven:
 
 NOT_GIVEN = NotGiven()
 not_given = NOT_GIVEN  # openai-python's newer spelling; one object here
+omit = NOT_GIVEN  # openai-python's sentinel for "leave out" (a param, a default header)
+Omit = NotGiven
 
 
 def take_options(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

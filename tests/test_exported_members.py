@@ -38,7 +38,7 @@ PUBLIC = {
     "RetryPolicy", "TCPKeepAlive", "Timeout", "__version__", "ask", "ask_stream", "batch",
     "batch_iter", "hookimpl",
     # openai-python's sentinel for an argument left out (issue 14)
-    "NOT_GIVEN", "NotGiven", "not_given",
+    "NOT_GIVEN", "NotGiven", "not_given", "Omit", "omit",
     # structured outputs and tool loops (issue 16)
     "ParsedChatCompletion", "ParsedResponse", "FunctionTool", "function_tool",
     "pydantic_function_tool", "ToolInvocation", "ToolRun", "ToolRunEvent", "ToolRunStream",

@@ -99,6 +99,17 @@ def test_not_given_arguments_are_left_out(client, server):
     assert chatmini.not_given is chatmini.NOT_GIVEN
 
 
+def test_omit_and_a_fresh_sentinel_leave_a_param_out_and_remove_a_header(make_client, server):
+    """openai-python's ``omit`` (and ``Omit()``/``NotGiven()`` made anew) is the one sentinel."""
+    client = make_client(default_headers={"X-Env": "dev", "X-Team": "search"})
+    client.chat.completions.create(model="m", messages=HI, temperature=chatmini.omit,
+                                   top_p=chatmini.NotGiven(), seed=chatmini.Omit(),
+                                   extra_headers={"X-Env": chatmini.omit})
+    sent = server.requests[0]
+    assert sent.json == {"model": "m", "messages": HI}
+    assert "X-Env" not in sent.headers and sent.headers["X-Team"] == "search"
+
+
 def test_not_given_inside_a_value_is_a_clear_error(client):
     with pytest.raises(chatmini.InvalidRequestError, match="NOT_GIVEN is only understood"):
         client.chat.completions.create(model="m", messages=[{"role": chatmini.NOT_GIVEN}])
