@@ -63,6 +63,10 @@ def build_request(
     (after the Client's ``default_query``), ``extra_headers`` over the default headers (a None
     value removes one); ``timeout`` replaces the Client's for this call.
     """
+    if path.__class__ is not str or method.__class__ is not str:
+        raise InvalidRequestError(_not_text(method, path))
+    if stream is not False and stream is not True:
+        stream = _stream_flag(stream)
     if not path.startswith("/"):
         path = "/" + path
     if extra_body is not None:  # each option costs nothing when it is not given
@@ -145,6 +149,21 @@ def _non_finite_at(value: Any, path: str, depth: int = 0) -> Optional[str]:
         if found is not None:
             return found
     return None
+
+
+def _not_text(method: Any, path: Any) -> str:
+    """The message for a method or path that is not a string."""
+    name, value = ("path", path) if path.__class__ is not str else ("method", method)
+    return f"{name} must be a string, not {type(value).__name__}; nothing was sent"
+
+
+def _stream_flag(value: Any) -> bool:
+    """``stream=``: True or False (None and NOT_GIVEN mean False). Anything else is refused:
+    ``stream="false"`` is truthy and would stream."""
+    if value is None or type(value) is NotGiven:
+        return False
+    raise InvalidRequestError(
+        f"stream must be True or False, not {type(value).__name__}; nothing was sent")
 
 
 def _plain(value: Any) -> Any:

@@ -22,6 +22,7 @@ from .objects import APIResponseObject
 from .options import (
     NOT_GIVEN,
     checked_headers,
+    checked_mapping,
     given,
     merge_headers,
     query_suffix,
@@ -140,7 +141,7 @@ class Client(RawResponseViews):
         if api_version and api_version_header:
             default_headers = {api_version_header: api_version, **(default_headers or {})}
         self.default_headers = self._base_headers(default_headers)
-        self.default_query = dict(default_query or {})
+        self.default_query = dict(checked_mapping("default_query", default_query) or {})
         self.query_suffix = query_suffix(self.default_query)  # the URL's, unless a call adds
         self.session, self.pool_maxsize = pooled_session(
             session, pool_maxsize, self.base_url, tcp_keepalive
@@ -302,7 +303,8 @@ class Client(RawResponseViews):
             clone.default_headers = merge_headers(
                 self.default_headers, checked_headers("default_headers", default_headers))
         if default_query:
-            clone.default_query = {**self.default_query, **default_query}
+            clone.default_query = {**self.default_query,
+                                   **(checked_mapping("default_query", default_query) or {})}
             clone.query_suffix = query_suffix(clone.default_query)
         for name, value in vars(self).items():  # resources answer for the copy, not for self
             if isinstance(value, APIResource):

@@ -205,6 +205,44 @@ def test_messages_that_are_not_a_list_of_messages_are_refused(client, server, me
     assert server.requests == []
 
 
+@pytest.mark.parametrize("messages", [[5], [HI[0], "hi"], [HI[0], None], [["user", "hi"]]],
+                         ids=repr)
+def test_a_message_that_is_not_an_object_is_named(client, server, messages):
+    bad = next(i for i, m in enumerate(messages) if not isinstance(m, dict))
+    with pytest.raises(chatmini.InvalidRequestError, match=rf"messages\[{bad}\] must be a"):
+        client.chat.completions.create(model="m", messages=messages)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("stream", ["false", "yes", 1, 0, [], object()], ids=repr)
+def test_stream_is_true_or_false(client, server, stream):
+    """``stream="false"`` is truthy: it would stream (openai-python streams it)."""
+    for create in (lambda **kw: client.chat.completions.create(model="m", messages=HI, **kw),
+                   lambda **kw: client.completions.create(model="m", prompt="x", **kw),
+                   lambda **kw: client.responses.create(model="m", input="x", **kw)):
+        with pytest.raises(chatmini.InvalidRequestError, match="stream must be True or False"):
+            create(stream=stream)
+    assert server.requests == []
+    assert client.chat.completions.create(model="m", messages=HI, stream=None).choices
+    assert client.chat.completions.create(model="m", messages=HI,
+                                          stream=chatmini.NOT_GIVEN).choices
+
+
+def test_a_path_or_method_that_is_not_text_and_a_default_query_that_is_not_a_dict(
+        make_client, server):
+    client = make_client()
+    with pytest.raises(chatmini.InvalidRequestError, match="path must be a string, not int"):
+        client.get(5)
+    with pytest.raises(chatmini.InvalidRequestError, match="method must be a string"):
+        client.send(b"GET", "/models")
+    for query in (5, [("a", "b")], "a=b"):
+        with pytest.raises(chatmini.InvalidRequestError, match="default_query must be a dict"):
+            make_client(default_query=query)
+        with pytest.raises(chatmini.InvalidRequestError, match="default_query must be a dict"):
+            client.with_options(default_query=query)
+    assert server.requests == []
+
+
 NOT_FINITE = {
     "temperature NaN": ({"temperature": float("nan")}, r"temperature \(nan\)"),
     "top_p Infinity": ({"top_p": float("inf")}, r"top_p \(inf\)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Union, overload
 
 from ..errors import InvalidRequestError
-from ..objects import ChatCompletion
+from ..objects import APIObject, ChatCompletion
 from .base import APIResource, check_model
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Completions(APIResource):
             parser = chat_body(body, tools=False)
             return self._send(body, stream, parser)  # type: ignore[no-any-return]
         return self._client.request(  # type: ignore[no-any-return]
-            "POST", "/chat/completions", body, stream=bool(stream), cast=ChatCompletion,
+            "POST", "/chat/completions", body, stream=stream, cast=ChatCompletion,
         )
 
     def parse(
@@ -80,7 +80,7 @@ class Completions(APIResource):
         from ..streaming.parsed import ParsedStream, parsed_stream
 
         return self._client.request(
-            "POST", "/chat/completions", body, stream=bool(stream), cast=ChatCompletion,
+            "POST", "/chat/completions", body, stream=stream, cast=ChatCompletion,
             post_parser=lambda completion, response, request: parser.chat(completion),
             stream_cls=parsed_stream(ParsedStream, parser.chat),
         )
@@ -123,6 +123,10 @@ def _body(model: str, messages: Iterable[Mapping[str, Any]], stream: bool,
     messages = list(messages)  # the caller's list is never the one plugins see
     if not messages:
         raise InvalidRequestError("messages must contain at least one message")
+    for i, message in enumerate(messages):
+        if type(message) is not dict and not isinstance(message, (Mapping, APIObject)):
+            raise InvalidRequestError(
+                f"messages[{i}] must be a message dict, not {type(message).__name__}")
     body: dict[str, Any] = {"model": model, "messages": messages}
     if stream:
         body["stream"] = True

@@ -32,6 +32,6 @@ class Completions(APIResource):
             body["stream"] = True
         body.update(params)
         return self._client.request(  # type: ignore[no-any-return]
-            "POST", "/completions", body, stream=bool(stream), cast=Completion,
+            "POST", "/completions", body, stream=stream, cast=Completion,
             stream_cls=CompletionStream,
         )
