@@ -20,7 +20,14 @@ from .errors import (
     stream_error,
 )
 from .jsoncodec import encode_body, escape_surrogates, loads
-from .objects import APIObject, APIResponseObject
+from .objects import (
+    APIObject,
+    APIResponseObject,
+    ChatCompletion,
+    Completion,
+    CreateEmbeddingResponse,
+    Response,
+)
 from .options import (
     NotGiven,
     checked_headers,
@@ -32,6 +39,7 @@ from .options import (
 )
 from .raw_responses import RAW, RawResponse, StreamedResponse
 from .request import Request
+from .shapes import answer_problem
 from .streaming import ResponseStream, Stream
 from .timeouts import TimeoutLike, call_timeout
 
@@ -249,12 +257,24 @@ def decode_body(
         return data
     if data.get("error") and not data.keys() & _ANSWER_KEYS:
         raise stream_error(data, request)  # a gateway's 200 carrying an error object
+    shape = _SHAPES.get(cast)
+    if shape is not None:
+        problem = answer_problem(shape, data)
+        if problem is not None:
+            text = safe_excerpt(content.decode("utf-8", "replace"), request)
+            raise APIResponseValidationError(
+                f"The answer from {request.endpoint} has the wrong shape: {problem}: {text!r}",
+                response=response, body=content, request=request,
+            )
     meta = {"request_id": response.headers.get("x-request-id"), "context": request.context}
     return cast(data, meta)
 
 
 _INVALID = object()
 _ANSWER_KEYS = frozenset(("choices", "data", "output"))  # a Response carries its own error
+# Answers whose shape is checked before a caller reads them (chatmini/shapes.py).
+_SHAPES: dict[type, str] = {ChatCompletion: "chat", Completion: "completion",
+                            CreateEmbeddingResponse: "embeddings", Response: "response"}
 
 
 def stream_class(endpoint: str) -> StreamFactory:

@@ -479,15 +479,27 @@ def test_calls_that_are_not_genai_operations_are_not_traced(otel, make_client, s
     assert otel.finished() == [] and "traceparent" not in server.requests[0].headers
 
 
+HOSTILE = {"id": 5, "model": ["x"], "choices": [{"finish_reason": 3}, "no"],
+           "usage": {"prompt_tokens": "3", "completion_tokens": -1}}
+
+
 def test_a_hostile_answer_leaves_out_what_is_malformed(otel, make_client, server):
-    server.enqueue(Reply(body={"id": 5, "model": ["x"], "choices": [{"finish_reason": 3}, "no"],
-                               "usage": {"prompt_tokens": "3", "completion_tokens": -1}}))
-    chat(make_client(plugins=[otel.plugin(capture_content=True)]))
+    """Through client.post (no shape check: the answer is handed out as it came) the span keeps
+    nothing malformed; through create() the wrong shape is the call's error."""
+    client = make_client(plugins=[otel.plugin(capture_content=True)])
+    server.enqueue(Reply(body=HOSTILE))
+    client.post("/chat/completions", json={"model": MODEL, "messages": HI})
     attrs = otel.span().attributes
     for absent in ("gen_ai.response.id", "gen_ai.response.model", "gen_ai.usage.input_tokens",
                    "gen_ai.usage.output_tokens", "gen_ai.response.finish_reasons"):
         assert absent not in attrs
     assert otel.points("gen_ai.client.token.usage") == []
+    server.enqueue(Reply(body=HOSTILE))
+    with pytest.raises(chatmini.APIResponseValidationError, match=r"choices\[1\] is a string"):
+        chat(client)
+    failed = otel.finished()[-1].attributes
+    assert failed["error.type"] == "APIResponseValidationError"
+    assert "gen_ai.response.id" not in failed
 
 
 def test_it_works_with_the_timing_plugin_blocked(otel, make_client):

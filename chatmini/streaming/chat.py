@@ -14,9 +14,9 @@ from ..accumulate import ChunkAccumulator
 from ..errors import IncompleteStreamError, stream_error
 from ..jsoncodec import decoder
 from ..objects import ChatCompletion, ChatCompletionChunk
+from ..shapes import chat_problem
 from .core import EventStream, event_object, malformed, truncation
 from .pieces import Pieces, chat_pieces
-from .shapes import chat_problem
 
 if TYPE_CHECKING:
     import requests

@@ -12,9 +12,9 @@ from time import perf_counter
 from typing import Any, Iterator, Optional
 
 from ..objects import Completion
+from ..shapes import completion_problem
 from .chat import ChatDecoder, Stream
 from .pieces import completion_pieces
-from .shapes import completion_problem
 
 _META_KEYS = ("id", "created", "model", "system_fingerprint")
 

@@ -23,10 +23,10 @@ from ..errors import (
 )
 from ..jsoncodec import decoder
 from ..objects import Response, ResponseStreamEvent, output_text
+from ..shapes import event_problem
+from ..shapes import kind as kind_of
 from .core import EventStream, event_object, malformed, truncation
 from .pieces import TEXT_EVENT, Pieces, response_pieces
-from .shapes import event_problem
-from .shapes import kind as kind_of
 
 if TYPE_CHECKING:
     import requests

@@ -1,4 +1,4 @@
-"""What a streamed chunk must look like before a caller reads it, checked on the hot path.
+"""What a streamed chunk, or a whole answer, must look like before a caller reads it.
 
 Ported code reads ``chunk.choices[0].delta.content``; ``text_deltas()``, ``chatmini chat``, the
 tool loop and the event helper read the same fields. A server that sends ``choices`` as an
@@ -10,7 +10,12 @@ else is checked field by field. Values the caller does not navigate (``finish_re
 call's ``arguments``, unknown fields) are left as the server sent them.
 
 One tolerance: a chat choice without ``delta`` (Azure's asynchronous content-filter
-annotations) gets an empty one, so ``choice.delta.content`` reads None rather than failing.
+annotations) gets an empty one, so ``choice.delta.content`` reads None rather than failing;
+likewise a whole answer's choice without ``message``.
+
+Whole (non-streamed) answers are checked the same way, once per call (``answer_problem``):
+``reply.choices[0].message.content``, ``.data[0].embedding`` and
+``response.output[0].content[0].text`` read or the call is an APIResponseValidationError.
 """
 
 from __future__ import annotations
@@ -110,19 +115,28 @@ def _objects(items: Any, where: str,
 
 
 def _chat_choice(choice: dict[str, Any], where: str) -> Optional[str]:
-    delta = choice.get("delta")
+    return _message_in(choice, "delta", where)
+
+
+def _message_in(choice: dict[str, Any], key: str, where: str) -> Optional[str]:
+    """A choice's ``delta`` (streamed) or ``message`` (whole): an object (an empty one when
+    absent, see the module) whose text fields are strings and whose tool calls are objects.
+    A whole message's ``content`` may also be an array (of content parts)."""
+    delta = choice.get(key)
     if delta is None:
-        choice["delta"] = {}  # see the module: read as an empty delta
+        choice[key] = {}
         return None
     if delta.__class__ is not dict:
-        return f"{where}.delta is {kind(delta)}, not an object"
-    where += ".delta"
-    for key in _DELTA_TEXT:
-        problem = _one_of(delta, key, str, "a string", where)
+        return f"{where}.{key} is {kind(delta)}, not an object"
+    where += "." + key
+    for name in _DELTA_TEXT:
+        if name == "content" and key == "message" and delta.get(name).__class__ is list:
+            continue
+        problem = _one_of(delta, name, str, "a string", where)
         if problem:
             return problem
-    for key in _DELTA_OBJECTS:
-        problem = _one_of(delta, key, dict, "an object", where)
+    for name in _DELTA_OBJECTS:
+        problem = _one_of(delta, name, dict, "an object", where)
         if problem:
             return problem
     return _objects(delta.get("tool_calls"), where + ".tool_calls", _tool_call)
@@ -173,3 +187,58 @@ def event_problem(payload: dict[str, Any]) -> Optional[str]:
             if problem:
                 return problem
     return None
+
+
+# -- whole answers -------------------------------------------------------------------------------
+
+
+def answer_problem(kind_of_answer: str, data: dict[str, Any]) -> Optional[str]:
+    """What is wrong with the shape of a whole answer of this kind ("chat", "completion",
+    "embeddings", "response"), or None. ``choices`` (``data``) must be there: an answer
+    without it has nothing a caller can read."""
+    problem = _one_of(data, "usage", dict, "an object")
+    if problem:
+        return problem
+    if kind_of_answer == "response":
+        return _objects(data.get("output"), "output", _output_item)
+    key, item_problem = _ANSWER_ITEMS[kind_of_answer]
+    if data.get(key) is None:
+        return f"{key} is missing"
+    return _objects(data.get(key), key, item_problem)
+
+
+def _answer_choice(choice: dict[str, Any], where: str) -> Optional[str]:
+    return (_one_of(choice, "index", int, "an integer", where)
+            or _one_of(choice, "logprobs", dict, "an object", where)
+            or _message_in(choice, "message", where))
+
+
+def _text_answer_choice(choice: dict[str, Any], where: str) -> Optional[str]:
+    return (_one_of(choice, "index", int, "an integer", where)
+            or _one_of(choice, "logprobs", dict, "an object", where)
+            or _text_choice(choice, where))
+
+
+def _embedding(item: dict[str, Any], where: str) -> Optional[str]:
+    vector = item.get("embedding")
+    if vector is not None and vector.__class__ is not list and vector.__class__ is not str:
+        return f"{where}.embedding is {kind(vector)}, not an array (or base64 text)"
+    return _one_of(item, "index", int, "an integer", where)
+
+
+def _output_item(item: dict[str, Any], where: str) -> Optional[str]:
+    return (_one_of(item, "type", str, "a string", where)
+            or _objects(item.get("content"), where + ".content", _content_part)
+            or _objects(item.get("summary"), where + ".summary", _content_part))
+
+
+def _content_part(part: dict[str, Any], where: str) -> Optional[str]:
+    return _one_of(part, "type", str, "a string", where) or _one_of(part, "text", str,
+                                                                      "a string", where)
+
+
+_ANSWER_ITEMS: dict[str, tuple[str, Callable[[dict[str, Any], str], Optional[str]]]] = {
+    "chat": ("choices", _answer_choice),
+    "completion": ("choices", _text_answer_choice),
+    "embeddings": ("data", _embedding),
+}
