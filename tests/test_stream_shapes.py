@@ -241,6 +241,10 @@ BAD_EVENTS = {
         {"type": "response.completed", "response": {"status": "completed", "output": [],
                                                     "usage": "12"}},
         "response.usage is a string"),
+    "a final item's content a string": (
+        {"type": "response.completed", "response": {"status": "completed", "output": [
+            {"type": "message", "content": "hi"}]}},
+        r"response\.output\[0\]\.content is a string, not an array"),
 }
 
 

@@ -23,7 +23,7 @@ from ..errors import (
 )
 from ..jsoncodec import decoder
 from ..objects import Response, ResponseStreamEvent, output_text
-from ..shapes import event_problem
+from ..shapes import answer_problem, event_problem
 from ..shapes import kind as kind_of
 from .core import EventStream, event_object, malformed, truncation
 from .pieces import TEXT_EVENT, Pieces, response_pieces
@@ -185,6 +185,9 @@ class ResponsesDecoder:
             )
         if not final.get("output") and (self.items or self.pieces or self.values):
             final["output"] = self.assembled()  # the backend streamed the items only
+        problem = answer_problem("response", final)  # what get_final_response() hands out
+        if problem is not None:
+            raise malformed("response." + problem, "event", data, self.request, self.response)
         self.final = final
         if kind == "response.failed":
             error = final.get("error")
