@@ -5,6 +5,7 @@ response, and what plugins, timing and the rate limiter see."""
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -101,6 +102,27 @@ def test_function_calls_and_reasoning_stream(client, server):
     final = s.get_final_response()
     assert [item.type for item in final.output] == ["reasoning", "function_call"]
     assert final.output[1].arguments == args
+
+
+def test_the_stream_helper_gives_deltas_a_snapshot_as_openai_python_does(client, server):
+    """responses.stream(): text and function-argument deltas carry their part so far; a
+    create(stream=True) event has no snapshot, as openai-python's raw events have none."""
+    server.enqueue(Reply(content="one two three"),
+                   Reply(tool_calls=[{"name": "f", "arguments": {"city": "Paris"}}]),
+                   Reply(content="raw"))
+    with client.responses.stream(model="m", input="x") as stream:
+        texts = [e for e in stream if e.type == "response.output_text.delta"]
+    assert [e.snapshot for e in texts] == ["one ", "one two ", "one two three"]
+    assert texts[1].model_dump()["snapshot"] == "one two "
+    assert pickle.loads(pickle.dumps(texts[1])).snapshot == "one two "
+    with client.responses.stream(model="m", input="x") as stream:
+        args = [e for e in stream if e.type == "response.function_call_arguments.delta"]
+    assert json.loads(args[-1].snapshot) == {"city": "Paris"}
+    assert all(a.snapshot.startswith(b.snapshot) for a, b in zip(args[1:], args))
+    raw = [e for e in client.responses.create(model="m", input="x", stream=True)
+           if e.type == "response.output_text.delta"]
+    with pytest.raises(AttributeError):
+        raw[0].snapshot  # noqa: B018
 
 
 def test_unknown_event_types_pass_through(client, server):

@@ -18,7 +18,14 @@ from .embeddings import CreateEmbeddingResponse, Embedding
 from .files import Batch, BatchRequestCounts, FileDeleted, FileObject
 from .models import Model, ModelList
 from .moderations import Moderation, ModerationCreateResponse
-from .responses import Response, ResponseOutputItem, ResponseStreamEvent, ResponseUsage, output_text
+from .responses import (
+    Response,
+    ResponseDeltaEvent,
+    ResponseOutputItem,
+    ResponseStreamEvent,
+    ResponseUsage,
+    output_text,
+)
 
 __all__ = [
     "APIObject", "APIResponseObject", "Batch", "BatchRequestCounts", "ChatCompletion",
@@ -27,5 +34,6 @@ __all__ = [
     "CompletionChoice", "CompletionUsage", "CreateEmbeddingResponse", "Embedding",
     "FileDeleted", "FileObject", "Model",
     "ModelList", "Moderation", "ModerationCreateResponse", "Response", "ResponseOutputItem",
-    "ResponseStreamEvent", "ResponseUsage", "ToolCall", "known", "output_text", "wrap",
+    "ResponseDeltaEvent", "ResponseStreamEvent", "ResponseUsage", "ToolCall", "known",
+    "output_text", "wrap",
 ]

@@ -100,6 +100,29 @@ class ResponseStreamEvent(APIObject):
         return Response(data) if type(data) is dict else None
 
 
+class ResponseDeltaEvent(ResponseStreamEvent):
+    """A text or function-arguments delta handed out by ``responses.stream()``, as
+    openai-python's helper hands them out: ``snapshot`` is its part's text so far (joined when
+    read, so a caller who never reads it pays nothing)."""
+
+    __slots__ = ("_pieces", "_count")
+
+    def __init__(self, data: dict[str, Any], pieces: list[str], count: int) -> None:
+        super().__init__(data)
+        object.__setattr__(self, "_pieces", pieces)
+        object.__setattr__(self, "_count", count)
+
+    @property
+    def snapshot(self) -> str:
+        return "".join(self._pieces[:self._count])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ResponseStreamEvent, ({**self._data, "snapshot": self.snapshot},))
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        return {**super().model_dump(**options), "snapshot": self.snapshot}
+
+
 def output_text(output: Any) -> str:
     """The ``output_text`` parts of the message items of a Responses ``output`` list, joined;
     anything malformed is skipped."""

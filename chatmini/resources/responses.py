@@ -157,8 +157,10 @@ class Responses:
                 raise InvalidRequestError("starting_after= needs response_id=")
             text_format = params.pop("text_format", None)  # parsed as by parse()
             parse = "all" if text_format is not None or _parses(params.get("tools")) else None
-            return self._create(  # type: ignore[no-any-return]
-                parse, text_format, stream=True, **params, **options)
+            stream: ResponseStream = self._create(parse, text_format, stream=True, **params,
+                                                  **options)
+            stream._responses.snapshots = True  # deltas carry ``snapshot``, as openai's do
+            return stream
         if params:
             raise InvalidRequestError(
                 f"response_id= streams a stored response: it cannot be combined with "

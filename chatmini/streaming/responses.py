@@ -22,7 +22,7 @@ from ..errors import (
     stream_error,
 )
 from ..jsoncodec import decoder
-from ..objects import Response, ResponseStreamEvent, output_text
+from ..objects import Response, ResponseDeltaEvent, ResponseStreamEvent, output_text
 from ..shapes import answer_problem, event_problem
 from ..shapes import kind as kind_of
 from .core import EventStream, event_object, malformed, truncation
@@ -76,6 +76,7 @@ class ResponsesDecoder:
         self.first_content_at: Optional[float] = None  # the first that is not reasoning
         self.final: Optional[dict[str, Any]] = None  # the terminal event's response
         self.starting_after: Optional[int] = None  # hand out only events after this number
+        self.snapshots = False  # deltas with ``snapshot`` (responses.stream(), as openai's)
         self.items: dict[int, dict[str, Any]] = {}  # output_index -> item (added, then done)
         self.finished: set[int] = set()  # output indexes whose output_item.done arrived
         self.pieces: dict[Key, list[str]] = {}
@@ -108,6 +109,9 @@ class ResponsesDecoder:
         after = self.starting_after
         if after is not None and _index(payload.get("sequence_number")) <= after:
             return None
+        if self.snapshots and known is not None and known[0] in _SNAPSHOTS:
+            pieces = self._run[3]  # type: ignore[index]  # _delta just set it
+            return ResponseDeltaEvent(payload, pieces, len(pieces))
         return ResponseStreamEvent(payload)
 
     def _delta(self, known: tuple[str, str], payload: dict[str, Any]) -> Optional[str]:
@@ -231,6 +235,7 @@ class ResponsesDecoder:
 
 
 _REASONING = frozenset(("summary", "reasoning"))
+_SNAPSHOTS = frozenset(("text", "arguments"))  # the deltas openai's helper gives a snapshot
 _ITEMS = frozenset(("response.output_item.added", "response.output_item.done"))
 _TERMINAL = frozenset((COMPLETED, "response.incomplete", "response.failed"))
 
