@@ -533,3 +533,36 @@ def test_a_streamed_response_gets_its_answer_attributes(otel, make_client, serve
     assert attrs["gen_ai.response.id"] == final.id
     assert attrs["gen_ai.usage.input_tokens"] == final.usage.input_tokens
     assert attrs["gen_ai.usage.output_tokens"] == final.usage.output_tokens
+
+
+def test_a_call_fallback_sent_elsewhere_names_the_server_that_served_it(otel, make_client,
+                                                                         server):
+    """Fallback rewrites the URL per attempt: the span and the metrics describe the endpoint
+    that answered, and the span carries the call's labels (upstream=)."""
+    from chatmini.testing import Server
+
+    with Server() as other:
+        fallback = chatmini.Fallback([chatmini.Endpoint(server.base_url, name="a", api_key="k1"),
+                                      chatmini.Endpoint(other.base_url, name="b", api_key="k2")])
+        client = chatmini.Client(api_key=SECRET_KEY, base_url=server.base_url,
+                                 plugins=[fallback, otel.plugin()])
+        server.enqueue(Reply(status=503), Reply(status=503), Reply(status=503))
+        with client:
+            assert chat(client).context["upstream"] == "b"
+            list(chat(client, stream=True))  # a's breaker is open: b from the first attempt
+    for span in otel.finished():
+        attrs = span.attributes
+        assert (attrs["server.address"], attrs["server.port"]) == ("127.0.0.1", other.port)
+        assert attrs["chatmini.upstream"] == "b"
+    (duration,) = otel.points("gen_ai.client.operation.duration")[:1]
+    ports = {p.attributes["server.port"] for p in otel.points("gen_ai.client.operation.duration")}
+    assert ports == {other.port} and duration.count >= 1
+
+
+def test_a_cache_hit_is_said_on_the_span(otel, make_client, server):
+    client = make_client(plugins=[chatmini.ResponseCache(), otel.plugin()])
+    chat(client, temperature=0)
+    chat(client, temperature=0)
+    miss, hit = otel.finished()
+    assert miss.attributes["chatmini.cache"] == "miss" and hit.attributes["chatmini.cache"] == "hit"
+    assert len(server.requests) == 1

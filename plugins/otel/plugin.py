@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Generator, Literal, Optional, Union
+from urllib.parse import urlsplit
 
 try:
     from opentelemetry import context as otel_context
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover - the extra is part of the test install
 from chatmini.errors import InvalidRequestError
 from chatmini.hookspecs import hookimpl
 from chatmini.objects import APIObject
+from chatmini.request import LABELS
 from chatmini.sse import arrivals
 from chatmini.version import __version__
 
@@ -71,11 +73,12 @@ class _Call:
     """One traced call: its span, the context that carries it, and what its metrics need."""
 
     __slots__ = ("span", "recording", "context", "carrier", "operation", "openai", "metric",
-                 "start", "first_chunk", "last_chunk", "ended")
+                 "base", "start", "first_chunk", "last_chunk", "ended")
 
     def __init__(self, span: trace.Span, operation: Operation, openai: bool,
-                 metric: Attributes) -> None:
+                 metric: Attributes, base: str) -> None:
         self.span = span
+        self.base = base  # the URL the call's server attributes describe
         self.recording = span.is_recording()
         self.carrier: dict[str, str] = {}  # trace-context headers for every attempt
         self.context: Optional[otel_context.Context] = None
@@ -165,11 +168,13 @@ class OpenTelemetry:
             name = f"{name} {model}"
         # What samplers may look at goes in at creation; the rest when the call ends, in one go.
         span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=metric)
-        return _Call(span, operation, openai, metric)
+        return _Call(span, operation, openai, metric, client.base_url)
 
     @hookimpl(wrapper=True, tryfirst=True)
     def chatmini_send(self, request: Request) -> Generator[None, Any, Optional[requests.Response]]:
         call = request.context.get(KEY)
+        if call and not request.url.startswith(call.base):
+            self._served_by(call, request.url)  # a plugin (Fallback) sent it elsewhere
         if not call or call.context is None:
             response: Optional[requests.Response] = yield
             return response
@@ -179,6 +184,20 @@ class OpenTelemetry:
         finally:
             otel_context.detach(token)
         return response
+
+    def _served_by(self, call: _Call, url: str) -> None:
+        """The attempt goes to another server than the Client's: the span and the metrics
+        say which (``server.*``, and the provider when it is detected)."""
+        address, port, azure_host = server_of(url)
+        served: Attributes = {sc.SERVER_ADDRESS: address, sc.SERVER_PORT: port}
+        if self.provider_name is None:
+            served[sc.PROVIDER_NAME] = sc.AZURE_OPENAI if azure_host else call.metric.get(
+                sc.PROVIDER_NAME, sc.OPENAI)
+        call.metric = {**call.metric, **served}
+        parts = urlsplit(url)
+        call.base = f"{parts.scheme}://{parts.netloc}/"  # later attempts there: nothing to do
+        if call.recording:
+            call.span.set_attributes(served)
 
     @hookimpl
     def chatmini_after_attempt(
@@ -286,6 +305,8 @@ class OpenTelemetry:
             attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = call.first_chunk
         if request.attempt > 1:
             attributes[sc.HTTP_RESEND_COUNT] = request.attempt - 1
+        for label, value in (request.context.get(LABELS) or {}).items():
+            attributes[f"chatmini.{label}"] = str(value)  # upstream=, cache=hit...
         if self.capture_content:
             attributes.update(input_attributes(params))
             attributes.update(output_attributes(data))
