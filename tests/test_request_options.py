@@ -182,3 +182,72 @@ def test_any_extra_query_reaches_the_url_intact(query):
     url = client.build_request("GET", "/models", extra_query=query).url
     sent = parse_qsl(urlsplit(url).query, keep_blank_values=True)
     assert sent == list(query.items())
+
+
+def _resource_methods(client):
+    """Every public method of every resource of a Client (nested ones too)."""
+    import inspect
+
+    seen = []
+    stack = [getattr(client, name) for name in ("chat", "completions", "embeddings", "models",
+                                                 "moderations", "responses", "files", "batches")]
+    while stack:
+        resource = stack.pop()
+        for name, member in inspect.getmembers(resource):
+            if name.startswith("_") or name.startswith("with_"):
+                continue
+            if isinstance(member, APIResource):
+                stack.append(member)
+            elif inspect.ismethod(member):
+                seen.append((f"{type(resource).__name__}.{name}", member))
+    return seen
+
+
+def test_every_resource_method_takes_the_four_per_call_options(client):
+    """openai-python's rule: extra_headers, extra_query, extra_body and timeout on every
+    method (named, or through **params, which the Client takes them out of)."""
+    import inspect
+
+    lacking = []
+    for name, method in _resource_methods(client):
+        params = inspect.signature(method).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            continue
+        missing = {"extra_headers", "extra_query", "extra_body", "timeout"} - set(params)
+        if missing:
+            lacking.append((name, sorted(missing)))
+    assert lacking == []
+    assert len(_resource_methods(client)) >= 20
+
+
+def test_options_reach_the_server_on_stored_responses_files_and_batches(client, server):
+    response = client.responses.create(model="m", input="hi", tools=chatmini.NOT_GIVEN,
+                                       instructions=chatmini.NOT_GIVEN)
+    assert server.requests[-1].json == {"model": "m", "input": "hi"}
+    client.responses.retrieve(response.id, extra_query={"q": "1"}, extra_headers={"X-A": "1"})
+    assert server.requests[-1].path.endswith("?q=1") and server.requests[-1].headers["X-A"] == "1"
+    list(client.responses.input_items.list(response.id, extra_query={"q": "2"}))
+    assert "q=2" in server.requests[-1].path
+    uploaded = client.files.create(file=b"x", purpose="batch", extra_query={"q": "3"})
+    assert server.requests[-1].path.endswith("?q=3")
+    client.files.retrieve(uploaded.id, extra_query={"q": "4"})
+    assert server.requests[-1].path.endswith("?q=4")
+    list(client.batches.list(extra_query={"q": "5"}))
+    assert "q=5" in server.requests[-1].path
+
+
+def test_responses_have_the_raw_response_views(client, server):
+    raw = client.responses.with_raw_response.create(model="m", input="hi")
+    assert raw.status_code == 200 and raw.parse().output_text == "echo: hi"
+    with client.responses.with_streaming_response.create(model="m", input="hi") as streamed:
+        assert streamed.parse().output_text == "echo: hi"
+    stored = raw.parse()
+    page = client.responses.input_items.with_raw_response.list(stored.id)
+    assert page.status_code == 200
+
+
+def test_parse_without_a_format_given_is_a_plain_call(client, server):
+    reply = client.chat.completions.parse(model="m", messages=HI,
+                                          response_format=chatmini.NOT_GIVEN)
+    assert "response_format" not in server.requests[-1].json
+    assert reply.choices[0].message.parsed is None

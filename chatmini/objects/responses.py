@@ -26,14 +26,14 @@ class ResponseOutputItem(APIObject):
     __slots__ = ()
     _fields = known(
         "id type role status content phase call_id name arguments summary encrypted_content "
-        "output action queries results parsed_arguments"
+        "output action queries results parsed_arguments namespace caller async_"
     )
     _nested = {"content": OutputContent, "summary": OutputContent}
 
 
 class InputTokensDetails(APIObject):
     __slots__ = ()
-    _fields = known("cached_tokens cache_write_tokens")
+    _fields = known("cached_tokens cache_write_tokens cache_write_tokens_details")
 
 
 class OutputTokensDetails(APIObject):
@@ -62,7 +62,8 @@ class Response(APIResponseObject):
         "conversation max_output_tokens max_tool_calls moderation previous_response_id prompt "
         "prompt_cache_key prompt_cache_options prompt_cache_retention reasoning "
         "safety_identifier service_tier status text top_logprobs truncation usage user "
-        "output_parsed"
+        "output_parsed access_programs image input_transformations prompt_cache_diagnostics "
+        "tool_usage"
     )
     _nested = {"usage": ResponseUsage}
 
@@ -90,7 +91,9 @@ class ResponseStreamEvent(APIObject):
     _fields = known(
         "type sequence_number delta item_id output_index content_index summary_index text item "
         "part error code message param arguments name obfuscation logprobs annotation "
-        "annotation_index"
+        "annotation_index parsed refusal status output reason input previous_response_id "
+        "background command command_index output_format partial_image_b64 partial_image_index "
+        "quality required_input size steer stream_id"
     )
     _nested = {"item": ResponseOutputItem, "part": OutputContent}
 

@@ -9,6 +9,8 @@ from ..errors import InvalidRequestError
 from ..objects import Batch
 from .pagination import CursorPage, Resource, path_id
 
+Query = Optional[Mapping[str, Any]]
+
 if TYPE_CHECKING:
     from ..timeouts import TimeoutLike as Timeout
 
@@ -28,7 +30,8 @@ class Batches(Resource):
     def create(
         self, *, input_file_id: str, endpoint: str, completion_window: str = "24h",
         metadata: Optional[Mapping[str, str]] = None, timeout: Timeout = None,
-        extra_headers: Optional[Mapping[str, str]] = None, **params: Any,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Query = None, extra_body: Query = None, **params: Any,
     ) -> Batch:
         """Start a batch over an uploaded file (``purpose="batch"``) whose lines all call
         ``endpoint`` (e.g. ``/v1/chat/completions``); other keywords go into the body."""
@@ -42,25 +45,32 @@ class Batches(Resource):
             body["metadata"] = dict(metadata)
         body.update(params)
         return self._call("POST", "/batches", Batch, body, timeout=timeout,
-                          extra_headers=extra_headers)
+                          extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)
 
     def retrieve(self, batch_id: str, *, timeout: Timeout = None,
-                 extra_headers: Optional[Mapping[str, str]] = None) -> Batch:
+                 extra_headers: Optional[Mapping[str, str]] = None,
+                 extra_query: Query = None, extra_body: Query = None) -> Batch:
         """The batch as it is now (poll it until ``status`` is terminal)."""
         return self._call("GET", f"/batches/{path_id(batch_id, 'batch_id')}", Batch,
-                          timeout=timeout, extra_headers=extra_headers)
+                          timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)
 
     def list(
         self, *, after: Optional[str] = None, limit: Optional[int] = None,
         timeout: Timeout = None, extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Query = None, extra_body: Query = None,
     ) -> BatchPage:
         """The first page of batches, newest first; iterate it for every batch."""
         return self._list("/batches", BatchPage, {"after": after, "limit": limit},
-                          timeout=timeout, extra_headers=extra_headers)
+                          timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)
 
     def cancel(self, batch_id: str, *, timeout: Timeout = None,
-               extra_headers: Optional[Mapping[str, str]] = None) -> Batch:
+               extra_headers: Optional[Mapping[str, str]] = None,
+               extra_query: Query = None, extra_body: Query = None) -> Batch:
         """Ask the server to stop the batch (``cancelling``, then ``cancelled``); what finished
         stays in its output file."""
         return self._call("POST", f"/batches/{path_id(batch_id, 'batch_id')}/cancel", Batch,
-                          {}, timeout=timeout, extra_headers=extra_headers)
+                          {}, timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)

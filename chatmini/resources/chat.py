@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Union, overlo
 
 from ..errors import InvalidRequestError
 from ..objects import APIObject, ChatCompletion
+from ..options import given
 from .base import APIResource, check_model
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class Completions(APIResource):
 
         if params.pop("stream", False):
             raise InvalidRequestError("parse() does not stream: use chat.completions.stream()")
-        if response_format is not None:
+        if given(response_format) is not None:
             params["response_format"] = response_format
         body = _body(model, messages, False, params)
         body["stream"] = False  # as openai-python's parse() sends it

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional
 from ..downloads import FileContent, SpooledSink
 from ..errors import InvalidRequestError
 from ..objects import FileDeleted, FileObject
+from ..options import checked_mapping
 from ..pipeline import send_call
 from ..uploads import FileSource, MultipartBody
 from .pagination import CursorPage, Resource, path_id
+
+Query = Optional[Mapping[str, Any]]
 
 if TYPE_CHECKING:
     import requests
@@ -34,6 +37,7 @@ class Files(Resource):
         self, *, file: FileInput, purpose: str,
         expires_after: Optional[Mapping[str, Any]] = None, timeout: Timeout = None,
         extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Query = None, extra_body: Query = None,
     ) -> FileObject:
         """Upload ``file`` (a path, bytes, a binary file object, or ``(filename, content[,
         content_type])``) as multipart/form-data, read in 64 KiB pieces as it is sent.
@@ -46,41 +50,53 @@ class Files(Resource):
         fields = {"purpose": purpose}
         for name, value in (expires_after or {}).items():
             fields[f"expires_after[{name}]"] = str(value)  # openai-python's form encoding
+        for name, value in (checked_mapping("extra_body", extra_body) or {}).items():
+            fields[name] = str(value)  # a form has no JSON body: extra fields go in the form
         body = MultipartBody(fields, FileSource(file))
-        call = self._build("POST", "/files", timeout=timeout, extra_headers=extra_headers)
+        call = self._build("POST", "/files", timeout=timeout, extra_headers=extra_headers,
+                           extra_query=extra_query)
         call.body = body
         call.headers["Content-Type"] = body.content_type
         return self._send(call, FileObject)
 
     def retrieve(self, file_id: str, *, timeout: Timeout = None,
-                 extra_headers: Optional[Mapping[str, str]] = None) -> FileObject:
+                 extra_headers: Optional[Mapping[str, str]] = None,
+                 extra_query: Query = None, extra_body: Query = None) -> FileObject:
         """The file's metadata."""
         return self._call("GET", f"/files/{path_id(file_id, 'file_id')}", FileObject,
-                          timeout=timeout, extra_headers=extra_headers)
+                          timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)
 
     def list(
         self, *, after: Optional[str] = None, limit: Optional[int] = None,
         order: Optional[Literal["asc", "desc"]] = None, purpose: Optional[str] = None,
         timeout: Timeout = None, extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Query = None, extra_body: Query = None,
     ) -> FilePage:
         """The first page of files; iterate it for every file (later pages load lazily)."""
         query = {"after": after, "limit": limit, "order": order, "purpose": purpose}
-        return self._list("/files", FilePage, query, timeout=timeout, extra_headers=extra_headers)
+        return self._list("/files", FilePage, query, timeout=timeout,
+                          extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)
 
     def delete(self, file_id: str, *, timeout: Timeout = None,
-               extra_headers: Optional[Mapping[str, str]] = None) -> FileDeleted:
+               extra_headers: Optional[Mapping[str, str]] = None,
+               extra_query: Query = None, extra_body: Query = None) -> FileDeleted:
         """Delete the file."""
         return self._call("DELETE", f"/files/{path_id(file_id, 'file_id')}", FileDeleted,
-                          timeout=timeout, extra_headers=extra_headers)
+                          timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
+                          extra_body=extra_body)
 
     def content(self, file_id: str, *, timeout: Timeout = None,
-                extra_headers: Optional[Mapping[str, str]] = None) -> FileContent:
+                extra_headers: Optional[Mapping[str, str]] = None,
+                extra_query: Query = None, extra_body: Query = None) -> FileContent:
         """Download the file's content into a spool (memory up to 1 MiB, then a temporary
         file): ``.write_to_file(path)``, ``.iter_lines()``, ``.read()``. A download cut halfway
         is retried like any attempt; ``max_response_bytes`` of the Client bounds its size."""
         headers = {"Accept": "application/binary", **(extra_headers or {})}
         call = self._build("GET", f"/files/{path_id(file_id, 'file_id')}/content",
-                           timeout=timeout, extra_headers=headers)
+                           timeout=timeout, extra_headers=headers, extra_query=extra_query,
+                           extra_body=extra_body)
         sink = call.sink = SpooledSink()
 
         def wrap(response: requests.Response, request: Request) -> FileContent:

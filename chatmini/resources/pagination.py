@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     import requests
 
     from ..request import Request
-    from ..timeouts import TimeoutLike as Timeout
 
 T = TypeVar("T", bound=APIResponseObject)
 P = TypeVar("P", bound="CursorPage[Any]")
@@ -108,12 +107,11 @@ class Resource(APIResource):
 
     def _build(
         self, method: str, path: str, params: Optional[Mapping[str, Any]] = None, *,
-        query: Optional[Mapping[str, Any]] = None, timeout: Timeout = None,
-        extra_headers: Optional[Mapping[str, str]] = None,
+        query: Optional[Mapping[str, Any]] = None, **options: Any,
     ) -> Request:
-        call = self._client.build_request(
-            method, path, params, timeout=timeout, extra_headers=extra_headers
-        )
+        """The call's Request; ``options`` are the per-call ones (``timeout``,
+        ``extra_headers``, ``extra_query``, ``extra_body``)."""
+        call = self._client.build_request(method, path, params, **options)
         wanted = {k: v for k, v in (query or {}).items() if v is not None}
         if wanted:
             call.url += ("&" if "?" in call.url else "?") + urlencode(wanted)

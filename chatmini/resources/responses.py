@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union, overlo
 
 from ..errors import InvalidRequestError
 from ..objects import APIObject, APIResponseObject, Response
+from ..options import given
 from ..streaming import ResponseStream
+from .base import APIResource
 from .pagination import CursorPage, chained, path_id
 
 if TYPE_CHECKING:
@@ -23,12 +25,12 @@ Headers = Optional[Mapping[str, str]]
 Query = Optional[Mapping[str, Any]]
 
 
-class Responses:
+class Responses(APIResource):
     """``client.responses``: ``create``, ``stream``, ``retrieve``, ``cancel``, ``delete`` and
     ``input_items.list``."""
 
     def __init__(self, client: Client) -> None:
-        self._client = client
+        super().__init__(client)
         self.input_items = InputItems(client)
 
     @overload
@@ -90,6 +92,9 @@ class Responses:
         timeout: Timeout = None, extra_headers: Headers = None, extra_query: Query = None,
         **params: Any,
     ) -> Any:
+        model, input, instructions, tools, previous_response_id = (  # NOT_GIVEN: not sent
+            given(model), given(input), given(instructions), given(tools),
+            given(previous_response_id))
         if model is not None and (not isinstance(model, str) or not model):
             raise InvalidRequestError(f"model must be a non-empty string, not {model!r}")
         if model is None and "prompt" not in params:
@@ -115,8 +120,8 @@ class Responses:
             from ..streaming.parsed import ParsedResponseStream, parsed_stream
             from ..structured.bodies import responses_body
 
-            given = tools if parse == "all" and isinstance(tools, (list, tuple)) else ()
-            parser = responses_body(body, text_format, given)
+            declared = tools if parse == "all" and isinstance(tools, (list, tuple)) else ()
+            parser = responses_body(body, text_format, declared)
             options = {"post_parser": lambda answer, response, request: parser.response(answer),
                        "stream_cls": parsed_stream(ParsedResponseStream, parser.response)}
         return self._client.request(
@@ -175,6 +180,7 @@ class Responses:
         self, response_id: str, *, stream: Literal[False] = ..., include: Any = ...,
         include_obfuscation: Optional[bool] = ..., starting_after: Optional[int] = ...,
         timeout: Timeout = ..., extra_headers: Headers = ..., extra_query: Query = ...,
+        extra_body: Query = ...,
     ) -> Response: ...
 
     @overload
@@ -182,6 +188,7 @@ class Responses:
         self, response_id: str, *, stream: Literal[True], include: Any = ...,
         include_obfuscation: Optional[bool] = ..., starting_after: Optional[int] = ...,
         timeout: Timeout = ..., extra_headers: Headers = ..., extra_query: Query = ...,
+        extra_body: Query = ...,
     ) -> ResponseStream: ...
 
     def retrieve(
@@ -195,6 +202,7 @@ class Responses:
         timeout: Timeout = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
+        extra_body: Query = None,
     ) -> Union[Response, ResponseStream]:
         """A stored response by id; with ``stream=True`` its events again, as a stream."""
         query = _query(include=include, include_obfuscation=include_obfuscation,
@@ -202,36 +210,36 @@ class Responses:
         return self._client.request(  # type: ignore[no-any-return]
             "GET", _path(response_id), None, stream=stream, timeout=timeout,
             extra_headers=extra_headers, extra_query={**query, **(extra_query or {})},
-            cast=Response, stream_cls=ResponseStream,
+            cast=Response, stream_cls=ResponseStream, extra_body=extra_body,
         )
 
     def cancel(
         self, response_id: str, *, timeout: Timeout = None, extra_headers: Headers = None,
         extra_query: Query = None,
+        extra_body: Query = None,
     ) -> Response:
         """Cancel a response created with ``background=True``; returns it."""
         return self._client.request(  # type: ignore[no-any-return]
             "POST", _path(response_id, "/cancel"), None, timeout=timeout,
-            extra_headers=extra_headers, extra_query=extra_query, cast=Response,
+            extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body,
+            cast=Response,
         )
 
     def delete(
         self, response_id: str, *, timeout: Timeout = None, extra_headers: Headers = None,
         extra_query: Query = None,
+        extra_body: Query = None,
     ) -> None:
         """Delete a stored response (returns None, as openai-python does)."""
         headers = {"Accept": "*/*", **(extra_headers or {})}
         self._client.request(
             "DELETE", _path(response_id), None, timeout=timeout, extra_headers=headers,
-            extra_query=extra_query,
+            extra_query=extra_query, extra_body=extra_body,
         )
 
 
-class InputItems:
+class InputItems(APIResource):
     """``client.responses.input_items``."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
 
     def list(
         self,
@@ -244,6 +252,7 @@ class InputItems:
         timeout: Timeout = None,
         extra_headers: Headers = None,
         extra_query: Query = None,
+        extra_body: Query = None,
     ) -> CursorPage[APIResponseObject]:
         """The input items of a stored response, a page at a time (iterating goes on through
         every page)."""
@@ -251,13 +260,14 @@ class InputItems:
                  **(extra_query or {})}
         page: CursorPage[APIResponseObject] = self._client.request(
             "GET", _path(response_id, "/input_items"), None, timeout=timeout,
-            extra_headers=extra_headers, extra_query=query, cast=CursorPage,
+            extra_headers=extra_headers, extra_query=query, extra_body=extra_body,
+            cast=CursorPage,
         )
 
         def fetch(last_id: str) -> CursorPage[APIResponseObject]:
             return self.list(response_id, after=last_id, include=include, limit=limit,
                              order=order, timeout=timeout, extra_headers=extra_headers,
-                             extra_query=extra_query)
+                             extra_query=extra_query, extra_body=extra_body)
 
         return chained(page, fetch)
 

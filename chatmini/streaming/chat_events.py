@@ -146,8 +146,9 @@ class EventBuilder:
                 parts = state.text[kind]
                 parts.append(piece)
                 extra = {}
-                if kind == "content" and self._parser.format is not None:
-                    extra["parsed"] = state.partial.at(len(parts))
+                if kind == "content":  # openai's content.delta has parsed, None without a format
+                    extra["parsed"] = (state.partial.at(len(parts))
+                                       if self._parser.format is not None else None)
                 out.append(ChatStreamEvent(f"{kind}.delta", delta=piece,
                                            snapshot=_text_so_far(parts, len(parts)), **extra))
         calls = [call for call in delta.get("tool_calls") or () if type(call) is dict]
