@@ -59,6 +59,7 @@ def operation_for(endpoint: str) -> Optional[Operation]:
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=64)  # a Client's base URL, or a Fallback endpoint's: a few per process
 def server_of(base_url: str) -> tuple[str, int, bool]:
     """(address, port, whether the host is Azure OpenAI's) of a Client's base URL."""
     parts = urlsplit(base_url)

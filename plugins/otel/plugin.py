@@ -188,14 +188,14 @@ class OpenTelemetry:
     def _served_by(self, call: _Call, url: str) -> None:
         """The attempt goes to another server than the Client's: the span and the metrics
         say which (``server.*``, and the provider when it is detected)."""
-        address, port, azure_host = server_of(url)
+        parts = urlsplit(url)
+        call.base = f"{parts.scheme}://{parts.netloc}/"  # later attempts there: nothing to do
+        address, port, azure_host = server_of(call.base)
         served: Attributes = {sc.SERVER_ADDRESS: address, sc.SERVER_PORT: port}
         if self.provider_name is None:
             served[sc.PROVIDER_NAME] = sc.AZURE_OPENAI if azure_host else call.metric.get(
                 sc.PROVIDER_NAME, sc.OPENAI)
         call.metric = {**call.metric, **served}
-        parts = urlsplit(url)
-        call.base = f"{parts.scheme}://{parts.netloc}/"  # later attempts there: nothing to do
         if call.recording:
             call.span.set_attributes(served)
 
