@@ -143,8 +143,14 @@ def _message_in(choice: dict[str, Any], key: str, where: str) -> Optional[str]:
 
 
 def _tool_call(call: dict[str, Any], where: str) -> Optional[str]:
-    return (_one_of(call, "index", int, "an integer", where)
-            or _one_of(call, "function", dict, "an object", where))
+    problem = (_one_of(call, "index", int, "an integer", where)
+               or _one_of(call, "function", dict, "an object", where))
+    function = call.get("function")
+    if problem or function is None:
+        return problem
+    where += ".function"
+    return (_one_of(function, "name", str, "a string", where)
+            or _one_of(function, "arguments", str, "a string", where))
 
 
 def _text_choice(choice: dict[str, Any], where: str) -> Optional[str]:
@@ -175,7 +181,12 @@ _RESPONSE_FIELDS: tuple[tuple[str, type, str], ...] = (
 
 def event_problem(payload: dict[str, Any]) -> Optional[str]:
     """What is wrong with the shape of a Responses stream event (its fields other than the
-    deltas', which the decoder checks as it keeps them), or None."""
+    deltas', which the decoder checks as it keeps them), or None. ``type`` must be a string:
+    callers branch on ``event.type``."""
+    kind_of_event = payload.get("type")
+    if kind_of_event.__class__ is not str:
+        return "type is missing" if kind_of_event is None else (
+            f"type is {kind(kind_of_event)}, not a string")
     for key, cls, what in _EVENT_FIELDS:
         problem = _one_of(payload, key, cls, what)
         if problem:

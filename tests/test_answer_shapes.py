@@ -42,6 +42,10 @@ WRONG_CHAT = {
                              r"message\.tool_calls is an object, not an array"),
     "a tool call's function a string": (message(tool_calls=[{"id": "t", "function": "f"}]),
                                         r"tool_calls\[0\]\.function is a string, not an object"),
+    "a tool call's arguments a number": (
+        message(tool_calls=[{"id": "t", "type": "function",
+                             "function": {"name": "f", "arguments": 5}}]),
+        r"tool_calls\[0\]\.function\.arguments is a number, not a string"),
     "usage a string": ({**message(content="hi"), "usage": "lots"},
                        "usage is a string, not an object"),
 }

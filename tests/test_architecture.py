@@ -42,7 +42,8 @@ def test_import_contracts_are_kept(installed):
 
 @pytest.mark.parametrize(("module", "line", "contract"), [
     ("errors.py", "from . import client", "Errors and types import nothing"),
-    ("sse.py", "from . import streaming", "The event-stream parser"),
+    ("sse.py", "from . import streaming", "Parser, accumulator and shape checks"),
+    ("shapes.py", "from .streaming import core", "Parser, accumulator and shape checks"),
     ("plugins/statsd.py", "import chatmini.pipeline", "Plugins import only"),
     ("batching/run.py", "import chatmini.cli", "Nothing imports the command line"),
     ("shortcuts.py", "import chatmini.testing", "Only the demo imports the testing kit"),

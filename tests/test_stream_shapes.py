@@ -96,6 +96,12 @@ BAD_CHUNKS = {
     "a tool call's index a string": (
         chunk({"index": 0, "delta": {"tool_calls": [{"index": "1", "function": {}}]}}),
         r"tool_calls\[0\]\.index is a string"),
+    "a tool call's arguments a number": (
+        chunk({"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {
+            "arguments": 5}}]}}), r"tool_calls\[0\]\.function\.arguments is a number"),
+    "a tool call's name an object": (
+        chunk({"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {
+            "name": {}}}]}}), r"tool_calls\[0\]\.function\.name is an object"),
     "logprobs an array": (chunk(choice(logprobs=[1])), r"logprobs is an array"),
     "usage a number": (chunk(usage=12), "usage is a number, not an object"),
     "the second choice broken": (chunk(choice(), {"index": 1, "delta": 7}),
@@ -216,7 +222,8 @@ def test_a_completion_chunk_of_the_wrong_shape_is_a_validation_error(client, ser
 
 
 def r_event(payload: dict[str, Any]) -> bytes:
-    return event(payload, payload["type"])
+    kind = payload.get("type")
+    return event(payload, kind if isinstance(kind, str) else "")  # no event: line otherwise
 
 
 TEXT = {"type": "response.output_text.delta", "output_index": 0, "content_index": 0,
@@ -241,6 +248,8 @@ BAD_EVENTS = {
         {"type": "response.completed", "response": {"status": "completed", "output": [],
                                                     "usage": "12"}},
         "response.usage is a string"),
+    "an event without a type": ({"sequence_number": 3, "output_index": 0}, "type is missing"),
+    "a type that is a number": ({"type": 7}, "type is a number, not a string"),
     "a final item's content a string": (
         {"type": "response.completed", "response": {"status": "completed", "output": [
             {"type": "message", "content": "hi"}]}},
