@@ -43,9 +43,8 @@ def stream_cpu(client: chatmini.Client, server: Server, chunks: int) -> float:
     gc.collect()
     start = time.thread_time()
     with client.chat.completions.create(model="m", messages=MESSAGES, stream=True) as stream:
-        for chunk in stream:
-            if chunk.choices:
-                chunk.choices[0].delta.content
+        texts = [chunk.choices[0].delta.content for chunk in stream if chunk.choices]
+    assert len(texts) >= chunks  # every content chunk was read
     return (time.thread_time() - start) / chunks * 1e6
 
 
@@ -53,8 +52,9 @@ def call_cpu(client: chatmini.Client, count: int) -> float:
     create = client.chat.completions.create
     gc.collect()
     start = time.thread_time()
-    for _ in range(count):
-        create(model="m", messages=MESSAGES).choices[0].message.content
+    texts = [create(model="m", messages=MESSAGES).choices[0].message.content
+             for _ in range(count)]
+    assert all(texts)
     return (time.thread_time() - start) / count * 1e6
 
 
