@@ -12,6 +12,8 @@ from chatmini.testing import Reply
 
 from .conftest import HI
 
+pytestmark = pytest.mark.framings  # every test here runs on both stream framings of the server
+
 FIELDS = ("delta", "snapshot", "content", "refusal", "name", "index", "arguments",
           "arguments_delta", "parsed_arguments")
 

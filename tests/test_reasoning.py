@@ -13,6 +13,8 @@ from chatmini.testing import Reply
 
 from .conftest import HI
 
+pytestmark = pytest.mark.framings  # every test here runs on both stream framings of the server
+
 MODEL = "gpt-4o-mini"
 THOUGHT = "Two and two make four."
 TIMINGS = {"prompt_n": 3, "prompt_ms": 1.5, "predicted_n": 9, "predicted_ms": 20.1,

@@ -17,6 +17,8 @@ from chatmini.testing import Fault, FaultProxy, Reply
 
 from .conftest import HI, SECRET_KEY
 
+pytestmark = pytest.mark.framings  # every test here runs on both stream framings of the server
+
 DONE = b"data: [DONE]\n\n"
 USAGE = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
 INCLUDE_USAGE = {"stream_options": {"include_usage": True}}
