@@ -127,3 +127,10 @@ def test_a_custom_header_and_scheme(make_client, server):
 def test_a_non_callable_provider_is_refused():
     with pytest.raises(TypeError, match="callable"):
         TokenProvider("token")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", [None, "", "X\r\nY", "Authorization\n", "x goog"])
+def test_an_invalid_header_name_is_refused_at_construction(make_client, server, name):
+    with pytest.raises(chatmini.InvalidRequestError, match="header=.*not a valid header name"):
+        make_client(api_key=None, auth=TokenProvider(lambda: "gateway-token", header=name))
+    assert server.requests == []
