@@ -23,7 +23,7 @@ from chatmini.timeouts import TimeoutLike, check_timeout
 from chatmini.transport import HTTPTransport, build_session, close_session
 
 from ._jwt_claims import jwt_expiry
-from ._token_cache import Token
+from ._token_cache import MAX_LIFETIME, Token, finite_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -226,11 +226,7 @@ def _describe_body(body: Any, response: requests.Response) -> str:
 
 
 def _seconds(value: Any) -> Optional[float]:
-    """``expires_in`` as seconds: a number or a numeric string (Azure AD v1 sends strings)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if seconds == seconds and seconds != float("inf") else None
+    """``expires_in`` as seconds: a number or a numeric string (Azure AD v1 sends strings);
+    None (ignored) when negative or not a finite number, at most MAX_LIFETIME."""
+    seconds = finite_seconds(value)
+    return None if seconds is None or seconds < 0 else min(seconds, MAX_LIFETIME)

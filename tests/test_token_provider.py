@@ -134,3 +134,13 @@ def test_an_invalid_header_name_is_refused_at_construction(make_client, server, 
     with pytest.raises(chatmini.InvalidRequestError, match="header=.*not a valid header name"):
         make_client(api_key=None, auth=TokenProvider(lambda: "gateway-token", header=name))
     assert server.requests == []
+
+
+@pytest.mark.parametrize("expires", [pytest.param(10**400, id="400-digits"), float("inf"), float("nan")])
+def test_an_absurd_expiry_from_a_provider_is_unknown(make_client, server, expires):
+    calls = []
+    client = make_client(api_key=None, auth=lambda: calls.append(1) or ("provided", expires))
+    create(client)
+    create(client)
+    assert bearer_tokens(server) == ["provided"] * 2 and len(calls) == 2  # asked every call
+
