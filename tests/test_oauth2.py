@@ -84,7 +84,8 @@ def test_default_lifetime_applies_to_an_opaque_token_without_expires_in(make_cli
     assert oauth.token().expires_at == pytest.approx(before + 120, abs=2)
 
 
-@pytest.mark.parametrize("expires_in", [pytest.param(10**400, id="400-digits"), "1e999", "NaN", -30, "-5", [60]])
+@pytest.mark.parametrize(
+    "expires_in", [pytest.param(10**400, id="400-digits"), "1e999", "NaN", -30, "-5", [60]])
 def test_an_absurd_expires_in_is_ignored(make_client, server, expires_in):
     server.tokens.enqueue(Reply(body={"access_token": "access-1", "expires_in": expires_in}))
     oauth = oauth_for(server, skew=1, default_lifetime=120)

@@ -136,7 +136,8 @@ def test_an_invalid_header_name_is_refused_at_construction(make_client, server, 
     assert server.requests == []
 
 
-@pytest.mark.parametrize("expires", [pytest.param(10**400, id="400-digits"), float("inf"), float("nan")])
+@pytest.mark.parametrize(
+    "expires", [pytest.param(10**400, id="400-digits"), float("inf"), float("nan")])
 def test_an_absurd_expiry_from_a_provider_is_unknown(make_client, server, expires):
     calls = []
     client = make_client(api_key=None, auth=lambda: calls.append(1) or ("provided", expires))
