@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Optional
 from urllib.parse import parse_qsl, urlencode
 
 from chatmini.credentials import credential_problem
 from chatmini.errors import APIConnectionError, AuthenticationError, ChatminiError, excerpt
-from chatmini.redaction import Secrets, header_secrets, redact_fields, redact_url, scrub_text
+from chatmini.redaction import (
+    REDACTED,
+    Secrets,
+    header_secrets,
+    redact_fields,
+    redact_url,
+    scrub_text,
+)
 from chatmini.request import Request
 from chatmini.retry import AttemptFailed, RetryPolicy, drive
 from chatmini.timeouts import TimeoutLike, check_timeout
@@ -30,6 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("chatmini.auth")
 FORM = "application/x-www-form-urlencoded"
+# A run this long in a 2xx answer that is not a JSON object may be an issued token: not shown.
+_OPAQUE_RUN = re.compile(r"[\w.~+/=-]{16,}")
 
 
 class TokenEndpoint:
@@ -135,8 +145,10 @@ class TokenEndpoint:
     def _payload(self, response: requests.Response, hidden: Secrets) -> dict[str, Any]:
         """The answer's fields: a JSON object, or a form-encoded body (as some providers send)."""
         body = _decoded(response)
-        if not isinstance(body, dict):
-            shown = _describe_body(self._clean(body, hidden), response)
+        if not isinstance(body, dict):  # an issued token may be anywhere in it: no long runs
+            text = self._clean(body, hidden)
+            text = _OPAQUE_RUN.sub(REDACTED, text if isinstance(text, str) else json.dumps(text))
+            shown = _describe_body(text, response)
             raise AuthenticationError(
                 self._message(f"answered HTTP {response.status_code} with no JSON object: "
                               f"{shown}", hidden),
