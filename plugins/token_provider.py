@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from chatmini.credentials import clean_credential
-from chatmini.errors import AuthenticationError, ChatminiError, excerpt
+from chatmini.errors import AuthenticationError, ChatminiError, InvalidRequestError, excerpt
 
 from ._token_cache import Token, TokenCache, finite_seconds
 from .token_auth import TokenAuth
@@ -36,7 +36,8 @@ class TokenProvider(TokenAuth):
         scheme: str = "Bearer",
     ) -> None:
         if not callable(provider):
-            raise TypeError(f"provider must be callable, not {type(provider).__name__}")
+            raise InvalidRequestError(
+                f"provider must be callable (returning a token), not {type(provider).__name__}")
         self.provider = provider
         super().__init__(TokenCache(self._fetch, skew=skew), header=header, scheme=scheme)
 

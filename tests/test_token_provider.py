@@ -124,9 +124,13 @@ def test_a_custom_header_and_scheme(make_client, server):
     assert server.requests[0].headers.get("Authorization") is None
 
 
-def test_a_non_callable_provider_is_refused():
-    with pytest.raises(TypeError, match="callable"):
-        TokenProvider("token")  # type: ignore[arg-type]
+def test_a_non_callable_provider_is_refused(make_client, server):
+    for provider in ("token", None, 5):
+        with pytest.raises(chatmini.InvalidRequestError, match="provider must be callable"):
+            TokenProvider(provider)  # type: ignore[arg-type]
+    with pytest.raises(chatmini.InvalidRequestError, match="provider must be callable"):
+        make_client(api_key=None, auth=TokenProvider("token"))  # type: ignore[arg-type]
+    assert server.requests == []
 
 
 @pytest.mark.parametrize("name", [None, "", "X\r\nY", "Authorization\n", "x goog"])
