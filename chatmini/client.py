@@ -16,7 +16,7 @@ import requests
 from urllib3.util.request import ACCEPT_ENCODING
 
 from .calls import PostParser, StreamFactory, answer, build_request, stream_class
-from .credentials import header_problem, optional_credential
+from .credentials import header_name, header_problem, optional_credential
 from .errors import InsecureTransportWarning, InvalidRequestError
 from .objects import APIResponseObject
 from .options import (
@@ -136,7 +136,7 @@ class Client(RawResponseViews):
                 "disagree: pass one of them"
             )
         self.stream_idle_timeout = self.timeout.stream_idle
-        self.api_key_header = api_key_header
+        self.api_key_header = header_name(api_key_header, "api_key_header")
         self.api_version = api_version
         if api_version and api_version_header:
             default_headers = {api_version_header: api_version, **(default_headers or {})}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional
 
-from .errors import ChatminiError, InvalidRequestError
+from .errors import ChatminiError, InvalidRequestError, excerpt
 
 _NOT_VISIBLE_ASCII = re.compile(r"[^\x21-\x7e]")
 _NOT_HEADER_TEXT = re.compile(r"[^\x20-\x7e]")  # a whole header value may hold spaces
@@ -39,6 +39,16 @@ def header_problem(name: object, value: object) -> Optional[str]:
     if not isinstance(value, str):
         return f"must be a string, not {type(value).__name__}"
     return _problem(_NOT_LATIN1_TEXT.search(value), value, "Latin-1")
+
+
+def header_name(name: object, what: str) -> str:
+    """``name`` when it is a valid HTTP header name, else an InvalidRequestError naming the
+    argument ``what``: checked where the name is given, not when the first call fails."""
+    problem = header_problem(name, "")
+    if problem is not None:
+        shown = repr(name) if isinstance(name, str) else type(name).__name__
+        raise InvalidRequestError(f"{what}={excerpt(shown, 60)} {problem}")
+    return name  # type: ignore[return-value]  # header_problem checked it is a str
 
 
 def _problem(found: Optional[re.Match[str]], value: str, charset: str = "ASCII") -> Optional[str]:

@@ -134,7 +134,7 @@ def header_secrets(headers: Mapping[str, str], credential_header: Optional[str] 
 ):
     """The secret values in ``headers``: the well-known credential headers and
     ``credential_header``, each whole, without its scheme, and a Basic password decoded."""
-    wanted = credential_header.lower() if credential_header else None
+    wanted = None if credential_header is None else credential_header.lower()
     for name, value in headers.items():
         lowered = name.lower()
         if not isinstance(value, str) or not (lowered in SECRET_HEADERS or lowered == wanted):
@@ -219,7 +219,7 @@ def redact_headers(
     headers: Mapping[str, str], credential_header: Optional[str] = None
 ) -> dict[str, str]:
     """A copy of ``headers`` with credential-bearing values replaced, for logs and reprs."""
-    wanted = credential_header.lower() if credential_header else None
+    wanted = None if credential_header is None else credential_header.lower()
     return {
         k: (REDACTED if k.lower() in SECRET_HEADERS or k.lower() == wanted else v)
         for k, v in headers.items()

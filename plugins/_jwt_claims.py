@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from typing import Any, Optional
+
+from ._token_cache import finite_seconds
 
 
 def jwt_claims(token: str) -> Optional[dict[str, Any]]:
@@ -22,7 +23,7 @@ def jwt_claims(token: str) -> Optional[dict[str, Any]]:
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         claims = json.loads(raw)
-    except (ValueError, binascii.Error):  # bad base64, bad UTF-8 or bad JSON
+    except (ValueError, binascii.Error, RecursionError):  # bad base64, UTF-8 or JSON
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -31,6 +32,4 @@ def jwt_expiry(token: str) -> Optional[float]:
     """The ``exp`` claim (seconds since the epoch) of a JWT, or None when there is none."""
     claims = jwt_claims(token)
     exp = claims.get("exp") if claims else None
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
-        return None
-    return float(exp)
+    return finite_seconds(exp) if isinstance(exp, (int, float)) else None

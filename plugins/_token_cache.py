@@ -8,11 +8,26 @@ its exception.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Callable, Optional
 
 from chatmini.redaction import describe_secret
+
+MAX_LIFETIME = 366 * 86400.0  # a token is never trusted for longer than a year
+
+
+def finite_seconds(value: object) -> Optional[float]:
+    """``value`` (a number or numeric string) as a finite float, else None; never raises, not
+    even for an integer of 400 digits or NaN (a server's or provider's expiry is not trusted)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 class Token:

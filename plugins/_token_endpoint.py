@@ -10,26 +10,36 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Optional
 from urllib.parse import parse_qsl, urlencode
 
 from chatmini.credentials import credential_problem
 from chatmini.errors import APIConnectionError, AuthenticationError, ChatminiError, excerpt
-from chatmini.redaction import Secrets, header_secrets, redact_fields, redact_url, scrub_text
+from chatmini.redaction import (
+    REDACTED,
+    Secrets,
+    header_secrets,
+    redact_fields,
+    redact_url,
+    scrub_text,
+)
 from chatmini.request import Request
 from chatmini.retry import AttemptFailed, RetryPolicy, drive
 from chatmini.timeouts import TimeoutLike, check_timeout
 from chatmini.transport import HTTPTransport, build_session, close_session
 
 from ._jwt_claims import jwt_expiry
-from ._token_cache import Token
+from ._token_cache import MAX_LIFETIME, Token, finite_seconds
 
 if TYPE_CHECKING:
     import requests
 
 logger = logging.getLogger("chatmini.auth")
 FORM = "application/x-www-form-urlencoded"
+# A run this long in a 2xx answer that is not a JSON object may be an issued token: not shown.
+_OPAQUE_RUN = re.compile(r"[\w.~+/=-]{16,}")
 
 
 class TokenEndpoint:
@@ -135,8 +145,10 @@ class TokenEndpoint:
     def _payload(self, response: requests.Response, hidden: Secrets) -> dict[str, Any]:
         """The answer's fields: a JSON object, or a form-encoded body (as some providers send)."""
         body = _decoded(response)
-        if not isinstance(body, dict):
-            shown = _describe_body(self._clean(body, hidden), response)
+        if not isinstance(body, dict):  # an issued token may be anywhere in it: no long runs
+            text = self._clean(body, hidden)
+            text = _OPAQUE_RUN.sub(REDACTED, text if isinstance(text, str) else json.dumps(text))
+            shown = _describe_body(text, response)
             raise AuthenticationError(
                 self._message(f"answered HTTP {response.status_code} with no JSON object: "
                               f"{shown}", hidden),
@@ -226,11 +238,7 @@ def _describe_body(body: Any, response: requests.Response) -> str:
 
 
 def _seconds(value: Any) -> Optional[float]:
-    """``expires_in`` as seconds: a number or a numeric string (Azure AD v1 sends strings)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if seconds == seconds and seconds != float("inf") else None
+    """``expires_in`` as seconds: a number or a numeric string (Azure AD v1 sends strings);
+    None (ignored) when negative or not a finite number, at most MAX_LIFETIME."""
+    seconds = finite_seconds(value)
+    return None if seconds is None or seconds < 0 else min(seconds, MAX_LIFETIME)

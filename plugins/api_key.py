@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from chatmini.credentials import optional_credential
+from chatmini.credentials import header_name, optional_credential
 from chatmini.hookspecs import hookimpl
 from chatmini.redaction import describe_secret
 
@@ -20,7 +20,7 @@ class ApiKeyAuth:
     def __init__(self, api_key: Optional[str], header: str = "Authorization") -> None:
         api_key = optional_credential(api_key, "api_key")  # no newline or quote reaches a header
         self._api_key = api_key
-        self.header = header
+        self.header = header_name(header, "api_key_header")
         self._lower = header.lower()
         self._value = None
         if api_key:

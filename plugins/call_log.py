@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 from chatmini.hookspecs import hookimpl
@@ -37,6 +37,14 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 BODY_LIMIT = 4000
 _env_lock = threading.Lock()
+
+
+def _shown_headers(headers: Mapping[str, str], request: Request) -> dict[str, str]:
+    """Response headers fit for a log: credential headers redacted, and any secret the server
+    echoed in another header (a key, a token, a credential parameter) scrubbed as in bodies."""
+    secrets = request.secrets()
+    return {name: scrub_text(value, secrets)
+            for name, value in redact_headers(headers, request.credential_header).items()}
 
 
 class CallLog:
@@ -63,7 +71,7 @@ class CallLog:
         target = f"{request.method} {redact_url(request.url)} (attempt {request.attempt})"
         if response is not None:
             logger.debug("received HTTP %s for %s headers=%r", response.status_code, target,
-                         redact_headers(response.headers, request.credential_header))
+                         _shown_headers(response.headers, request))
         else:
             shown = scrub_text(str(error), request.secrets())
             logger.debug("no response for %s: %s", target, shown)

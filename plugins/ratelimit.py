@@ -145,14 +145,28 @@ class LimiterHooks:
 
 
 def check_limits(
-    rpm: Optional[float], tpm: Optional[float], max_concurrent: Optional[int]
+    rpm: Optional[float], tpm: Optional[float], max_concurrent: Optional[int],
+    default_max_tokens: int = DEFAULT_COMPLETION_TOKENS, max_cooldown: float = MAX_COOLDOWN,
 ) -> None:
-    """A clear InvalidRequestError for a limiter without any budget or with one not > 0."""
+    """A clear InvalidRequestError naming the setting: a limiter needs a budget, each budget a
+    finite number > 0 (a count for max_concurrent), default_max_tokens a count >= 0 and
+    max_cooldown finite seconds >= 0 (it caps what a server may ask for)."""
     if rpm is None and tpm is None and max_concurrent is None:
         raise InvalidRequestError("a rate limiter needs rpm=, tpm= or max_concurrent=")
-    for name, value in (("rpm", rpm), ("tpm", tpm), ("max_concurrent", max_concurrent)):
-        if value is not None and not value > 0:
-            raise InvalidRequestError(f"{name} must be > 0, not {value!r}")
+    for name, value, kinds, zero in (
+        ("rpm", rpm, (int, float), False), ("tpm", tpm, (int, float), False),
+        ("max_concurrent", max_concurrent, (int,), False),
+        ("default_max_tokens", default_max_tokens, (int,), True),
+        ("max_cooldown", max_cooldown, (int, float), True),
+    ):
+        if value is None and not zero:
+            continue  # a budget left unset
+        # not value < 1e308: NaN, infinity and an int too large for a float, without overflow
+        if (isinstance(value, bool) or not isinstance(value, kinds) or not value < 1e308
+                or value < 0 or (value == 0 and not zero)):
+            what = "an integer" if kinds == (int,) else "a finite number"
+            raise InvalidRequestError(f"{name} must be {what} {'>= 0' if zero else '> 0'}, "
+                                      f"not {value!r}")
 
 
 class RateLimiter(LimiterHooks):
@@ -177,7 +191,7 @@ class RateLimiter(LimiterHooks):
         max_cooldown: float = MAX_COOLDOWN,
         clock: Clock = time.monotonic,
     ) -> None:
-        check_limits(rpm, tpm, max_concurrent)
+        check_limits(rpm, tpm, max_concurrent, default_max_tokens, max_cooldown)
         self.budget = Budget(rpm, tpm, max_concurrent, clock)
         self.default_max_tokens = default_max_tokens
         self.max_cooldown = max_cooldown

@@ -72,7 +72,7 @@ class RedisRateLimiter(LimiterHooks):
         default_max_tokens: int = DEFAULT_COMPLETION_TOKENS,
         max_cooldown: float = MAX_COOLDOWN,
     ) -> None:
-        check_limits(rpm, tpm, max_concurrent)
+        check_limits(rpm, tpm, max_concurrent, default_max_tokens, max_cooldown)
         if fail_mode not in FAIL_MODES:
             raise InvalidRequestError(f"fail_mode must be 'open' or 'closed', not {fail_mode!r}")
         for name, value in (("lease_ttl", lease_ttl), ("timeout", timeout), ("recheck", recheck)):

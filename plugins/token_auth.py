@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from chatmini.credentials import header_name
 from chatmini.errors import ChatminiError
 from chatmini.hookspecs import hookimpl
 
@@ -38,7 +39,7 @@ class TokenAuth:
         self, cache: TokenCache, *, header: str = "Authorization", scheme: str = "Bearer"
     ) -> None:
         self.cache = cache
-        self.header = header
+        self.header = header_name(header, "header")
         self._wanted = header.lower()
         self._prefix = f"{scheme} " if scheme else ""
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from chatmini.credentials import clean_credential
-from chatmini.errors import AuthenticationError, ChatminiError, excerpt
+from chatmini.errors import AuthenticationError, ChatminiError, InvalidRequestError, excerpt
 
-from ._token_cache import Token, TokenCache
+from ._token_cache import Token, TokenCache, finite_seconds
 from .token_auth import TokenAuth
 
 EXPECTED = "a token string, (token, expires_at), or an object with .token and .expires_on"
@@ -36,7 +36,8 @@ class TokenProvider(TokenAuth):
         scheme: str = "Bearer",
     ) -> None:
         if not callable(provider):
-            raise TypeError(f"provider must be callable, not {type(provider).__name__}")
+            raise InvalidRequestError(
+                f"provider must be callable (returning a token), not {type(provider).__name__}")
         self.provider = provider
         super().__init__(TokenCache(self._fetch, skew=skew), header=header, scheme=scheme)
 
@@ -82,6 +83,8 @@ def as_token(result: Any) -> Optional[Token]:
         return None
     if isinstance(expires, datetime):
         expires = expires.timestamp()
-    if expires is not None and (isinstance(expires, bool) or not isinstance(expires, (int, float))):
+    if expires is None:
+        return Token(value)
+    if isinstance(expires, bool) or not isinstance(expires, (int, float)):
         return None
-    return Token(value, None if expires is None else float(expires))
+    return Token(value, finite_seconds(expires))  # NaN, inf or 400 digits: an unknown expiry

@@ -78,6 +78,19 @@ def test_debug_redacts_headers_and_query(make_client, server, caplog):
     assert_no_secrets(caplog.text)
 
 
+def test_debug_scrubs_a_key_echoed_in_a_response_header(make_client, server, caplog):
+    caplog.set_level(logging.DEBUG, logger="chatmini")
+    client = make_client(api_key_header="api-key", max_retries=0)
+    server.enqueue(Reply(headers={
+        "X-Echo": f"you sent {SECRET_KEY}", "X-Token": "Bearer tok-1234567890", "X-Plain": "kept"}))
+    client.chat.completions.create(model="m", messages=HI)
+    received = [m for m in (r.getMessage() for r in chatmini_records(caplog))
+                if m.startswith("received HTTP")]
+    assert len(received) == 1 and "'X-Echo': 'you sent <redacted>'" in received[0]
+    assert "tok-1234567890" not in received[0] and "'X-Plain': 'kept'" in received[0]
+    assert_no_secrets(caplog.text)
+
+
 def test_connection_failures_are_logged_at_debug(make_client, server, caplog):
     caplog.set_level(logging.DEBUG, logger="chatmini")
     client = make_client(max_retries=1)

@@ -82,6 +82,14 @@ def test_api_key_header_mode(make_client, server):
     assert headers.get("authorization") is None
 
 
+@pytest.mark.parametrize("name", [None, "", "X\r\nY", "Authorization\n", "x goog", 5])
+@pytest.mark.parametrize("api_key", [SECRET_KEY, None])
+def test_an_invalid_api_key_header_is_refused_at_construction(server, name, api_key):
+    with pytest.raises(chatmini.InvalidRequestError, match="api_key_header=.*not a valid header"):
+        chatmini.Client(api_key=api_key, base_url=server.base_url, api_key_header=name)
+    assert server.requests == []
+
+
 def test_no_key_sends_no_auth_header(make_client, server):
     client = make_client(api_key=None)
     client.chat.completions.create(model="m", messages=HI)

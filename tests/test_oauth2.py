@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import chatmini
+from chatmini.plugins._token_cache import MAX_LIFETIME
 from chatmini.plugins.oauth2 import OAuth2ClientCredentials
 from chatmini.testing import Reply, Server
 
@@ -79,6 +81,32 @@ def test_default_lifetime_applies_to_an_opaque_token_without_expires_in(make_cli
     oauth = oauth_for(server, skew=1, default_lifetime=120)
     before = time.time()
     create(make_client(api_key=None, auth=oauth))
+    assert oauth.token().expires_at == pytest.approx(before + 120, abs=2)
+
+
+@pytest.mark.parametrize(
+    "expires_in", [pytest.param(10**400, id="400-digits"), "1e999", "NaN", -30, "-5", [60]])
+def test_an_absurd_expires_in_is_ignored(make_client, server, expires_in):
+    server.tokens.enqueue(Reply(body={"access_token": "access-1", "expires_in": expires_in}))
+    oauth = oauth_for(server, skew=1, default_lifetime=120)
+    before = time.time()
+    create(make_client(api_key=None, auth=oauth))
+    assert bearer_tokens(server) == ["access-1"]
+    assert oauth.token().expires_at == pytest.approx(before + 120, abs=2)
+
+
+def test_a_huge_expires_in_or_jwt_exp_is_held_to_a_year(make_client, server):
+    header = base64.urlsafe_b64encode(b'{"alg":"none"}').decode().rstrip("=")
+    claims = base64.urlsafe_b64encode(b'{"exp":1%s}' % (b"0" * 400)).decode().rstrip("=")
+    jwt = f"{header}.{claims}.sig"
+    server.tokens.enqueue(Reply(body={"access_token": "access-1", "expires_in": 1e300}),
+                          Reply(body={"access_token": jwt}))
+    oauth = oauth_for(server, skew=1, default_lifetime=120)
+    before = time.time()
+    create(make_client(api_key=None, auth=oauth))
+    assert oauth.token().expires_at == pytest.approx(before + MAX_LIFETIME, abs=2)
+    oauth.cache.invalidate(oauth.token())
+    assert oauth.token().value == jwt  # a 400-digit exp: no expiry known, the default applies
     assert oauth.token().expires_at == pytest.approx(before + 120, abs=2)
 
 

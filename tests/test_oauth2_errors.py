@@ -99,6 +99,21 @@ def test_unusable_success_answers(make_client, server, body, content_type, expec
     assert server.tokens.calls == 1
 
 
+ISSUED = "at-TOKEN-3f9c1a7e5b2d8064"
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ([ISSUED], None), ([[{"x": ISSUED}]], None), (ISSUED, "text/plain"),
+    (f'"{ISSUED}"', "application/json"), (f"<p>token: {ISSUED}</p>", "text/html"),
+])
+def test_a_success_answer_without_a_json_object_never_shows_a_token(
+        make_client, server, body, content_type):
+    server.tokens.enqueue(Reply(body=body, content_type=content_type))
+    exc = fails_with(make_client, server, chatmini.AuthenticationError)
+    shown = f"{exc} {exc!r} {exc.body!r}"
+    assert ISSUED not in shown and ISSUED[3:19] not in shown and "<redacted>" in shown
+
+
 def test_a_timeout_is_an_api_timeout_error_naming_the_endpoint(make_client, server):
     server.tokens.enqueue(Reply(delay=2))
     exc = fails_with(make_client, server, chatmini.APITimeoutError, timeout=(2, 0.2),

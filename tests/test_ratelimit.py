@@ -111,6 +111,23 @@ def test_settings_are_checked():
     assert repr(RateLimiter(rpm=120)) == "<RateLimiter rpm=120.0 tpm=None max_concurrent=None>"
 
 
+@pytest.mark.parametrize("kwargs, name", [
+    ({"tpm": "10"}, "tpm"), ({"rpm": float("inf")}, "rpm"), ({"rpm": 10**400}, "rpm"),
+    ({"rpm": True}, "rpm"), ({"max_concurrent": 2.5}, "max_concurrent"),
+    ({"rpm": 60, "max_cooldown": float("nan")}, "max_cooldown"),
+    ({"rpm": 60, "max_cooldown": -1}, "max_cooldown"),
+    ({"rpm": 60, "default_max_tokens": -5}, "default_max_tokens"),
+    ({"rpm": 60, "default_max_tokens": "256"}, "default_max_tokens"),
+])
+def test_careless_settings_are_refused_naming_the_argument(make_client, server, kwargs, name):
+    with pytest.raises(chatmini.InvalidRequestError, match=f"^{name} must be"):
+        make_client(plugins=[RateLimiter(**kwargs)])
+    assert server.requests == []
+    limiter = RateLimiter(rpm=6000, default_max_tokens=0, max_cooldown=0)  # zero is allowed
+    create(make_client(plugins=[limiter]))
+    assert len(server.requests) == 1
+
+
 # --- over real sockets ------------------------------------------------------------------------
 
 

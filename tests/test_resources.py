@@ -29,6 +29,13 @@ def test_model_ids_are_one_path_segment(client, server):
         client.models.retrieve("..")
 
 
+@pytest.mark.parametrize("model", [None, "", 5, ["gpt-4o"]])
+def test_a_model_id_that_is_not_a_non_empty_string_is_refused(client, server, model):
+    with pytest.raises(chatmini.InvalidRequestError, match="model must be a non-empty string"):
+        client.models.retrieve(model)
+    assert server.requests == []
+
+
 def test_moderations(client, server):
     answer = client.moderations.create(input=["fine words", "I will kill"])
     assert isinstance(answer, chatmini.ModerationCreateResponse)

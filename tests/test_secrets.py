@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import chatmini
-from chatmini.redaction import redact_headers, scrub
+from chatmini.redaction import header_secrets, redact_headers, scrub
 from chatmini.testing import Reply
 
 from .conftest import HI, SECRET_KEY
@@ -76,6 +76,9 @@ def test_redaction_helpers():
         "Authorization": "<redacted>", "API-Key": "<redacted>", "X-Other": "v"}
     assert scrub("key sk-12345678 bad", {"authorization": "Bearer sk-12345678"}) == (
         "key <redacted> bad")
+    # any credential header name is honoured, even one no Client accepts (it refuses "")
+    assert redact_headers({"": "sk-12345678"}, "") == {"": "<redacted>"}
+    assert list(header_secrets({"": "sk-12345678"}, "")) == ["sk-12345678"]
 
 
 KEY_HEAD = SECRET_KEY[:12]  # what an excerpt cut through the key would leave

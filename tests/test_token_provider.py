@@ -124,6 +124,28 @@ def test_a_custom_header_and_scheme(make_client, server):
     assert server.requests[0].headers.get("Authorization") is None
 
 
-def test_a_non_callable_provider_is_refused():
-    with pytest.raises(TypeError, match="callable"):
-        TokenProvider("token")  # type: ignore[arg-type]
+def test_a_non_callable_provider_is_refused(make_client, server):
+    for provider in ("token", None, 5):
+        with pytest.raises(chatmini.InvalidRequestError, match="provider must be callable"):
+            TokenProvider(provider)  # type: ignore[arg-type]
+    with pytest.raises(chatmini.InvalidRequestError, match="provider must be callable"):
+        make_client(api_key=None, auth=TokenProvider("token"))  # type: ignore[arg-type]
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("name", [None, "", "X\r\nY", "Authorization\n", "x goog"])
+def test_an_invalid_header_name_is_refused_at_construction(make_client, server, name):
+    with pytest.raises(chatmini.InvalidRequestError, match="header=.*not a valid header name"):
+        make_client(api_key=None, auth=TokenProvider(lambda: "gateway-token", header=name))
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "expires", [pytest.param(10**400, id="400-digits"), float("inf"), float("nan")])
+def test_an_absurd_expiry_from_a_provider_is_unknown(make_client, server, expires):
+    calls = []
+    client = make_client(api_key=None, auth=lambda: calls.append(1) or ("provided", expires))
+    create(client)
+    create(client)
+    assert bearer_tokens(server) == ["provided"] * 2 and len(calls) == 2  # asked every call
+

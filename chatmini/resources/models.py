@@ -6,7 +6,7 @@ from typing import Any
 
 from ..objects import Model, ModelList
 from ..urls import path_segment
-from .base import APIResource
+from .base import APIResource, check_model
 
 
 class Models(APIResource):
@@ -21,5 +21,5 @@ class Models(APIResource):
     def retrieve(self, model: str, **options: Any) -> Model:
         """One model (``.id``, ``.owned_by``, ``.created``); a NotFoundError when unknown."""
         return self._client.request(  # type: ignore[no-any-return]
-            "GET", f"/models/{path_segment(model)}", None, cast=Model, **options
+            "GET", f"/models/{path_segment(check_model(model))}", None, cast=Model, **options
         )
