@@ -405,6 +405,10 @@ def test_settings_are_checked(servers):
         Fallback([Endpoint(a.base_url)], cooldown=10, max_cooldown=5)
     with pytest.raises(chatmini.InvalidRequestError, match="order must be"):
         Fallback([Endpoint(a.base_url)], order="random")
+    for name in ("window", "cooldown", "max_cooldown"):  # NaN never closes, inf never opens
+        for value in (float("nan"), float("inf"), 0, -1, "30", None):
+            with pytest.raises(chatmini.InvalidRequestError, match=name):
+                Fallback([Endpoint(a.base_url)], **{name: value})
     with pytest.raises(chatmini.InvalidRequestError, match="Client\\(auth=...\\)"):
         chatmini.Client(auth=lambda: "t", plugins=[Fallback([Endpoint(a.base_url)])])
     with pytest.warns(chatmini.InsecureTransportWarning, match="endpoint 'remote'"):

@@ -16,6 +16,7 @@ from typing import Callable, Iterator, NamedTuple, Optional
 
 from chatmini.errors import InvalidRequestError
 from chatmini.stats import text_table
+from chatmini.timeouts import seconds
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 BUCKETS = 10  # the error-rate window is kept as this many counters, not one entry per call
@@ -39,10 +40,11 @@ class Settings:
         for name, value in (("failures", failures), ("min_calls", min_calls)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidRequestError(f"{name} must be an integer >= 1, not {value!r}")
-        for name, seconds in (("window", window), ("cooldown", cooldown),
-                              ("max_cooldown", max_cooldown)):
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-                raise InvalidRequestError(f"{name} must be seconds > 0, not {seconds!r}")
+        for name, span in (("window", window), ("cooldown", cooldown),
+                           ("max_cooldown", max_cooldown)):
+            if span is None:
+                raise InvalidRequestError(f"{name} must be seconds > 0, not None")
+            seconds(span, name)  # finite and > 0: NaN or infinity would never close a breaker
         if max_cooldown < cooldown:
             raise InvalidRequestError(
                 f"max_cooldown={max_cooldown} and cooldown={cooldown} disagree: the longest "

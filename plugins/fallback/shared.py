@@ -19,6 +19,7 @@ import time
 from typing import Any, Optional, Union
 
 from chatmini.errors import InvalidRequestError
+from chatmini.timeouts import seconds
 
 from .._redis import Outage, connect, describe
 from .breaker import CLOSED, HALF_OPEN, OPEN, Circuit, Clock, EndpointHealth, Settings
@@ -134,10 +135,12 @@ class SharedCircuits(LocalCircuits):
         recheck: float = 5.0,
         clock: Clock = time.monotonic,
     ) -> None:
-        if not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise InvalidRequestError(f"redis_timeout must be seconds > 0, not {timeout!r}")
-        if not isinstance(refresh, (int, float)) or not refresh >= 0:
-            raise InvalidRequestError(f"refresh must be seconds >= 0, not {refresh!r}")
+        if timeout is None:
+            raise InvalidRequestError("redis_timeout must be seconds > 0, not None")
+        seconds(timeout, "redis_timeout")
+        if refresh != 0:  # 0: ask Redis every time
+            seconds(refresh, "refresh")
+        seconds(recheck, "recheck")
         super().__init__(names, settings, clock)  # evidence, and the breakers when Redis is down
         self.redis, self._errors, self._password = connect(redis, timeout, "Fallback")
         self.where = describe(self.redis)
