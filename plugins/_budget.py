@@ -12,6 +12,15 @@ Clock = Callable[[], float]
 NEVER = float("-inf")
 
 
+class TooLate(Exception):
+    """A request's turn would come after its deadline: ``wait`` is the time it would have had
+    to wait from now (None: until a concurrency slot is free, or for the threads ahead)."""
+
+    def __init__(self, wait: Optional[float]) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
 class Pacer:
     """Spends a per-minute budget evenly (GCRA virtual scheduling, no burst tolerance).
 
@@ -79,8 +88,12 @@ class Budget:
             return None
         return 0.0
 
-    def acquire(self, tokens: float = 0.0) -> None:
-        """Wait for this request's turn, then spend one request and ``tokens`` and take a slot."""
+    def acquire(self, tokens: float = 0.0, until: Optional[float] = None) -> None:
+        """Wait for this request's turn, then spend one request and ``tokens`` and take a slot.
+
+        ``until`` (on this budget's clock) is the request's deadline: TooLate at once when its
+        turn is due after it, or when it passes while waiting for a slot or behind others.
+        """
         with self._lock:
             line = self._line
             if not line and self.wait_time(self.clock()) == 0.0:
@@ -90,13 +103,15 @@ class Budget:
             line.append(turn)
             try:
                 while True:
-                    if line[0] is turn:
-                        wait = self.wait_time(self.clock())
-                        if wait == 0.0:
-                            break
-                        turn.wait(wait)
-                    else:
-                        turn.wait()
+                    now = self.clock()
+                    wait = self.wait_time(now) if line[0] is turn else None
+                    if wait == 0.0:
+                        break
+                    if until is not None:
+                        if now + (wait or 0.0) >= until:
+                            raise TooLate(wait)
+                        wait = until - now if wait is None else wait
+                    turn.wait(wait)
                 self._spend(tokens)
             finally:
                 line.remove(turn)

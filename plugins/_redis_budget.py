@@ -13,6 +13,7 @@ import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
+from chatmini.plugins._budget import TooLate
 from chatmini.plugins._redis_scripts import LIMIT_LUA, NOT_NOW
 
 SETTLE_DELAY = 0.05  # a finished request's token correction waits this long for a ride
@@ -79,22 +80,29 @@ class RedisBudget:
 
     # -- acquiring ---------------------------------------------------------------------------
 
-    def acquire(self, name: str, tokens: float) -> Ticket:
-        """Wait for this request's turn (and a slot), then return its ticket."""
+    def acquire(self, name: str, tokens: float, deadline: Optional[float] = None) -> Ticket:
+        """Wait for this request's turn (and a slot), then return its ticket; TooLate at once
+        when the turn is due after ``deadline`` (``time.monotonic()`` seconds), or when it
+        passes waiting for a slot."""
         self._ensure_keeper()
         lease = self._new_lease() if self._leases else ""
         while True:
             if self._line:  # others here wait already: queue behind them
-                status, wait = self._wait_in_line(name, tokens, lease, 0.0)
+                status, wait = self._wait_in_line(name, tokens, lease, 0.0, deadline)
             else:
-                status, wait = self._reserve(name, tokens, lease)
+                status, wait = self._reserve(name, tokens, lease, deadline)
                 if status == NOT_NOW:
-                    status, wait = self._wait_in_line(name, tokens, lease, max(wait, 0.001))
+                    status, wait = self._wait_in_line(
+                        name, tokens, lease, max(wait, 0.001), deadline
+                    )
             ticket = Ticket(name, lease, tokens)
             if lease:
                 with self._lock:
                     self._held[lease] = name
             if wait > 0:
+                if deadline is not None and time.monotonic() + wait >= deadline:
+                    self.settle(ticket, -tokens, 0.0, True)  # give the reserved turn back
+                    raise TooLate(wait)
                 time.sleep(wait)
                 if self._cool_until.get(name, 0.0) > time.monotonic():
                     self.settle(ticket, -tokens, 0.0, True)  # a cool-down began: queue again
@@ -105,35 +113,50 @@ class RedisBudget:
     def _new_lease(self) -> str:
         return f"{socket.gethostname()}:{os.getpid()}:{id(self):x}:{next(self._ids)}"
 
-    def _reserve(self, name: str, tokens: float, lease: str) -> tuple[int, float]:
-        """One script call carrying this name's pending settlements; (status, seconds)."""
+    def _reserve(
+        self, name: str, tokens: float, lease: str, deadline: Optional[float]
+    ) -> tuple[int, float]:
+        """One script call carrying this name's pending settlements; (status, seconds).
+        TooLate when not reserved and the turn (or ``deadline``) is past ``deadline``."""
         with self._lock:
             carried = self._pending.pop(name, [])
         reply = self._call(name, ["1", f"{tokens:.9g}", lease], carried, [])
-        return int(reply[0]), float(reply[1])
+        status = int(reply[0])
+        if status == NOT_NOW and deadline is not None:
+            turn, now = float(reply[4]), time.monotonic()
+            if turn > 0 and now + turn >= deadline:
+                raise TooLate(turn)
+            if now >= deadline:  # still no slot
+                raise TooLate(None)
+        return status, float(reply[1])
 
     def _wait_in_line(
-        self, name: str, tokens: float, lease: str, wait: float
+        self, name: str, tokens: float, lease: str, wait: float, deadline: Optional[float]
     ) -> tuple[int, float]:
         """Not this request's turn yet: local threads queue, the head alone asks Redis again
         when told to (at most MAX_POLL later) or at once when this process frees a slot."""
         turn = threading.Condition(self._lock)
-        with self._lock:
-            self._line.append(turn)
-            while self._line[0] is not turn:
-                turn.wait()
         try:
+            with self._lock:
+                self._line.append(turn)
+                while self._line[0] is not turn:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise TooLate(None)
+                    turn.wait(None if deadline is None else deadline - time.monotonic())
             while True:
                 with self._lock:
                     if wait > 0 and name not in self._pending:
-                        turn.wait(min(wait, MAX_POLL))
-                status, wait = self._reserve(name, tokens, lease)
+                        poll = min(wait, MAX_POLL)
+                        if deadline is not None:
+                            poll = max(min(poll, deadline - time.monotonic()), 0.0)
+                        turn.wait(poll)
+                status, wait = self._reserve(name, tokens, lease, deadline)
                 if status != NOT_NOW:
                     return status, wait
                 wait = max(wait, 0.001)
         finally:
             with self._lock:
-                self._line.popleft()
+                self._line.remove(turn)
                 if self._line:
                     self._line[0].notify()
 

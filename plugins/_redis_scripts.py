@@ -16,11 +16,11 @@ from __future__ import annotations
 # ARGV: 1 requests/s (0: none), 2 tokens/s (0: none), 3 max concurrent (0: none), 4 lease
 # seconds, 5 horizon seconds, 6 "1" to acquire, 7 its tokens, 8 its lease id, 9 settlement
 # count n, then n triples (lease id or "", token delta, cool-down seconds), then a count m
-# and m lease ids to renew. Returns {status, wait, cool left, contended}: status 1 reserved
+# and m lease ids to renew. Returns {status, wait, cool left, contended, turn}: status 1 reserved
 # (wait: seconds until its turn, at most the horizon), 0 not now (wait: seconds until the
 # soonest lease expires, or until the turn is within the horizon: refunds may bring it
 # closer), 2 nothing acquired; contended is 1 when some acquire found every slot taken in the
-# last second.
+# last second; turn is the seconds until the request's turn, a slot aside (0 when not acquiring).
 LIMIT_LUA = """
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local t = redis.call('TIME')
@@ -45,7 +45,7 @@ for j = i + 1, i + renew do
   local expiry = tonumber(redis.call('ZSCORE', slots, ARGV[j]))
   if expiry and expiry < now + ttl then redis.call('ZADD', slots, fmt(now + ttl), ARGV[j]) end
 end
-local status, wait = 2, 0
+local status, wait, turn = 2, 0, 0
 if ARGV[6] == '1' then
   status = 1
   if maxc > 0 then
@@ -58,6 +58,7 @@ if ARGV[6] == '1' then
   local start = math.max(now, cool)
   if rps > 0 and req > start then start = req end
   if tps > 0 and tok > start then start = tok end
+  turn = start - now
   if status == 1 and start - now > horizon then status, wait = 0, start - now - horizon end
   if status == 1 then
     if rps > 0 then req = start + 1 / rps end
@@ -72,7 +73,7 @@ if ARGV[6] == '1' then
 end
 redis.call('HSET', state, 'req', fmt(req), 'tok', fmt(tok), 'cool', fmt(cool), 'full', fmt(full))
 redis.call('EXPIRE', state, math.ceil(math.max(req, tok, cool, now) - now) + 600)
-return {status, fmt(wait), fmt(cool - now), (now - full < 1.0) and 1 or 0}
+return {status, fmt(wait), fmt(cool - now), (now - full < 1.0) and 1 or 0, fmt(turn)}
 
 """
 

@@ -17,10 +17,11 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, Generator, Mapping, Optional
 
-from chatmini.errors import InvalidRequestError
+from chatmini.errors import APITimeoutError, InvalidRequestError
 from chatmini.hookspecs import hookimpl
-from chatmini.plugins._budget import Budget, Clock
+from chatmini.plugins._budget import Budget, Clock, TooLate
 from chatmini.plugins._ratelimit_headers import pause_from_headers
+from chatmini.redaction import redact_url
 from chatmini.usage import total_tokens, usage_from_body
 
 if TYPE_CHECKING:
@@ -37,12 +38,14 @@ DEFAULT_COOLDOWN = 1.0  # pause after a 429 that says nothing about how long to 
 MAX_COOLDOWN = 60.0
 CHARS_PER_TOKEN = 4
 _STREAM_KEY = "chatmini.ratelimit.stream"
+_LATE_KEY = "chatmini.ratelimit.late"  # the APITimeoutError this limiter raised: not retried
 
 
 class LimiterHooks:
     """The hooks every rate limiter shares; subclasses say where the budget lives.
 
-    Each attempt is estimated, waits in ``_acquire`` (which returns a ticket), and is settled
+    Each attempt is estimated, waits in ``_acquire`` (which returns a ticket, and raises
+    TooLate when the turn would come after the call's ``request.deadline``), and is settled
     once with ``_settle(ticket, token_delta, cool_down, release)``: real minus estimated tokens,
     a pause every worker must honour (a 429, exhausted ``x-ratelimit-*`` headers), and whether
     the concurrency slot is given back (a stream keeps it until it ends).
@@ -65,7 +68,11 @@ class LimiterHooks:
     ) -> Generator[None, Any, Optional[requests.Response]]:
         cost = estimate_tokens(request.params, self.default_max_tokens, request.endpoint)
         spent = cost if self._count_tokens else 0
-        ticket = self._acquire(request, spent)
+        try:
+            ticket = self._acquire(request, spent)
+        except TooLate as late:
+            error = request.context[_LATE_KEY] = too_late(request, late.wait)
+            raise error from None
         try:
             response: Optional[requests.Response] = yield
         except BaseException:
@@ -100,6 +107,11 @@ class LimiterHooks:
         except Exception as exc:  # noqa: BLE001 - a server's body, whatever it holds
             logger.debug("rate limiter ignored the answer's usage: %s", type(exc).__name__)
             return pause, 0.0
+
+    @hookimpl
+    def chatmini_retry_decision(self, request: Request, error: ChatminiError) -> Optional[str]:
+        """A wait past the deadline fails the call: a retry could only wait longer."""
+        return "raise" if request.context.get(_LATE_KEY) is error else None
 
     @hookimpl
     def chatmini_stream_end(
@@ -199,7 +211,7 @@ class RateLimiter(LimiterHooks):
         self._tokens_per_minute = float(tpm) if tpm is not None else math.inf
 
     def _acquire(self, request: Request, tokens: float) -> None:
-        self.budget.acquire(tokens)
+        self.budget.acquire(tokens, until(request.deadline, self.budget.clock))
 
     def _settle(self, ticket: None, token_delta: float, cool_down: float, release: bool) -> None:
         settle_budget(self.budget, token_delta, cool_down, release)
@@ -209,6 +221,26 @@ class RateLimiter(LimiterHooks):
         rpm = b.requests.per_second * 60 if b.requests else None
         tpm = b.tokens.per_second * 60 if b.tokens else None
         return f"<RateLimiter rpm={rpm} tpm={tpm} max_concurrent={b.max_concurrent}>"
+
+
+def until(deadline: Optional[float], clock: Clock) -> Optional[float]:
+    """A call's deadline (``time.monotonic()`` seconds) on a budget's ``clock``."""
+    return None if deadline is None else clock() + deadline - time.monotonic()
+
+
+def too_late(request: Request, wait: Optional[float]) -> APITimeoutError:
+    """The error of a call whose rate-limiter turn would come after its total deadline."""
+    total = getattr(request.timeout, "total", None)
+    limit = f"the {total:g} s total deadline" if total else "the total deadline"
+    if wait is None:
+        why = f"the rate limiter had no free turn or slot before {limit}"
+    else:
+        beyond = wait - max(0.0, (request.deadline or 0.0) - time.monotonic())
+        why = f"the rate limiter would have had to wait {wait:.3g} s, {beyond:.3g} s beyond {limit}"
+    return APITimeoutError(
+        f"Request timed out ({why}; nothing was sent on attempt {request.attempt}) on "
+        f"{request.method} {redact_url(request.url)}.", request=request,
+    )
 
 
 def settle_budget(budget: Budget, token_delta: float, cool_down: float, release: bool) -> None:

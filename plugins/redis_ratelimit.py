@@ -23,6 +23,7 @@ from chatmini.plugins.ratelimit import (
     LimiterHooks,
     check_limits,
     settle_budget,
+    until,
 )
 
 if TYPE_CHECKING:
@@ -111,10 +112,10 @@ class RedisRateLimiter(LimiterHooks):
     def _acquire(self, request: Request, tokens: float) -> Any:
         name = self._name(request)
         if self._outage.active:
-            return self._local_acquire(name, tokens)
+            return self._local_acquire(name, tokens, request.deadline)
         started = self._outage.begin()
         try:
-            ticket = self.budget.acquire(name, tokens)
+            ticket = self.budget.acquire(name, tokens, request.deadline)
         except self._errors as exc:
             if self.fail_mode == "closed":
                 raise LimiterUnavailableError(
@@ -122,16 +123,16 @@ class RedisRateLimiter(LimiterHooks):
                     f"({self._reason(exc)}); nothing was sent (fail_mode='closed')"
                 ) from None
             self._outage.failed(exc)
-            return self._local_acquire(name, tokens)
+            return self._local_acquire(name, tokens, request.deadline)
         self._outage.answered(started)
         return ticket
 
-    def _local_acquire(self, name: str, tokens: float) -> Budget:
+    def _local_acquire(self, name: str, tokens: float, deadline: Optional[float]) -> Budget:
         with self._lock:
             budget = self._local.get(name)
             if budget is None:
                 budget = self._local[name] = Budget(*self._limits)
-        budget.acquire(tokens)
+        budget.acquire(tokens, until(deadline, budget.clock))
         return budget
 
     def _settle(self, ticket: Any, token_delta: float, cool_down: float, release: bool) -> None:

@@ -502,6 +502,30 @@ def test_a_hostile_answer_leaves_out_what_is_malformed(otel, make_client, server
     assert "gen_ai.response.id" not in failed
 
 
+ABSURD = {"prompt_tokens": 10**400, "completion_tokens": -5, "total_tokens": 1e9,
+          "prompt_tokens_details": {"cached_tokens": 10**400},
+          "completion_tokens_details": {"reasoning_tokens": float("inf")}}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_absurd_usage_counts_are_left_out_not_raised(otel, make_client, server, stream):
+    """A count no histogram can take (10**400 overflows, -5 is no count) is not recorded."""
+    client = make_client(plugins=[otel.plugin()])
+    if stream:
+        server.enqueue(Reply(content="hi", chunk_extras={"usage": ABSURD}))
+        assert "".join(chat(client, stream=True).text_deltas()) == "hi"
+    else:
+        server.enqueue(Reply(body={"id": "chatcmpl-a", "object": "chat.completion",
+                                   "model": MODEL, "usage": ABSURD, "choices": [{
+                                       "index": 0, "finish_reason": "stop",
+                                       "message": {"role": "assistant", "content": "hi"}}]}))
+        assert chat(client).choices[0].message.content == "hi"
+    attrs = otel.span().attributes
+    assert not [name for name in attrs if name.startswith("gen_ai.usage.")]
+    assert otel.points("gen_ai.client.token.usage") == []
+    assert len(otel.points("gen_ai.client.operation.duration")) == 1
+
+
 def test_it_works_with_the_timing_plugin_blocked(otel, make_client):
     client = make_client(plugins=[otel.plugin()], disabled_plugins=["timing", "logging"])
     list(chat(client, stream=True))

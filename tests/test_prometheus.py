@@ -99,6 +99,19 @@ def test_metrics_are_scraped_with_names_units_and_labels(make_client, server, re
     assert value(errors, "_total", model=MODEL, type="BadRequestError") == 1
 
 
+def test_a_streamed_negative_or_huge_usage_counts_no_tokens(make_client, server, registry, scrape):
+    """prometheus-client raises on a negative increment: such a count is no count."""
+    client = make_client(plugins=[PrometheusMetrics(registry=registry)])
+    usage = {"prompt_tokens": -5, "completion_tokens": 10**400}
+    server.enqueue(Reply(content="hi", chunk_extras={"usage": usage}))
+    with client.chat.completions.create(model=MODEL, messages=HI, stream=True) as stream:
+        assert "".join(stream.text_deltas()) == "hi"
+    families = scrape()
+    assert not [s for s in families["chatmini_tokens"].samples if s.name.endswith("_total")]
+    ok = {"model": MODEL, "endpoint": "/chat/completions", "status": "200"}
+    assert value(families["chatmini_request_duration_seconds"], "_count", **ok) == 1
+
+
 def test_default_registry_is_shared_by_clients(make_client):
     before = prometheus_client.REGISTRY.get_sample_value(
         "chatmini_request_duration_seconds_count",

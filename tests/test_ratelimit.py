@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -275,6 +276,37 @@ def test_the_budget_is_consistent_after_many_threads(make_client, server):
     results = batch(client, [str(i) for i in range(120)], workers=12)
     assert not any(isinstance(r, Exception) for r in results)
     assert limiter.budget.in_flight == 0 and limiter.budget.waiting == 0
+
+
+def late_call(client, server, **kw):
+    """A call with a 0.5 s total deadline the limiter cannot meet: it fails at once (no retry,
+    nothing sent), where it used to wait its turn (a minute) first."""
+    sent = len(server.requests)
+    start = time.monotonic()
+    with pytest.raises(chatmini.APITimeoutError) as caught:
+        create(client, timeout=chatmini.Timeout(5, total=0.5), **kw)
+    assert time.monotonic() - start < 5 and len(server.requests) == sent
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("limits", [{"tpm": 60_000}, {"rpm": 1}])
+def test_a_turn_after_the_total_deadline_fails_at_once(make_client, server, limits):
+    client = make_client(plugins=[RateLimiter(**limits)])
+    server.enqueue(Reply(body={"object": "chat.completion", "choices": [], "usage": {
+        "prompt_tokens": 1, "completion_tokens": 10**9}}))  # held to a minute of tokens
+    create(client)
+    message = late_call(client, server)
+    assert "rate limiter would have had to wait" in message and "0.5 s total deadline" in message
+    assert re.search(r"wait (59\.\d+|60) s", message), message
+
+
+def test_no_free_slot_before_the_total_deadline_fails_then(make_client, server):
+    limiter = RateLimiter(max_concurrent=1)
+    client = make_client(plugins=[limiter])
+    with create(client, stream=True):  # holds the only slot
+        assert "no free turn or slot before the 0.5 s total deadline" in late_call(client, server)
+    assert limiter.budget.waiting == 0 and limiter.budget.in_flight == 0
+    create(client, timeout=chatmini.Timeout(5, total=2))
 
 
 def test_the_limiter_is_registered_by_name(make_client):

@@ -23,6 +23,7 @@ from chatmini.testing.pacing import max_in_window
 
 from .conftest import HI
 from .redis_support import RedisServer
+from .test_ratelimit import late_call
 
 pytest.importorskip("redis", reason="redis-py is in the test extra: pip install -e '.[test]'")
 from chatmini.plugins.redis_ratelimit import (  # noqa: E402
@@ -208,6 +209,28 @@ def test_a_stream_holds_its_shared_slot_until_it_ends(redis_server, make_client,
     stream.close()
     limiter.budget.flush()
     assert redis_server.client().zcard(slots) == 0
+
+
+@pytest.mark.parametrize("limits", [{"tpm": 60_000}, {"rpm": 1}])
+def test_a_shared_turn_after_the_total_deadline_fails_at_once(redis_server, make_client,
+                                                              make_limiter, server, limits):
+    limiter = make_limiter(**limits)
+    client = make_client(plugins=[limiter])
+    server.enqueue(Reply(body={"object": "chat.completion", "choices": [], "usage": {
+        "prompt_tokens": 1, "completion_tokens": 10**9}}))  # held to a minute of tokens
+    create(client)
+    limiter.budget.flush()
+    assert "rate limiter would have had to wait" in late_call(client, server)
+
+
+def test_no_free_shared_slot_before_the_total_deadline_fails_then(redis_server, make_client,
+                                                                  make_limiter, server):
+    limiter = make_limiter(max_concurrent=1)
+    client = make_client(plugins=[limiter])
+    with create(client, stream=True):  # holds the only slot
+        assert "no free turn or slot before the 0.5 s" in late_call(client, server)
+    limiter.budget.flush()
+    create(client, timeout=chatmini.Timeout(5, total=2))
 
 
 def test_per_model_budgets_are_separate(redis_server, make_client, make_limiter, key):

@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
+from chatmini.usage import count, token_counts
+
 from . import conventions as sc
 
 AttributeValue = Union[str, bool, int, float, Sequence[str]]
@@ -131,8 +133,7 @@ def answer_metric_attributes(
     usage = get("usage")
     if type(usage) is not dict:
         return attributes, None, None
-    return (attributes, _count(usage, "prompt_tokens", "input_tokens"),
-            _count(usage, "completion_tokens", "output_tokens"))
+    return (attributes, *token_counts(usage))
 
 
 def answer_span_attributes(data: Any) -> Attributes:
@@ -150,29 +151,25 @@ def answer_span_attributes(data: Any) -> Attributes:
     usage = data.get("usage")
     if type(usage) is not dict:
         return attributes
-    for name, count in (
-        (sc.USAGE_INPUT_TOKENS, _count(usage, "prompt_tokens", "input_tokens")),
-        (sc.USAGE_OUTPUT_TOKENS, _count(usage, "completion_tokens", "output_tokens")),
-        (sc.USAGE_CACHE_READ_INPUT_TOKENS, _count(
+    tokens_in, tokens_out = token_counts(usage)
+    for name, tokens in (
+        (sc.USAGE_INPUT_TOKENS, tokens_in),
+        (sc.USAGE_OUTPUT_TOKENS, tokens_out),
+        (sc.USAGE_CACHE_READ_INPUT_TOKENS, _detail(
             usage.get("prompt_tokens_details") or usage.get("input_tokens_details"),
             "cached_tokens")),
-        (sc.USAGE_REASONING_OUTPUT_TOKENS, _count(
+        (sc.USAGE_REASONING_OUTPUT_TOKENS, _detail(
             usage.get("completion_tokens_details") or usage.get("output_tokens_details"),
             "reasoning_tokens")),
     ):
-        if count is not None:
-            attributes[name] = count
+        if tokens is not None:
+            attributes[name] = tokens
     return attributes
 
 
-def _count(where: Any, key: str, other: Optional[str] = None) -> Optional[int]:
-    """A token count: ``where[key]`` (else ``where[other]``) when it is an int >= 0."""
-    if type(where) is not dict:
-        return None
-    value = where.get(key)
-    if type(value) is not int and other is not None:
-        value = where.get(other)
-    return value if type(value) is int and value >= 0 else None
+def _detail(details: Any, key: str) -> Optional[int]:
+    """A count in a usage details object (``cached_tokens``), read as every count is."""
+    return count(details.get(key)) if type(details) is dict else None
 
 
 _RESPONSES_STATUS = {"completed": "stop", "failed": "error", "cancelled": "cancelled"}
