@@ -54,18 +54,7 @@ class HookCall:
             return self.caller(**dict(zip(self._names, args)))
         if self._wrappers:
             return self._wrapped(args)
-        if self._first:
-            for call in calls:
-                result = call(args)
-                if result is not None:
-                    return result
-            return None
-        results = []
-        for call in calls:
-            result = call(args)
-            if result is not None:
-                results.append(result)
-        return results
+        return self._plain(args)
 
     def _plain(self, args: tuple[Any, ...]) -> Any:
         """The implementations that are not wrappers, with the first-result rule."""
