@@ -229,10 +229,15 @@ class ChunkAccumulator:
         choices = self._choices
         return bool(choices) and all(c.finish_reason is not None for c in choices.values())
 
-    def add(self, chunk: dict[str, Any]) -> None:
-        """Merge one parsed chunk; non-dict garbage anywhere in it is skipped, not fatal."""
+    def add(self, chunk: dict[str, Any]) -> bool:
+        """Merge one parsed chunk; non-dict garbage anywhere in it is skipped, not fatal.
+
+        True when the chunk took the fast path: one choice (an integer index, no logprobs, no
+        finish_reason) whose delta holds only text (content, or reasoning under one name with
+        content "" or null), and usage absent or an object. Its shape is then known to be
+        readable, and the stream skips checking it again (chatmini/shapes.py)."""
         if chunk.__class__ is not dict:
-            return
+            return False
         self._count += 1
         missing = self._missing
         if missing:
@@ -245,7 +250,7 @@ class ChunkAccumulator:
             self._usage = usage
         choices = chunk.get("choices")
         if choices.__class__ is not list or not choices:
-            return
+            return False
         if len(choices) == 1:
             # Fast path: a delta of content alone for a choice whose text already arrived, or
             # of reasoning (under one name; content "" or null beside it is allowed) for a
@@ -257,6 +262,7 @@ class ChunkAccumulator:
                     delta.__class__ is dict
                     and c.get("finish_reason") is None
                     and c.get("logprobs") is None
+                    and (usage is None or usage.__class__ is dict)
                 ):
                     size = len(delta)
                     content = delta.get("content")
@@ -266,10 +272,9 @@ class ChunkAccumulator:
                             state = self._choices.get(index)
                             if state is not None and state.content:
                                 state.content.append(content)
-                                return
-                    elif (size == 1 or size == 2 and not content and "content" in delta) and (
-                        index.__class__ is int
-                    ):
+                                return True
+                    elif (size == 1 or size == 2 and "content" in delta
+                          and (content is None or content == "")) and index.__class__ is int:
                         state = self._choices.get(index)
                         if state is not None:
                             parts, text = state.reasoning_content, delta.get("reasoning_content")
@@ -277,7 +282,7 @@ class ChunkAccumulator:
                                 parts, text = state.reasoning, delta.get("reasoning")
                             if parts is not None and text.__class__ is str:
                                 parts.append(text)
-                                return
+                                return True
         states = self._choices
         for c in choices:
             if c.__class__ is dict:
@@ -287,6 +292,7 @@ class ChunkAccumulator:
                     state = states[i] = _Choice(i)
                 if state.add(c) and self.first_content_at is None:
                     self.first_content_at = perf_counter()
+        return False
 
     def _take_meta(self, chunk: dict[str, Any]) -> None:
         """Record id/created/model/system_fingerprint from the first chunk carrying each."""

@@ -43,7 +43,8 @@ class Accumulator(Protocol):
 
     first_content_at: Optional[float]  # perf_counter() of the first answer piece, else None
 
-    def add(self, chunk: dict[str, Any]) -> None: ...
+    def add(self, chunk: dict[str, Any]) -> Optional[bool]:
+        """Merge a chunk; True when its shape is known to be readable (no check needed)."""
 
     def result(self) -> dict[str, Any]: ...
 
@@ -78,10 +79,10 @@ class ChatDecoder:
         chunk = event_object(event, self.request, self.response, self._loads)
         if event.event == "error" or chunk.get("error"):
             raise stream_error(chunk, self.request)
-        problem = self._shape(chunk)
-        if problem is not None:
-            raise malformed(problem, "chunk", data, self.request, self.response)
-        self.accumulator.add(chunk)
+        if not self.accumulator.add(chunk):  # the usual chunk's shape is known once merged
+            problem = self._shape(chunk)
+            if problem is not None:
+                raise malformed(problem, "chunk", data, self.request, self.response)
         item: ChatCompletionChunk = self.item_cls(chunk)
         return item
 
