@@ -18,8 +18,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import chatmini
+from chatmini.testing import Fault, FaultProxy
 
 from .docsnippets import ROOT, page_snippets
 
@@ -100,3 +103,19 @@ def test_a_streamed_call_the_proxy_cannot_serve_is_its_error(proxy):
     assert not isinstance(info.value, chatmini.IncompleteStreamError)
     assert "stream" in str(info.value).lower()
     assert KEY not in str(info.value)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(1, 97), after_headers=st.booleans())
+def test_the_proxy_answer_read_in_any_split_through_the_fault_proxy(proxy, size, after_headers):
+    """The real peer's bytes, dripped to chatmini in pieces hypothesis picks (the headers too,
+    or the body only): the same response, however TCP splits it."""
+    with FaultProxy(proxy) as faults:
+        faults.enqueue(Fault("drip", after_headers=after_headers, size=size, interval=0))
+        client = chatmini.Client(api_key=KEY, base_url=faults.base_url, max_retries=0,
+                                 timeout=(5, 30))
+        with client:
+            response = client.responses.create(model="mock-gpt", input="Say hello")
+        assert faults.pending == 0 and sum(faults.fired.values()) == 1  # the answer was dripped
+    assert response.output_text == "Hello from the proxy" and response.status == "completed"
