@@ -65,7 +65,12 @@ class HookCall:
                 if result is not None:
                     return result
             return None
-        return [result for result in (call(args) for call in calls) if result is not None]
+        results = []
+        for call in calls:
+            result = call(args)
+            if result is not None:
+                results.append(result)
+        return results
 
     def _wrapped(self, args: tuple[Any, ...]) -> Any:
         """pluggy's ``_multicall`` for new-style wrappers: each runs to its yield, outermost
