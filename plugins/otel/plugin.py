@@ -131,6 +131,7 @@ class OpenTelemetry:
             return meter.create_histogram(name, unit, description,
                                           explicit_bucket_boundaries_advisory=buckets)
 
+        self._servers: dict[tuple[str, type], tuple[str, int, str]] = {}
         self._duration = histogram(sc.DURATION, sc.SECONDS_BUCKETS)
         self._tokens = histogram(sc.TOKEN_USAGE, sc.TOKEN_BUCKETS)
         self._first_chunk = histogram(sc.TIME_TO_FIRST_CHUNK, sc.SECONDS_BUCKETS)
@@ -154,10 +155,7 @@ class OpenTelemetry:
         operation = operation_for(request.endpoint)
         if operation is None:
             return False
-        address, port, azure_host = server_of(client.base_url)
-        provider = self.provider_name or (
-            sc.AZURE_OPENAI if azure_host or hasattr(client, "azure_deployment") else sc.OPENAI
-        )
+        address, port, provider = self._server(client)
         openai = provider == sc.OPENAI
         metric: Attributes = {sc.OPERATION_NAME: operation.name, sc.PROVIDER_NAME: provider,
                               sc.SERVER_ADDRESS: address, sc.SERVER_PORT: port}
@@ -169,6 +167,21 @@ class OpenTelemetry:
         # What samplers may look at goes in at creation; the rest when the call ends, in one go.
         span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=metric)
         return _Call(span, operation, openai, metric, client.base_url)
+
+    def _server(self, client: Client) -> tuple[str, int, str]:
+        """(address, port, provider) of a Client, worked out once per base URL and kind of
+        Client (an AzureClient is Azure OpenAI whatever its host)."""
+        key = (client.base_url, type(client))
+        known = self._servers.get(key)
+        if known is None:
+            address, port, azure_host = server_of(client.base_url)
+            provider = self.provider_name or (
+                sc.AZURE_OPENAI if azure_host or hasattr(client, "azure_deployment")
+                else sc.OPENAI)
+            if len(self._servers) >= 64:  # many Clients' URLs: keep the memory bounded
+                self._servers.clear()
+            known = self._servers[key] = (address, port, provider)
+        return known
 
     @hookimpl(wrapper=True, tryfirst=True)
     def chatmini_send(self, request: Request) -> Generator[None, Any, Optional[requests.Response]]:
