@@ -3,11 +3,12 @@
 Ported code reads ``chunk.choices[0].delta.content``; ``text_deltas()``, ``chatmini chat``, the
 tool loop and the event helper read the same fields. A server that sends ``choices`` as an
 object, a choice as a string, ``delta`` as a list or ``index`` as ``"0"`` would surface as an
-AttributeError or TypeError in the caller's code, far from the cause. Each decoder checks its
-chunks here first, and a wrong shape ends the stream in APIResponseValidationError naming the
-field. The usual content chunk passes a handful of exact type checks (the fast path); anything
-else is checked field by field. Values the caller does not navigate (``finish_reason``, a tool
-call's ``arguments``, unknown fields) are left as the server sent them.
+AttributeError or TypeError in the caller's code, far from the cause: a wrong shape ends the
+stream in APIResponseValidationError naming the field. The usual content or reasoning chunk is
+vouched for by the chunk accumulator's fast path as it is merged (chatmini/accumulate.py);
+the other chunks (and legacy completion chunks, after a few exact type checks) are checked
+field by field here. Values the caller does not navigate (``finish_reason``, ``logprobs``'
+contents, unknown fields) are left as the server sent them.
 
 One tolerance: a chat choice without ``delta`` (Azure's asynchronous content-filter
 annotations) gets an empty one, so ``choice.delta.content`` reads None rather than failing;
@@ -25,7 +26,6 @@ from typing import Any, Callable, Optional
 # Delta fields a caller reads as text (absent, null or a string).
 _DELTA_TEXT = ("content", "refusal", "role", "reasoning_content", "reasoning")
 _DELTA_OBJECTS = ("function_call", "audio")  # absent, null or an object
-_TEXT_KEYS = frozenset(_DELTA_TEXT)
 
 
 def kind(value: Any) -> str:
@@ -45,28 +45,10 @@ def kind(value: Any) -> str:
 
 def chat_problem(chunk: dict[str, Any]) -> Optional[str]:
     """What is wrong with the shape of a ``chat.completion.chunk``, or None when it can be read
-    as openai-python's ChatCompletionChunk (a missing ``delta`` is filled in as ``{}``)."""
-    choices = chunk.get("choices")
-    if choices.__class__ is list and len(choices) == 1:  # a content or reasoning chunk
-        c = choices[0]
-        if c.__class__ is dict:
-            delta = c.get("delta")
-            if (delta.__class__ is dict and c.get("index", 0).__class__ is int
-                    and c.get("logprobs") is None
-                    and (len(delta) == 1 and delta.get("content").__class__ is str
-                         or _text_only(delta))):
-                usage = chunk.get("usage")
-                if usage is None or usage.__class__ is dict:
-                    return None
+    as openai-python's ChatCompletionChunk (a missing ``delta`` is filled in as ``{}``). The
+    stream asks only about chunks its accumulator did not merge on its fast path (which
+    vouches for the usual content and reasoning chunk), so there is no fast path here."""
     return _chunk_problem(chunk, _chat_choice)
-
-
-def _text_only(delta: dict[str, Any]) -> bool:
-    """Whether a delta holds text fields only, each a string or null (the fast path)."""
-    for key, value in delta.items():
-        if key not in _TEXT_KEYS or (value is not None and value.__class__ is not str):
-            return False
-    return True
 
 
 def completion_problem(chunk: dict[str, Any]) -> Optional[str]:
