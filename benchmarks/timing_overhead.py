@@ -3,8 +3,9 @@
 Usage: ``python benchmarks/timing_overhead.py [--rounds N] [--calls N] [--chunks N]``.
 Three clients (timing and logging blocked, timing only, both as by default), measured in
 interleaved rounds (who goes first rotates) with ``time.thread_time()`` of the calling thread:
-over loopback against the embedded server, and with a plugin answering in place of the network,
-which leaves only chatmini's own work and so shows the plugins' cost in µs with little noise.
+over loopback against the embedded server in its own process (one event per HTTP chunk), and
+with a plugin answering in place of the network, which leaves only chatmini's own work and so
+shows the plugins' cost in µs with little noise.
 Goal: timing under 5% of chatmini's per-call CPU.
 """
 
@@ -22,7 +23,8 @@ from typing import Any, Callable
 import requests
 
 import chatmini
-from chatmini.testing import Reply, Server
+from chatmini.testing import Reply
+from chatmini.testing.process import ServerProcess
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 CONFIGS = {  # name -> plugins blocked
@@ -63,7 +65,7 @@ def per_call_cpu(client: chatmini.Client, calls: int) -> float:
     return (time.thread_time() - start) / calls * 1e6
 
 
-def per_event_cpu(client: chatmini.Client, server: Server, chunks: int) -> float:
+def per_event_cpu(client: chatmini.Client, server: ServerProcess, chunks: int) -> float:
     """Microseconds of this thread's CPU per event of one long streamed reply."""
     server.enqueue(Reply(chunks=chunks))
     gc.collect()
@@ -122,7 +124,7 @@ def measure(
 ) -> None:
     """Measure the clients ``make(base_url, **options)`` returns (``names[0]`` is the baseline)
     over loopback, with the network replaced, and per stream event; print tables and verdicts."""
-    with Server() as server:
+    with ServerProcess() as server:
         clients = make(server.base_url)
         calls = rounds(names, args.rounds, lambda n: per_call_cpu(clients[n], args.calls))
         events = rounds(names, args.rounds,
